@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "chartsync",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ChartSync", targets: ["ChartSync"]),
+        .executable(name: "chartsync", targets: ["chartsync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C adapters: the only targets that see C headers.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        // Pure Swift values and rules.
+        .target(name: "ChartSyncCore"),
+        // Streaming YAML reading: index.yaml, Chart.yaml.
+        .target(name: "ChartSyncIndex", dependencies: ["ChartSyncCore", "CYAML"]),
+        // HTTP(S)/file transport over libcurl.
+        .target(name: "ChartSyncTransport", dependencies: [
+            "ChartSyncCore", "CCurl", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Chart tarball and bundle reading/writing over libarchive.
+        .target(name: "ChartSyncArchive", dependencies: ["ChartSyncCore", "CArchive"]),
+        // Use cases: search, index, (pull, bundle, verify).
+        .target(name: "ChartSync", dependencies: [
+            "ChartSyncCore", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "chartsync", dependencies: [
+            "ChartSync", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "ChartSyncCoreTests", dependencies: ["ChartSyncCore"]),
+        .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex"]),
+        .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport"]),
+        .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive"]),
+        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync"]),
+    ]
+)

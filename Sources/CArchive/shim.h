@@ -1,0 +1,15 @@
+#ifndef CARCHIVE_SHIM_H
+#define CARCHIVE_SHIM_H
+#include <archive.h>
+#include <archive_entry.h>
+
+/* libarchive's file-type macros do not import into Swift. */
+static const unsigned int carchive_AE_IFMT = AE_IFMT;
+static const unsigned int carchive_AE_IFREG = AE_IFREG;
+static const unsigned int carchive_AE_IFDIR = AE_IFDIR;
+static const unsigned int carchive_AE_IFLNK = AE_IFLNK;
+static const unsigned int carchive_AE_IFSOCK = AE_IFSOCK;
+static const unsigned int carchive_AE_IFCHR = AE_IFCHR;
+static const unsigned int carchive_AE_IFBLK = AE_IFBLK;
+static const unsigned int carchive_AE_IFIFO = AE_IFIFO;
+#endif
