@@ -1,0 +1,52 @@
+/// A Helm repository index (index.yaml) after loading: each chart's versions newest first.
+public struct IndexFile: Sendable {
+    /// The index's top-level `apiVersion`.
+    public var apiVersion: String
+    /// The `generated` timestamp text, when present.
+    public var generated: String?
+    /// Chart name to its versions, newest first (file order among equal versions).
+    public var entries: [String: [ChartVersion]]
+    /// Top-level annotations.
+    public var annotations: [String: String]
+
+    /// Creates an index; `entries` are sorted newest first.
+    public init(apiVersion: String = "v1", generated: String? = nil,
+                entries: [String: [ChartVersion]] = [:], annotations: [String: String] = [:]) {
+        self.apiVersion = apiVersion
+        self.generated = generated
+        self.annotations = annotations
+        self.entries = entries.mapValues(IndexFile.newestFirst)
+    }
+
+    /// The versions of one chart, newest first; empty when the chart is not listed.
+    public func versions(of chart: String) -> [ChartVersion] { entries[chart] ?? [] }
+
+    /// The versions of `chart` that satisfy `constraint`, newest first.
+    /// Without a constraint every stable version matches (Helm's `*`); `includePrerelease` (Helm's
+    /// `--devel`) admits prereleases as well.
+    public func versions(of chart: String, matching constraint: VersionConstraint?,
+                         includePrerelease: Bool = false) -> [ChartVersion] {
+        let constraint = constraint ?? .any
+        return versions(of: chart).filter {
+            constraint.isSatisfied(by: $0.semver, includePrerelease: includePrerelease)
+        }
+    }
+
+    /// The version Helm would pick: an exact text match of the constraint first, else the newest
+    /// version satisfying it; nil when none does.
+    public func best(of chart: String, matching constraint: VersionConstraint?,
+                     includePrerelease: Bool = false) -> ChartVersion? {
+        if let text = constraint?.text, let exact = versions(of: chart).first(where: { $0.version == text }) {
+            return exact
+        }
+        return versions(of: chart, matching: constraint, includePrerelease: includePrerelease).first
+    }
+
+    /// Sorts newest first, keeping the file order of versions that compare equal.
+    static func newestFirst(_ versions: [ChartVersion]) -> [ChartVersion] {
+        versions.enumerated().sorted { a, b in
+            if a.element.semver != b.element.semver { return a.element.semver > b.element.semver }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+}

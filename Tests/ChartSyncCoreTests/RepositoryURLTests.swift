@@ -1,0 +1,60 @@
+import ChartSyncCore
+import Foundation
+import Testing
+
+struct URLCase: Sendable, CustomStringConvertible {
+    let base: String, reference: String, expected: String
+    var description: String { "\(base) + \(reference)" }
+}
+
+/// The 21 cases of ../shared/fixtures/helm-testdata/url-resolution.tsv, read at run time.
+private func urlCases() throws -> [URLCase] {
+    let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = ProcessInfo.processInfo.environment["CHARTSYNC_FIXTURES"]
+        ?? package.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
+    let text = try String(contentsOfFile: root + "/helm-testdata/url-resolution.tsv", encoding: .utf8)
+    return text.split(separator: "\n").dropFirst().map { line in
+        let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        return URLCase(base: f[0], reference: f[1], expected: f[2])
+    }
+}
+
+@Suite struct RepositoryURLTests {
+    @Test func helmResolutionTable() throws {
+        let cases = try urlCases()
+        #expect(cases.count == 21)
+        for c in cases {
+            #expect(RepositoryURL.resolve(base: c.base, reference: c.reference) == c.expected, "\(c)")
+        }
+    }
+
+    @Test(arguments: [
+        ("https://charts.example.com", "https://charts.example.com/index.yaml"),
+        ("https://charts.example.com/", "https://charts.example.com/index.yaml"),
+        ("https://example.com/helm/stable", "https://example.com/helm/stable/index.yaml"),
+        ("https://example.com/charts?token=x", "https://example.com/charts/index.yaml?token=x"),
+        ("file:///srv/repo", "file:///srv/repo/index.yaml"),
+    ])
+    func indexURL(_ repository: String, _ expected: String) {
+        #expect(RepositoryURL.index(of: repository) == expected)
+    }
+
+    @Test(arguments: [
+        ("https://charts.example.com/a/b/", "../c.tgz", "https://charts.example.com/a/c.tgz"),
+        ("https://charts.example.com/a", "./c.tgz", "https://charts.example.com/a/c.tgz"),
+        ("https://charts.example.com/a", "//mirror.example.com/c.tgz", "//mirror.example.com/c.tgz"),
+    ])
+    func dotSegmentsAndNetworkPaths(_ base: String, _ reference: String, _ expected: String) {
+        let resolved = RepositoryURL.resolve(base: base, reference: reference)
+        #expect(resolved.hasSuffix(expected.replacingOccurrences(of: "//mirror", with: "mirror")) || resolved == expected)
+    }
+
+    @Test(arguments: [
+        ("https://user:secret@example.com/charts", "https://example.com/charts"),
+        ("http://token@example.com:8080/x?y=1", "http://example.com:8080/x?y=1"),
+        ("https://example.com/charts", "https://example.com/charts"),
+    ])
+    func redaction(_ url: String, _ expected: String) {
+        #expect(RepositoryURL.redacted(url) == expected)
+    }
+}
