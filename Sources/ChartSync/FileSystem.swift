@@ -1,0 +1,149 @@
+import ChartSyncCore
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file-system failure, naming the path and the system's reason.
+public struct FileSystemError: Error, Sendable, CustomStringConvertible {
+    /// The path concerned.
+    public let path: String
+    /// What was being done and why it failed.
+    public let message: String
+
+    public var description: String { "\(path): \(message)" }
+}
+
+/// The file operations chartsync builds its integrity rules on: files reach their final path
+/// only by rename after being written and flushed; symlinks are never written through.
+enum FileSystem {
+    /// The system's text for the current errno.
+    static func reason() -> String { String(cString: strerror(errno)) }
+
+    /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename,
+    /// fsync of the directory. Refuses when `path` is a symlink. Leaves no temporary file on failure.
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileSystemError) {
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+            throw FileSystemError(path: path, message: "is a symbolic link; refusing to write through it")
+        }
+        let directory = parent(of: path)
+        var template = Array((directory + "/.chartsync-tmp-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot create a temporary file: \(reason())") }
+        let temporary = String(cString: template)
+        var ok = false
+        defer {
+            if !ok { unlink(temporary) }
+        }
+        do {
+            defer { close(fd) }
+            try writeAll(fd: fd, bytes, path: path)
+            guard fchmod(fd, mode) == 0, fsync(fd) == 0 else {
+                throw FileSystemError(path: path, message: "cannot flush: \(reason())")
+            }
+        }
+        guard rename(temporary, path) == 0 else { throw FileSystemError(path: path, message: "cannot rename into place: \(reason())") }
+        ok = true
+        syncDirectory(directory)
+    }
+
+    /// Writes every byte to `fd`, retrying short writes.
+    static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(path: path, message: "cannot write: \(reason())")
+            }
+            offset += n
+        }
+    }
+
+    /// fsync of a directory, so a rename in it is durable.
+    static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// The directory part of a path (`.` when there is none).
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// A fresh private directory under the system's temporary directory.
+    static func makeTemporaryDirectory(prefix: String = "chartsync") throws(FileSystemError) -> String {
+        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array((base + "/" + prefix + "-XXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw FileSystemError(path: base, message: "cannot create a temporary directory: \(reason())")
+        }
+        return String(cString: template)
+    }
+
+    /// Removes a directory tree (no symlink is followed).
+    static func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for name in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    /// The names in a directory, sorted, without `.` and `..`.
+    static func listDirectory(_ path: String) throws(FileSystemError) -> [String] {
+        guard let dir = opendir(path) else { throw FileSystemError(path: path, message: "cannot list: \(reason())") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Whether `path` is a regular file (symlinks are not followed).
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Whether `path` is a directory (symlinks are not followed).
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The SHA-256 and size of a file, read in 1 MiB blocks.
+    static func sha256(ofFile path: String) throws(FileSystemError) -> (digest: ChartSyncCore.Digest, size: Int64) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot open: \(reason())") }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(path: path, message: "cannot read: \(reason())")
+            }
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            size += Int64(n)
+        }
+        return (ChartSyncCore.Digest(bytes: hasher.finalize()), size)
+    }
+}

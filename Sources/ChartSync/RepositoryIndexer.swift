@@ -1,0 +1,76 @@
+import ChartSyncArchive
+import ChartSyncCore
+import ChartSyncIndex
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a directory of charts could not be indexed.
+public enum RepositoryIndexError: Error, Sendable, CustomStringConvertible {
+    /// Two tarballs hold the same chart version.
+    case duplicateVersion(chart: String, version: String, files: [String])
+    /// A tarball's Chart.yaml is not usable.
+    case invalidChart(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .duplicateVersion(let chart, let version, let files):
+            return "chart \(chart) version \(version) is packaged twice: \(files.joined(separator: ", "))"
+        case .invalidChart(let file, let reason):
+            return "\(file): \(reason)"
+        }
+    }
+}
+
+/// Builds a Helm repository index from a folder of chart tarballs (`helm repo index`), with
+/// reproducible output: `created` is the newest entry time inside each tarball and `generated`
+/// is `SOURCE_DATE_EPOCH` when given, else the newest `created`.
+public struct RepositoryIndexer: Sendable {
+    /// Creates an indexer.
+    public init() {}
+
+    /// Reads every `*.tgz` directly in `directory` and writes `directory/index.yaml` atomically.
+    /// URLs are the file names, or `baseURL/<file>` when a base URL is given.
+    @discardableResult
+    public func index(directory: String, baseURL: String? = nil, sourceDateEpoch: Int64? = nil) throws -> [IndexWriter.Entry] {
+        var entries: [IndexWriter.Entry] = []
+        var files: [String: String] = [:]
+        var newest: Int64 = 0
+        for name in try FileSystem.listDirectory(directory) where name.hasSuffix(".tgz") {
+            let path = directory + "/" + name
+            guard FileSystem.isRegularFile(path) else { continue }
+            let archive = try ChartArchive(path: path)
+            let metadata: ChartMetadata
+            do {
+                metadata = try ChartMetadata(chartYAML: archive.chartFile, source: path + ":" + archive.directory + "/Chart.yaml")
+            } catch {
+                throw RepositoryIndexError.invalidChart(file: path, reason: error.description)
+            }
+            let key = metadata.name + "@" + metadata.version
+            if let other = files[key] {
+                throw RepositoryIndexError.duplicateVersion(chart: metadata.name, version: metadata.version, files: [other, path])
+            }
+            files[key] = path
+            let (digest, _) = try FileSystem.sha256(ofFile: path)
+            let url = baseURL.map { RepositoryURL.resolve(base: $0, reference: name) } ?? name
+            newest = max(newest, archive.newestModification)
+            entries.append(IndexWriter.Entry(metadata: metadata, digest: digest, urls: [url],
+                                             created: RepositoryIndexer.rfc3339(archive.newestModification)))
+        }
+        let yaml = IndexWriter.yaml(entries: entries, generated: RepositoryIndexer.rfc3339(sourceDateEpoch ?? newest))
+        try FileSystem.writeAtomically(Array(yaml.utf8), to: directory + "/index.yaml")
+        return entries
+    }
+
+    /// Seconds since 1970 as an RFC 3339 UTC time (`2024-01-02T03:04:05Z`).
+    static func rfc3339(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,59 @@
+import CArchive
+
+/// What chartsync needs from a packaged chart without unpacking it.
+public struct ChartArchive: Sendable {
+    /// The top directory of the chart inside the tarball (normally the chart's name).
+    public let directory: String
+    /// The bytes of `<directory>/Chart.yaml`.
+    public let chartFile: [UInt8]
+    /// The newest modification time of any entry, in seconds since 1970 (0 when none is set).
+    public let newestModification: Int64
+
+    /// Reads a chart tarball (gzip'd tar, as `helm package` writes) with libarchive, taking the
+    /// top-level `Chart.yaml` (not a subchart's) and the newest entry time.
+    public init(path: String, maxChartFileBytes: Int = 1 << 20) throws(ArchiveError) {
+        guard let reader = archive_read_new() else { throw .unreadable(path: path, message: "out of memory") }
+        defer { archive_read_free(reader) }
+        archive_read_support_filter_all(reader)
+        archive_read_support_format_tar(reader)
+        archive_read_support_format_gnutar(reader)
+        guard archive_read_open_filename(reader, path, 64 * 1024) == ARCHIVE_OK else {
+            throw .unreadable(path: path, message: ChartArchive.message(reader))
+        }
+        var found: (String, [UInt8])?
+        var newest: Int64 = 0
+        var entry: OpaquePointer?
+        while true {
+            let status = archive_read_next_header(reader, &entry)
+            if status == ARCHIVE_EOF { break }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+                throw .unreadable(path: path, message: ChartArchive.message(reader))
+            }
+            newest = max(newest, Int64(archive_entry_mtime(entry)))
+            guard found == nil, let name = archive_entry_pathname_utf8(entry).map({ String(cString: $0) }) else { continue }
+            let parts = name.split(separator: "/", omittingEmptySubsequences: true)
+            guard parts.count == 2, parts[1] == "Chart.yaml",
+                  (archive_entry_filetype(entry) & carchive_AE_IFMT) == carchive_AE_IFREG else { continue }
+            let size = Int(archive_entry_size(entry))
+            guard size <= maxChartFileBytes else {
+                throw .entryTooLarge(path: path, entry: name, limit: maxChartFileBytes)
+            }
+            var bytes = [UInt8](repeating: 0, count: size)
+            var done = 0
+            while done < size {
+                let n = bytes.withUnsafeMutableBytes { archive_read_data(reader, $0.baseAddress! + done, size - done) }
+                guard n > 0 else { throw .unreadable(path: path, message: n < 0 ? ChartArchive.message(reader) : "\(name) is truncated") }
+                done += n
+            }
+            found = (String(parts[0]), bytes)
+        }
+        guard let found else { throw .noChartFile(path: path) }
+        directory = found.0
+        chartFile = found.1
+        newestModification = newest
+    }
+
+    private static func message(_ reader: OpaquePointer) -> String {
+        archive_error_string(reader).map { String(cString: $0) } ?? "unknown libarchive error"
+    }
+}

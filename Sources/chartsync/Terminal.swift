@@ -1,0 +1,47 @@
+import ChartSync
+import ChartSyncTransport
+import Foundation
+
+/// Writing to stdout (results) and stderr (progress and diagnostics).
+enum Terminal {
+    private static let lock = NSLock()
+
+    /// A result line on stdout.
+    static func output(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// A diagnostic line on stderr.
+    static func note(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data(("chartsync: " + text + "\n").utf8))
+    }
+
+    /// An error line on stderr.
+    static func error(_ text: String) {
+        let body = text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text
+        note("error: " + body)
+    }
+
+    /// Reports library events on stderr; quiet hides everything but warnings.
+    static func eventHandler(quiet: Bool, verbose: Bool) -> ChartSyncEventHandler {
+        { event in
+            switch event {
+            case .indexWarning: note(event.description)
+            default: if verbose && !quiet { note(event.description) }
+            }
+        }
+    }
+
+    /// Reports transport events on stderr (retries and insecure TLS always; redirects when verbose).
+    static func transportHandler(quiet: Bool, verbose: Bool) -> @Sendable (TransportEvent) -> Void {
+        { event in
+            switch event {
+            case .insecureTLS: note("warning: " + event.description)
+            case .retrying: if !quiet { note(event.description) }
+            default: if verbose && !quiet { note(event.description) }
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import ChartSync
+import ChartSyncTransport
+import Foundation
+
+/// Options shared by every command that talks to a repository.
+struct TransportFlags: ParsableArguments {
+    @Option(name: .customLong("ca-file"), help: "Verify servers with the CA certificates in this PEM file.")
+    var caFile: String?
+
+    @Option(name: .customLong("cert-file"), help: "Client certificate (PEM) for mutual TLS.")
+    var certFile: String?
+
+    @Option(name: .customLong("key-file"), help: "Private key (PEM) of the client certificate.")
+    var keyFile: String?
+
+    @Flag(name: .customLong("insecure-skip-tls-verify"), help: "Do not verify the server's certificate (prints a warning).")
+    var insecureSkipTLSVerify = false
+
+    @Option(name: .customLong("credentials-file"), help: ArgumentHelp(
+        "Read credentials from this file (lines `username: ...`, `password: ...` or `token: ...`).",
+        discussion: "Without it, CHARTSYNC_USERNAME/CHARTSYNC_PASSWORD or CHARTSYNC_TOKEN are used when set."))
+    var credentialsFile: String?
+
+    @Flag(name: .customLong("pass-credentials"), help: "Also send credentials when a redirect leads to another host.")
+    var passCredentials = false
+
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a connection.")
+    var connectTimeout: Double = 15
+
+    @Option(name: .customLong("retries"), help: "Attempts after the first one for transient failures.")
+    var retries: Int = 3
+
+    func validate() throws {
+        if (certFile == nil) != (keyFile == nil) {
+            throw ValidationError("--cert-file and --key-file go together")
+        }
+        if retries < 0 { throw ValidationError("--retries must be 0 or more") }
+        if connectTimeout <= 0 { throw ValidationError("--connect-timeout must be positive") }
+    }
+
+    /// The transport options these flags describe.
+    var options: TransportOptions {
+        var options = TransportOptions()
+        options.caFile = caFile
+        options.certFile = certFile
+        options.keyFile = keyFile
+        options.insecureSkipTLSVerify = insecureSkipTLSVerify
+        options.allowCredentialsOnRedirect = passCredentials
+        options.connectTimeout = connectTimeout
+        options.retry.maxAttempts = retries + 1
+        options.userAgent = "chartsync/" + Chartsync.version
+        return options
+    }
+
+    /// Credentials from the credentials file, else from the environment; never from argv.
+    func credentials() throws -> Credentials? {
+        if let credentialsFile {
+            do {
+                return try CredentialsSource.load(file: credentialsFile)
+            } catch {
+                throw Failure(code: .usage, message: error.description)
+            }
+        }
+        return CredentialsSource.load(environment: ProcessInfo.processInfo.environment)
+    }
+}
