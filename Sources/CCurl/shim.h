@@ -19,4 +19,8 @@ static inline CURLcode ccurl_setopt_xferinfo_callback(CURL *h, ccurl_xferinfo_ca
 static inline CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode ccurl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode ccurl_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
+/* Macros with casts do not import into Swift: expose them as constants. */
+static const long ccurl_auth_basic = (long)CURLAUTH_BASIC;
+static const long ccurl_auth_bearer = (long)CURLAUTH_BEARER;
+static const long ccurl_global_default = CURL_GLOBAL_DEFAULT;
 #endif

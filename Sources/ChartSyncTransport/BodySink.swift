@@ -1,0 +1,122 @@
+import CCurl
+import ChartSyncCore
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The destination of one fetch: a file descriptor written as bytes arrive, and their SHA-256.
+/// Only the thread running the fetch touches it (libcurl calls back on that thread).
+final class BodySink {
+    /// The most bytes of a non-success response body read (and dropped) before the transfer is cut.
+    static let discardLimit = 64 * 1024
+
+    let path: String
+    let maxBytes: Int64?
+    private var fd: Int32
+    private var hasher = SHA256()
+    private(set) var bytes: Int64 = 0
+
+    // Per response state.
+    private var handle: UnsafeMutableRawPointer?
+    private var isHTTP = true
+    private var statusChecked = false
+    private var discarding = false
+    private var discarded = 0
+    /// The body of a non-success response was cut short on purpose.
+    private(set) var abortedDiscard = false
+    /// The body grew beyond `maxBytes`.
+    private(set) var sizeExceeded = false
+    /// The errno of a failed write.
+    private(set) var writeErrno: Int32?
+
+    /// Creates or truncates the file at `path` (never through a symlink).
+    init(path: String, maxBytes: Int64?) throws(TransportError) {
+        self.path = path
+        self.maxBytes = maxBytes
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw .io(path: path, message: errnoMessage(errno)) }
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Empties the file and the hash, and prepares for a response on `handle`.
+    func restart(handle: UnsafeMutableRawPointer, isHTTP: Bool) throws(TransportError) {
+        guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
+            throw .io(path: path, message: errnoMessage(errno))
+        }
+        hasher = SHA256()
+        bytes = 0
+        self.handle = handle
+        self.isHTTP = isHTTP
+        statusChecked = false
+        discarding = false
+        discarded = 0
+        abortedDiscard = false
+        sizeExceeded = false
+        writeErrno = nil
+    }
+
+    /// Takes `count` bytes from libcurl; returns `count` to go on, anything else to abort.
+    func receive(_ data: UnsafeRawPointer, count: Int) -> Int {
+        if !statusChecked {
+            statusChecked = true
+            if isHTTP, let handle {
+                var status = 0
+                _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+                discarding = !(200..<300).contains(status)
+            }
+        }
+        if discarding {
+            discarded += count
+            if discarded > BodySink.discardLimit {
+                abortedDiscard = true
+                return 0
+            }
+            return count
+        }
+        if let maxBytes, bytes + Int64(count) > maxBytes {
+            sizeExceeded = true
+            return 0
+        }
+        var written = 0
+        while written < count {
+            let n = write(fd, data + written, count - written)
+            if n < 0 {
+                if errno == EINTR { continue }
+                writeErrno = errno
+                return 0
+            }
+            if n == 0 {
+                writeErrno = EIO
+                return 0
+            }
+            written += n
+        }
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(start: data, count: count))
+        bytes += Int64(count)
+        return count
+    }
+
+    /// Flushes and closes the file; returns the SHA-256 of its bytes.
+    func finish() throws(TransportError) -> ChartSyncCore.Digest {
+        guard fsync(fd) == 0 else { throw .io(path: path, message: errnoMessage(errno)) }
+        let result = close(fd)
+        fd = -1
+        guard result == 0 else { throw .io(path: path, message: errnoMessage(errno)) }
+        return ChartSyncCore.Digest(bytes: hasher.finalize())
+    }
+
+    /// Closes and removes the file after a failure.
+    func discard() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
+        unlink(path)
+    }
+}

@@ -1,0 +1,300 @@
+import CCurl
+import ChartSyncCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The libcurl implementation of `HTTPClient`: streams to disk while hashing, follows redirects
+/// itself (credentials stay with the original origin), verifies TLS, retries transient failures.
+/// Thread-safe: every call uses its own easy handle, so several threads may fetch at once.
+public final class CurlHTTPClient: HTTPClient {
+    /// The options every fetch uses.
+    public let options: TransportOptions
+    private let onEvent: (@Sendable (TransportEvent) -> Void)?
+    private let sleep: @Sendable (Double) -> Void
+
+    /// Creates a client; `onEvent` hears about retries, redirects and insecure TLS, `sleep` waits
+    /// between attempts (injectable for tests; the default blocks the calling thread).
+    public init(
+        options: TransportOptions = .init(),
+        onEvent: (@Sendable (TransportEvent) -> Void)? = nil,
+        sleep: @escaping @Sendable (Double) -> Void = CurlHTTPClient.threadSleep
+    ) {
+        self.options = options
+        self.onEvent = onEvent
+        self.sleep = sleep
+    }
+
+    /// Blocks the calling thread for `seconds`.
+    public static func threadSleep(_ seconds: Double) {
+        guard seconds > 0 else { return }
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR {
+            request = remaining
+        }
+    }
+
+    /// Fetches `request` into `destination`, retrying transient failures; see `HTTPClient`.
+    public func fetch(_ request: TransferRequest, to destination: String) throws(TransportError) -> TransferResult {
+        let start = try CurlURL.parse(request.url)
+        let startRedacted = redactedURL(start.url)
+        guard CurlGlobal.code == CURLE_OK.rawValue else {
+            throw .network(url: startRedacted, code: Int(CurlGlobal.code), message: "curl_global_init failed")
+        }
+        var credentials = request.credentials
+        if credentials == nil, let username = start.username {
+            credentials = .basic(username: username, password: start.password ?? "")
+        }
+        var secrets = credentials?.secrets ?? []
+        if let password = start.password { secrets.append(password) }
+
+        guard let handle = curl_easy_init() else {
+            throw .network(url: startRedacted, code: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed")
+        }
+        defer { curl_easy_cleanup(handle) }
+        let sink = try BodySink(path: destination, maxBytes: request.maxBytes)
+        var succeeded = false
+        defer { if !succeeded { sink.discard() } }
+
+        var exchange = Exchange(
+            handle: handle, sink: sink, start: start, credentials: credentials, secrets: secrets,
+            maxBytes: request.maxBytes)
+        var attempt = 1
+        while true {
+            switch exchange.run(client: self) {
+            case let .success(final):
+                let digest = try sink.finish()
+                succeeded = true
+                return TransferResult(url: redactedURL(final.url.url), bytes: sink.bytes, sha256: digest,
+                                      status: final.status, attempts: attempt)
+            case let .failure(failure):
+                guard failure.retryable, attempt < options.retry.maxAttempts else { throw failure.error }
+                let delay = options.retry.delay(
+                    afterAttempt: attempt, retryAfter: failure.retryAfter, random: Double.random(in: 0..<1))
+                attempt += 1
+                onEvent?(.retrying(url: startRedacted, attempt: attempt, delay: delay, reason: failure.reason))
+                sleep(delay)
+            }
+        }
+    }
+
+    fileprivate func emit(_ event: TransportEvent) {
+        onEvent?(event)
+    }
+}
+
+/// The one-time, thread-safe `curl_global_init` (Swift initializes static lets exactly once).
+private enum CurlGlobal {
+    static let code: UInt32 = curl_global_init(ccurl_global_default).rawValue
+}
+
+/// A failed attempt: the error, and whether and when to try again.
+private struct AttemptFailure: Error {
+    let error: TransportError
+    var retryable = false
+    var retryAfter: Double? = nil
+    var reason: String = ""
+}
+
+/// The end of a successful attempt: where the body came from and its status.
+private struct AttemptSuccess {
+    let url: CurlURL
+    let status: Int
+}
+
+/// One fetch's state across attempts and redirect hops.
+private struct Exchange {
+    let handle: UnsafeMutableRawPointer
+    let sink: BodySink
+    let start: CurlURL
+    let credentials: Credentials?
+    let secrets: [String]
+    let maxBytes: Int64?
+    var warnedInsecure = false
+    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    init(handle: UnsafeMutableRawPointer, sink: BodySink, start: CurlURL, credentials: Credentials?,
+         secrets: [String], maxBytes: Int64?) {
+        self.handle = handle
+        self.sink = sink
+        self.start = start
+        self.credentials = credentials
+        self.secrets = secrets
+        self.maxBytes = maxBytes
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    /// One attempt: the request and every redirect after it.
+    mutating func run(client: CurlHTTPClient) -> Result<AttemptSuccess, AttemptFailure> {
+        let options = client.options
+        var current = start
+        var redirects = 0
+        while true {
+            let isHTTP = current.scheme != "file"
+            do {
+                try sink.restart(handle: handle, isHTTP: isHTTP)
+            } catch {
+                return .failure(AttemptFailure(error: error))
+            }
+            let sendCredentials = current.sameOrigin(as: start) || options.allowCredentialsOnRedirect
+            if let failure = configure(url: current, options: options, sendCredentials: sendCredentials) {
+                return .failure(failure)
+            }
+            if current.scheme == "https" && options.insecureSkipTLSVerify && !warnedInsecure {
+                warnedInsecure = true
+                client.emit(.insecureTLS(url: redactedURL(current.url)))
+            }
+            errorBuffer[0] = 0
+            let code = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+            var status = 0
+            _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            let here = redactedURL(current.url)
+
+            if let writeErrno = sink.writeErrno {
+                return .failure(AttemptFailure(error: .io(path: sink.path, message: errnoMessage(writeErrno))))
+            }
+            let success = !isHTTP || (200..<300).contains(status)
+            if success && (sink.sizeExceeded || code == CURLE_FILESIZE_EXCEEDED) {
+                return .failure(AttemptFailure(error: .sizeLimitExceeded(url: here, limit: maxBytes ?? 0)))
+            }
+            if code != CURLE_OK && !(code == CURLE_WRITE_ERROR && sink.abortedDiscard)
+                && !(code == CURLE_FILESIZE_EXCEEDED && !success && status > 0) {
+                return .failure(curlFailure(code, url: current))
+            }
+            if success {
+                return .success(AttemptSuccess(url: current, status: isHTTP ? status : 0))
+            }
+            if (300..<400).contains(status) && status != 304 {
+                var location: UnsafeMutablePointer<CChar>?
+                guard ccurl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &location) == CURLE_OK,
+                      let location else {
+                    return .failure(AttemptFailure(error: .httpStatus(url: here, code: status)))
+                }
+                let targetText = String(cString: location)
+                redirects += 1
+                guard redirects <= options.maxRedirects else {
+                    return .failure(AttemptFailure(
+                        error: .tooManyRedirects(url: redactedURL(start.url), limit: options.maxRedirects)))
+                }
+                let target: CurlURL
+                do {
+                    target = try CurlURL.parse(targetText)
+                } catch {
+                    if case .unsupportedScheme = error {
+                        return .failure(AttemptFailure(
+                            error: .insecureRedirect(from: here, to: redactedURL(targetText))))
+                    }
+                    return .failure(AttemptFailure(error: error))
+                }
+                let allowed = target.scheme == "https" || (target.scheme == "http" && current.scheme == "http")
+                guard allowed else {
+                    return .failure(AttemptFailure(
+                        error: .insecureRedirect(from: here, to: redactedURL(target.url))))
+                }
+                client.emit(.redirected(from: here, to: redactedURL(target.url)))
+                current = target
+                continue
+            }
+            var failure = AttemptFailure(error: .httpStatus(url: here, code: status))
+            failure.retryable = status == 408 || status == 429 || (500...599).contains(status)
+            failure.reason = "HTTP \(status)"
+            var retryAfter: curl_off_t = 0
+            if ccurl_getinfo_off(handle, CURLINFO_RETRY_AFTER, &retryAfter) == CURLE_OK, retryAfter > 0 {
+                failure.retryAfter = Double(retryAfter)
+                failure.reason += " (Retry-After: \(retryAfter) s)"
+            }
+            return .failure(failure)
+        }
+    }
+
+    /// Sets every option for one request to `url`; a failure if libcurl refuses one.
+    private func configure(url: CurlURL, options: TransportOptions, sendCredentials: Bool) -> AttemptFailure? {
+        curl_easy_reset(handle)
+        var results: [CURLcode] = []
+        func long(_ option: CURLoption, _ value: Int) { results.append(ccurl_setopt_long(handle, option, value)) }
+        func string(_ option: CURLoption, _ value: String) {
+            results.append(ccurl_setopt_string(handle, option, value))
+        }
+        string(CURLOPT_URL, url.url)
+        string(CURLOPT_PROTOCOLS_STR, "http,https,file")
+        long(CURLOPT_FOLLOWLOCATION, 0)
+        long(CURLOPT_NOSIGNAL, 1)
+        long(CURLOPT_TCP_KEEPALIVE, 1)
+        long(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(options.connectTimeout * 1000)))
+        long(CURLOPT_LOW_SPEED_LIMIT, max(0, options.lowSpeedLimit))
+        long(CURLOPT_LOW_SPEED_TIME, max(0, options.lowSpeedTime))
+        string(CURLOPT_USERAGENT, options.userAgent)
+        results.append(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        if let maxBytes {
+            results.append(ccurl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBytes)))
+        }
+        results.append(ccurl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let sink = Unmanaged<BodySink>.fromOpaque(context).takeUnretainedValue()
+            return sink.receive(UnsafeRawPointer(data), count: size * count)
+        })
+        results.append(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque()))
+        if let caFile = options.caFile { string(CURLOPT_CAINFO, caFile) }
+        if let certFile = options.certFile { string(CURLOPT_SSLCERT, certFile) }
+        if let keyFile = options.keyFile { string(CURLOPT_SSLKEY, keyFile) }
+        if options.insecureSkipTLSVerify {
+            long(CURLOPT_SSL_VERIFYPEER, 0)
+            long(CURLOPT_SSL_VERIFYHOST, 0)
+        } else {
+            long(CURLOPT_SSL_VERIFYPEER, 1)
+            long(CURLOPT_SSL_VERIFYHOST, 2)
+        }
+        if sendCredentials, let credentials {
+            switch credentials {
+            case let .basic(username, password):
+                long(CURLOPT_HTTPAUTH, ccurl_auth_basic)
+                string(CURLOPT_USERNAME, username)
+                string(CURLOPT_PASSWORD, password)
+            case let .bearer(token):
+                long(CURLOPT_HTTPAUTH, ccurl_auth_bearer)
+                string(CURLOPT_XOAUTH2_BEARER, token)
+            }
+        }
+        if let bad = results.first(where: { $0 != CURLE_OK }) {
+            return AttemptFailure(error: .network(
+                url: redactedURL(url.url), code: Int(bad.rawValue),
+                message: "libcurl refused an option: " + String(cString: curl_easy_strerror(bad))))
+        }
+        return nil
+    }
+
+    /// Turns a CURLcode into a failure: TLS errors and most others are final, transient ones retryable.
+    private func curlFailure(_ code: CURLcode, url: CurlURL) -> AttemptFailure {
+        let summary = String(cString: curl_easy_strerror(code))
+        let detail = String(cString: errorBuffer)
+        var message = detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
+        message = scrub(message.replacing(url.url, with: redactedURL(url.url)), secrets: secrets)
+        let here = redactedURL(url.url)
+        let raw = Int(code.rawValue)
+        if Exchange.tlsCodes.contains(code.rawValue) {
+            return AttemptFailure(error: .tls(url: here, code: raw, message: message))
+        }
+        return AttemptFailure(
+            error: .network(url: here, code: raw, message: message),
+            retryable: Exchange.transientCodes.contains(code.rawValue),
+            reason: "curl error \(raw): \(message)")
+    }
+
+    /// Transient failures worth another attempt: timeouts (including the low-speed abort), send and
+    /// receive errors (connection reset), an empty reply, a short body, HTTP/2 stream errors.
+    static let transientCodes: Set<UInt32> = [
+        CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
+        CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+    ].reduce(into: []) { $0.insert($1.rawValue) }
+
+    /// TLS failures: never retried, reported as `.tls`.
+    static let tlsCodes: Set<UInt32> = [
+        CURLE_SSL_CONNECT_ERROR, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_CERTPROBLEM,
+        CURLE_SSL_CIPHER, CURLE_PEER_FAILED_VERIFICATION, CURLE_USE_SSL_FAILED, CURLE_SSL_ENGINE_INITFAILED,
+        CURLE_SSL_CACERT_BADFILE, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR,
+        CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CLIENTCERT,
+    ].reduce(into: []) { $0.insert($1.rawValue) }
+}
