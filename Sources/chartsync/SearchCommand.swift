@@ -88,6 +88,7 @@ enum SearchOutput {
     }
 
     static func json(_ results: [SearchResult]) throws -> String {
+        guard !results.isEmpty else { return "[]" }
         let items = results.map { r in
             Item(name: r.version.name, version: r.version.version, appVersion: r.version.appVersion,
                  description: r.version.description,
