@@ -18,7 +18,7 @@ enum Fixtures {
         if FileManager.default.fileExists(atPath: out.path) { return out.path }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "gzip -dc \"$0\" > \"$1.tmp\" && mv \"$1.tmp\" \"$1\"", path(relative), out.path]
+        process.arguments = ["-c", "gzip -dc \"$0\" > \"$1.$$\" && mv \"$1.$$\" \"$1\"", path(relative), out.path]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw CocoaError(.fileReadCorruptFile) }
