@@ -1,4 +1,9 @@
 import ChartSyncCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Reads Helm repository indexes (index.yaml, or its JSON form) from libyaml events, building
 /// only the entries of the charts asked for. It follows Helm's loader: unknown fields and
@@ -14,26 +19,40 @@ public struct IndexReader: Sendable {
         self.limits = limits
     }
 
-    /// Reads the index at `path`. `source` names it in messages (defaults to the path); `charts`
-    /// limits which charts' entries are built (all when nil).
+    /// Reads the index at `path`, streaming it (memory does not grow with the file's size).
+    /// `source` names it in messages (defaults to the path); `charts` limits which charts'
+    /// entries are built (all when nil).
     public func read(contentsOf path: String, source: String? = nil, charts: Set<String>? = nil,
                      warn: (IndexWarning) -> Void = { _ in }) throws(IndexError) -> IndexFile {
-        let file = try MappedFile(path: path)
-        return try withExtendedLifetime(file) { () throws(IndexError) -> IndexFile in
-            try read(bytes: file.bytes, source: source ?? path, charts: charts, warn: warn)
-        }
+        let source = source ?? path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unreadable(source: source, message: IndexReader.reason()) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .unreadable(source: source, message: IndexReader.reason()) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(source: source, message: "not a regular file") }
+        var head = [UInt8](repeating: 0, count: 4096)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n >= 0 else { throw .unreadable(source: source, message: IndexReader.reason()) }
+        guard n > 0 else { throw .empty(source: source) }
+        let stream = YAMLEventStream(fileDescriptor: fd, source: source)
+        return try parse(stream, strict: !IndexReader.looksLikeJSON(head[0..<n]), charts: charts, warn: warn)
     }
 
     /// Reads an index from bytes.
     public func read(bytes: UnsafeRawBufferPointer, source: String, charts: Set<String>? = nil,
                      warn: (IndexWarning) -> Void = { _ in }) throws(IndexError) -> IndexFile {
         guard !bytes.isEmpty else { throw .empty(source: source) }
-        let firstByte = bytes.first { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }
-        let strict = firstByte != UInt8(ascii: "{")
+        let stream = YAMLEventStream(bytes: bytes, source: source)
+        return try parse(stream, strict: !IndexReader.looksLikeJSON(bytes), charts: charts, warn: warn)
+    }
+
+    private func parse(_ stream: YAMLEventStream, strict: Bool, charts: Set<String>?,
+                       warn: (IndexWarning) -> Void) throws(IndexError) -> IndexFile {
+        let limits = limits
         let result = withoutActuallyEscaping(warn) { warn in
             Result { () throws(YAMLError) -> IndexFile? in
-                try IndexParser(bytes: bytes, source: source, strict: strict, charts: charts,
-                                limits: limits, warn: warn).parse()
+                try IndexParser(stream: stream, strict: strict, charts: charts, limits: limits, warn: warn).parse()
             }
         }
         let index: IndexFile?
@@ -42,9 +61,17 @@ public struct IndexReader: Sendable {
         } catch {
             throw .malformed(error)
         }
-        guard let index else { throw .noAPIVersion(source: source) }
+        guard let index else { throw .noAPIVersion(source: stream.source) }
         return index
     }
+
+    /// Helm decodes an index as JSON (leniently) when it is JSON; chartsync takes a first
+    /// non-blank `{` as the sign.
+    private static func looksLikeJSON<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+        bytes.first { ![0x20, 0x09, 0x0a, 0x0d].contains($0) } == UInt8(ascii: "{")
+    }
+
+    private static func reason() -> String { String(cString: strerror(errno)) }
 }
 
 /// One pass over one index's events.
@@ -56,11 +83,11 @@ private final class IndexParser {
     let charts: Set<String>?
     let warn: (IndexWarning) -> Void
 
-    init(bytes: UnsafeRawBufferPointer, source: String, strict: Bool, charts: Set<String>?,
+    init(stream: YAMLEventStream, strict: Bool, charts: Set<String>?,
          limits: YAMLLimits, warn: @escaping (IndexWarning) -> Void) {
-        stream = YAMLEventStream(bytes: bytes, source: source)
+        self.stream = stream
         builder = YAMLNodeBuilder(stream: stream, limits: limits)
-        self.source = source
+        source = stream.source
         self.strict = strict
         self.charts = charts
         self.warn = warn

@@ -1,4 +1,9 @@
 import CYAML
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The kinds of libyaml parser events chartsync reacts to.
 enum YAMLEventKind {
@@ -31,7 +36,33 @@ final class YAMLEventStream {
         }
     }
 
+    /// Parses what `fileDescriptor` yields, read in libyaml's own blocks, so memory does not
+    /// grow with the file's size. The caller keeps the descriptor open for the stream's lifetime.
+    init(fileDescriptor: Int32, source: String) {
+        self.source = source
+        parser = .allocate(capacity: 1)
+        event = .allocate(capacity: 1)
+        yaml_parser_initialize(parser)
+        let context = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        context.initialize(to: fileDescriptor)
+        descriptor = context
+        yaml_parser_set_input(parser, { data, buffer, size, sizeRead in
+            let fd = data!.load(as: Int32.self)
+            while true {
+                let n = read(fd, buffer, size)
+                if n >= 0 {
+                    sizeRead!.pointee = n
+                    return 1
+                }
+                if errno != EINTR { return 0 }
+            }
+        }, context)
+    }
+
+    private var descriptor: UnsafeMutablePointer<Int32>?
+
     deinit {
+        descriptor?.deallocate()
         if hasEvent { yaml_event_delete(event) }
         yaml_parser_delete(parser)
         parser.deallocate()
