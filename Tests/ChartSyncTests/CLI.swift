@@ -1,0 +1,53 @@
+import ChartSyncTestSupport
+import Foundation
+
+/// Runs the built `chartsync` binary (next to the test bundle, or $CHARTSYNC_BIN).
+enum CLI {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static let binary: String = {
+        if let env = ProcessInfo.processInfo.environment["CHARTSYNC_BIN"] { return env }
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = runner.deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("chartsync").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return Fixtures.packageRoot + "/.build/debug/chartsync"
+    }()
+
+    /// Runs chartsync with `arguments` in `directory`, with `environment` added to a minimal one.
+    static func run(_ arguments: [String], in directory: String = Fixtures.packageRoot,
+                    environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "LANG": "C"]
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let errData = DispatchQueue(label: "stderr")
+        var errBytes = Data()
+        let group = DispatchGroup()
+        group.enter()
+        errData.async {
+            errBytes = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outBytes = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: outBytes, as: UTF8.self),
+                   stderr: String(decoding: errBytes, as: UTF8.self))
+    }
+}
