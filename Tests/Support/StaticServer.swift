@@ -82,7 +82,7 @@ public final class StaticServer: @unchecked Sendable {
             try config.write(toFile: work.file("nginx.conf"), atomically: false, encoding: .utf8)
             try? FileManager.default.removeItem(atPath: work.file("nginx.pid"))
             let child = try ChildProcess(
-                ["python3", supportScriptsDirectory + "/supervise.py", StaticServer.nginxPath,
+                ["python3", supportScriptsDirectory + "/supervise.py", "--cleanup", work.path, StaticServer.nginxPath,
                  "-p", work.path, "-c", work.file("nginx.conf"), "-e", work.file("logs/error.log")],
                 outputPath: work.file("logs/output.log"))
             if StaticServer.waitUntilReady(child: child, port: port, pidFile: work.file("nginx.pid")) {
