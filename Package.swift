@@ -37,10 +37,13 @@ let package = Package(
             "ChartSync", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Real servers for integration tests: nginx (static, TLS, basic auth) and a scriptable fault server.
+        .target(name: "ChartSyncTestSupport", dependencies: [], path: "Tests/Support", exclude: ["Scripts"]),
+
         .testTarget(name: "ChartSyncCoreTests", dependencies: ["ChartSyncCore"]),
         .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex"]),
-        .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport"]),
+        .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive"]),
-        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync"]),
+        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncTestSupport"]),
     ]
 )

@@ -101,7 +101,7 @@ public enum CredentialsSource {
     public static func parse(_ text: String, path: String) throws(CredentialsError) -> Credentials? {
         var values: [String: String] = [:]
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             let line = trim(rawLine)
             if line.isEmpty || line.hasPrefix("#") { continue }

@@ -51,17 +51,14 @@ public final class CurlHTTPClient: HTTPClient {
         var secrets = credentials?.secrets ?? []
         if let password = start.password { secrets.append(password) }
 
-        guard let handle = curl_easy_init() else {
-            throw .network(url: startRedacted, code: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed")
-        }
-        defer { curl_easy_cleanup(handle) }
         let sink = try BodySink(path: destination, maxBytes: request.maxBytes)
         var succeeded = false
         defer { if !succeeded { sink.discard() } }
-
-        var exchange = Exchange(
-            handle: handle, sink: sink, start: start, credentials: credentials, secrets: secrets,
-            maxBytes: request.maxBytes)
+        guard let exchange = Exchange(
+            sink: sink, start: start, credentials: credentials, secrets: secrets, maxBytes: request.maxBytes)
+        else {
+            throw .network(url: startRedacted, code: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed")
+        }
         var attempt = 1
         while true {
             switch exchange.run(client: self) {
@@ -105,8 +102,8 @@ private struct AttemptSuccess {
     let status: Int
 }
 
-/// One fetch's state across attempts and redirect hops.
-private struct Exchange {
+/// One fetch's state across attempts and redirect hops; used by one thread only.
+private final class Exchange {
     let handle: UnsafeMutableRawPointer
     let sink: BodySink
     let start: CurlURL
@@ -116,8 +113,9 @@ private struct Exchange {
     var warnedInsecure = false
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    init(handle: UnsafeMutableRawPointer, sink: BodySink, start: CurlURL, credentials: Credentials?,
-         secrets: [String], maxBytes: Int64?) {
+    /// Creates the easy handle; nil when libcurl cannot.
+    init?(sink: BodySink, start: CurlURL, credentials: Credentials?, secrets: [String], maxBytes: Int64?) {
+        guard let handle = curl_easy_init() else { return nil }
         self.handle = handle
         self.sink = sink
         self.start = start
@@ -127,8 +125,13 @@ private struct Exchange {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
     /// One attempt: the request and every redirect after it.
-    mutating func run(client: CurlHTTPClient) -> Result<AttemptSuccess, AttemptFailure> {
+    func run(client: CurlHTTPClient) -> Result<AttemptSuccess, AttemptFailure> {
         let options = client.options
         var current = start
         var redirects = 0
