@@ -40,8 +40,8 @@ let package = Package(
         // Real servers for integration tests: nginx (static, TLS, basic auth) and a scriptable fault server.
         .target(name: "ChartSyncTestSupport", dependencies: [], path: "Tests/Support", exclude: ["Scripts"]),
 
-        .testTarget(name: "ChartSyncCoreTests", dependencies: ["ChartSyncCore"]),
-        .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex"]),
+        .testTarget(name: "ChartSyncCoreTests", dependencies: ["ChartSyncCore", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive"]),
         .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncTestSupport"]),

@@ -1,4 +1,5 @@
 import ChartSyncCore
+import ChartSyncTestSupport
 import Foundation
 import Testing
 
@@ -8,20 +9,13 @@ struct URLCase: Sendable, CustomStringConvertible {
 }
 
 /// The 21 cases of ../shared/fixtures/helm-testdata/url-resolution.tsv, read at run time.
-private func urlCases() throws -> [URLCase] {
-    let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let root = ProcessInfo.processInfo.environment["CHARTSYNC_FIXTURES"]
-        ?? package.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
-    let text = try String(contentsOfFile: root + "/helm-testdata/url-resolution.tsv", encoding: .utf8)
-    return text.split(separator: "\n").dropFirst().map { line in
-        let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-        return URLCase(base: f[0], reference: f[1], expected: f[2])
-    }
+private func urlCases() -> [URLCase] {
+    Fixtures.rows("helm-testdata/url-resolution.tsv").map { URLCase(base: $0[0], reference: $0[1], expected: $0[2]) }
 }
 
 @Suite struct RepositoryURLTests {
     @Test func helmResolutionTable() throws {
-        let cases = try urlCases()
+        let cases = urlCases()
         #expect(cases.count == 21)
         for c in cases {
             #expect(RepositoryURL.resolve(base: c.base, reference: c.reference) == c.expected, "\(c)")

@@ -1,34 +1,10 @@
+import ChartSyncTestSupport
 import Foundation
 import Testing
 @testable import ChartSyncCore
 
 // Tables below are ported from Masterminds/semver v3 version_test.go and collection_test.go,
 // plus the shared fixture versions.tsv (checked against the library by the fixture authors).
-
-/// Reads the shared fixtures at run time: `$CHARTSYNC_FIXTURES`, else `<package root>/../shared/fixtures`.
-enum Fixtures {
-    /// The fixtures directory.
-    static var directory: URL {
-        if let override = ProcessInfo.processInfo.environment["CHARTSYNC_FIXTURES"], !override.isEmpty {
-            return URL(fileURLWithPath: override, isDirectory: true)
-        }
-        // Tests/ChartSyncCoreTests/<file>.swift -> package root is three levels up.
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures", isDirectory: true)
-    }
-
-    /// The data rows (header dropped) of a TSV under the fixtures directory; empty when unreadable.
-    static func rows(_ relativePath: String) -> [[String]] {
-        let url = directory.appendingPathComponent(relativePath)
-        guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
-            return []
-        }
-        return text.split(separator: "\n", omittingEmptySubsequences: true)
-            .dropFirst()
-            .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
-    }
-}
 
 /// One row of semver/versions.tsv.
 struct VersionRow: Sendable, CustomTestStringConvertible {
@@ -52,7 +28,7 @@ struct SemanticVersionTests {
     // MARK: Fixture
 
     @Test func versionsFixtureIsPresent() {
-        #expect(VersionRow.all.count == 42, "versions.tsv not found or changed under \(Fixtures.directory.path)")
+        #expect(VersionRow.all.count == 42, "versions.tsv not found or changed under \(Fixtures.root)")
     }
 
     @Test(arguments: VersionRow.all)

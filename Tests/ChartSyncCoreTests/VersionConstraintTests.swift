@@ -1,3 +1,4 @@
+import ChartSyncTestSupport
 import Testing
 @testable import ChartSyncCore
 
@@ -194,7 +195,7 @@ struct VersionConstraintTests {
     // MARK: Fixture
 
     @Test func realConstraintsFixtureIsPresent() {
-        #expect(ConstraintRow.all.count == 463, "real-constraints-from-indexes.tsv not found or changed under \(Fixtures.directory.path)")
+        #expect(ConstraintRow.all.count == 463, "real-constraints-from-indexes.tsv not found or changed under \(Fixtures.root)")
     }
 
     @Test(arguments: ConstraintRow.all)

@@ -1,5 +1,6 @@
 import ChartSyncCore
 @testable import ChartSyncIndex
+import ChartSyncTestSupport
 import Foundation
 import Testing
 

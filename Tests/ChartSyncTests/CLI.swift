@@ -31,22 +31,21 @@ enum CLI {
         var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "LANG": "C"]
         env.merge(environment) { $1 }
         process.environment = env
-        let out = Pipe(), err = Pipe()
+        // Files rather than pipes: no deadlock whatever the output size.
+        let scratch = try TemporaryDirectory(prefix: "chartsync-cli")
+        FileManager.default.createFile(atPath: scratch.file("out"), contents: nil)
+        FileManager.default.createFile(atPath: scratch.file("err"), contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("out")))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("err")))
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let errData = DispatchQueue(label: "stderr")
-        var errBytes = Data()
-        let group = DispatchGroup()
-        group.enter()
-        errData.async {
-            errBytes = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outBytes = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
         process.waitUntilExit()
+        try out.close()
+        try err.close()
+        let outBytes = try Data(contentsOf: URL(fileURLWithPath: scratch.file("out")))
+        let errBytes = try Data(contentsOf: URL(fileURLWithPath: scratch.file("err")))
         return Run(status: process.terminationStatus, stdout: String(decoding: outBytes, as: UTF8.self),
                    stderr: String(decoding: errBytes, as: UTF8.self))
     }
