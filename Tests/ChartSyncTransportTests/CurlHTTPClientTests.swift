@@ -183,7 +183,7 @@ struct CurlHTTPClientTests {
         #expect(fetchError(client, TransferRequest(url: url), to: dir.file("out"))
             == .httpStatus(url: url, code: 401))
         #expect(recorder.retries.isEmpty)
-        #expect(server.accessLog().count == 1)
+        #expect(server.accessLog(atLeast: 1).count == 1)
 
         let wrong = TransferRequest(url: url, credentials: .basic(username: "alice", password: "wrong-password"))
         #expect(fetchError(client, wrong, to: dir.file("out")) == .httpStatus(url: url, code: 401))
@@ -196,7 +196,7 @@ struct CurlHTTPClientTests {
         let inURL = "http://alice:s3cret-Pa55@127.0.0.1:\(server.port)/index.yaml"
         let fromURL = try client.fetch(TransferRequest(url: inURL), to: dir.file("out"))
         #expect(fromURL.url == url)
-        #expect(server.accessLog().last?.contains(" 200 alice ") == true)
+        #expect(server.accessLog(atLeast: 4).last?.contains(" 200 alice ") == true)
     }
 
     @Test("a bearer token is sent as Authorization: Bearer, with the chartsync user agent")

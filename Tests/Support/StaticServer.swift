@@ -109,10 +109,17 @@ public final class StaticServer: @unchecked Sendable {
         baseURL(host: host) + (path.hasPrefix("/") ? path : "/" + path)
     }
 
-    /// The access log so far, one line per request: `METHOD URI STATUS USER HOST`.
-    public func accessLog() -> [String] {
-        let text = (try? String(contentsOfFile: work.file("logs/access.log"), encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init)
+    /// The access log so far, one line per request: `METHOD URI STATUS USER HOST`. nginx writes a
+    /// line just after the response, so a client may see the response first: pass `atLeast` to wait
+    /// (up to `timeout` seconds) for that many lines.
+    public func accessLog(atLeast count: Int = 0, timeout: Double = 5) -> [String] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let text = (try? String(contentsOfFile: work.file("logs/access.log"), encoding: .utf8)) ?? ""
+            let lines = text.split(separator: "\n").map(String.init)
+            if lines.count >= count || Date() >= deadline { return lines }
+            usleep(10_000)
+        }
     }
 
     /// Stops nginx and removes the server's temporary files; idempotent.
