@@ -30,12 +30,33 @@ public enum RepositoryURL {
         return out.text
     }
 
-    /// The URL with any `user:password@` removed, for messages and files.
+    /// The URL for messages, files and results: userinfo (`user:password@`) removed and the values
+    /// of secret-looking query parameters (token, password, signature, key, ...) replaced by
+    /// `REDACTED`. Works on any string, valid URL or not.
     public static func redacted(_ url: String) -> String {
-        var p = Parts(url)
-        guard let authority = p.authority, let at = authority.lastIndex(of: "@") else { return url }
-        p.authority = String(authority[authority.index(after: at)...])
-        return p.text
+        // Without "://", whatever precedes the first "/" is taken as the authority.
+        let schemeless = !url.contains("://")
+        var p = Parts(schemeless ? "//" + url : url)
+        if let authority = p.authority, let at = authority.lastIndex(of: "@") {
+            p.authority = String(authority[authority.index(after: at)...])
+        }
+        if let query = p.query {
+            p.query = query.split(separator: "&", omittingEmptySubsequences: false).map { parameter in
+                guard let equals = parameter.firstIndex(of: "="), isSecretParameter(parameter[..<equals]) else {
+                    return String(parameter)
+                }
+                return parameter[..<equals] + "=REDACTED"
+            }.joined(separator: "&")
+        }
+        return schemeless ? String(p.text.dropFirst(2)) : p.text
+    }
+
+    /// Whether a query parameter name looks like it carries a secret.
+    private static func isSecretParameter(_ name: Substring) -> Bool {
+        let lower = name.lowercased()
+        let contained = ["token", "passw", "secret", "signature", "credential", "apikey", "api_key", "api-key", "auth"]
+        if contained.contains(where: { lower.contains($0) }) { return true }
+        return ["sig", "key", "pass", "pwd", "pw", "code", "session", "sid"].contains(lower)
     }
 
     /// The components of a URL as RFC 3986 splits them, kept as written (no decoding).

@@ -40,7 +40,7 @@ public final class CurlHTTPClient: HTTPClient {
     /// Fetches `request` into `destination`, retrying transient failures; see `HTTPClient`.
     public func fetch(_ request: TransferRequest, to destination: String) throws(TransportError) -> TransferResult {
         let start = try CurlURL.parse(request.url)
-        let startRedacted = redactedURL(start.url)
+        let startRedacted = RepositoryURL.redacted(start.url)
         guard CurlGlobal.code == CURLE_OK.rawValue else {
             throw .network(url: startRedacted, code: Int(CurlGlobal.code), message: "curl_global_init failed")
         }
@@ -65,7 +65,7 @@ public final class CurlHTTPClient: HTTPClient {
             case let .success(final):
                 let digest = try sink.finish()
                 succeeded = true
-                return TransferResult(url: redactedURL(final.url.url), bytes: sink.bytes, sha256: digest,
+                return TransferResult(url: RepositoryURL.redacted(final.url.url), bytes: sink.bytes, sha256: digest,
                                       status: final.status, attempts: attempt)
             case let .failure(failure):
                 guard failure.retryable, attempt < options.retry.maxAttempts else { throw failure.error }
@@ -148,13 +148,13 @@ private final class Exchange {
             }
             if current.scheme == "https" && options.insecureSkipTLSVerify && !warnedInsecure {
                 warnedInsecure = true
-                client.emit(.insecureTLS(url: redactedURL(current.url)))
+                client.emit(.insecureTLS(url: RepositoryURL.redacted(current.url)))
             }
             errorBuffer[0] = 0
             let code = withExtendedLifetime(sink) { curl_easy_perform(handle) }
             var status = 0
             _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-            let here = redactedURL(current.url)
+            let here = RepositoryURL.redacted(current.url)
 
             if let writeErrno = sink.writeErrno {
                 return .failure(AttemptFailure(error: .io(path: sink.path, message: errnoMessage(writeErrno))))
@@ -180,7 +180,7 @@ private final class Exchange {
                 redirects += 1
                 guard redirects <= options.maxRedirects else {
                     return .failure(AttemptFailure(
-                        error: .tooManyRedirects(url: redactedURL(start.url), limit: options.maxRedirects)))
+                        error: .tooManyRedirects(url: RepositoryURL.redacted(start.url), limit: options.maxRedirects)))
                 }
                 let target: CurlURL
                 do {
@@ -188,16 +188,16 @@ private final class Exchange {
                 } catch {
                     if case .unsupportedScheme = error {
                         return .failure(AttemptFailure(
-                            error: .insecureRedirect(from: here, to: redactedURL(targetText))))
+                            error: .insecureRedirect(from: here, to: RepositoryURL.redacted(targetText))))
                     }
                     return .failure(AttemptFailure(error: error))
                 }
                 let allowed = target.scheme == "https" || (target.scheme == "http" && current.scheme == "http")
                 guard allowed else {
                     return .failure(AttemptFailure(
-                        error: .insecureRedirect(from: here, to: redactedURL(target.url))))
+                        error: .insecureRedirect(from: here, to: RepositoryURL.redacted(target.url))))
                 }
-                client.emit(.redirected(from: here, to: redactedURL(target.url)))
+                client.emit(.redirected(from: here, to: RepositoryURL.redacted(target.url)))
                 current = target
                 continue
             }
@@ -263,7 +263,7 @@ private final class Exchange {
         }
         if let bad = results.first(where: { $0 != CURLE_OK }) {
             return AttemptFailure(error: .network(
-                url: redactedURL(url.url), code: Int(bad.rawValue),
+                url: RepositoryURL.redacted(url.url), code: Int(bad.rawValue),
                 message: "libcurl refused an option: " + String(cString: curl_easy_strerror(bad))))
         }
         return nil
@@ -274,8 +274,8 @@ private final class Exchange {
         let summary = String(cString: curl_easy_strerror(code))
         let detail = String(cString: errorBuffer)
         var message = detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
-        message = scrub(message.replacing(url.url, with: redactedURL(url.url)), secrets: secrets)
-        let here = redactedURL(url.url)
+        message = scrub(message.replacing(url.url, with: RepositoryURL.redacted(url.url)), secrets: secrets)
+        let here = RepositoryURL.redacted(url.url)
         let raw = Int(code.rawValue)
         if Exchange.tlsCodes.contains(code.rawValue) {
             return AttemptFailure(error: .tls(url: here, code: raw, message: message))

@@ -1,4 +1,5 @@
 import CCurl
+import ChartSyncCore
 
 /// A URL checked and normalized by libcurl's URL API, with its userinfo taken out.
 struct CurlURL: Equatable {
@@ -26,29 +27,29 @@ struct CurlURL: Equatable {
     /// Parses `text`: `invalidURL` when it is no URL, `unsupportedScheme` when its scheme is not supported.
     static func parse(_ text: String) throws(TransportError) -> CurlURL {
         guard let separator = text.firstRange(of: "://"), separator.lowerBound > text.startIndex else {
-            throw .invalidURL(redactedURL(text))
+            throw .invalidURL(RepositoryURL.redacted(text))
         }
         let scheme = text[..<separator.lowerBound].lowercased()
         guard scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }),
               scheme.first?.isLetter == true
-        else { throw .invalidURL(redactedURL(text)) }
-        guard supportedSchemes.contains(scheme) else { throw .unsupportedScheme(url: redactedURL(text)) }
-        guard !text.utf8.contains(where: { $0 < 0x21 || $0 == 0x7f }) else { throw .invalidURL(redactedURL(text)) }
+        else { throw .invalidURL(RepositoryURL.redacted(text)) }
+        guard supportedSchemes.contains(scheme) else { throw .unsupportedScheme(url: RepositoryURL.redacted(text)) }
+        guard !text.utf8.contains(where: { $0 < 0x21 || $0 == 0x7f }) else { throw .invalidURL(RepositoryURL.redacted(text)) }
 
-        guard let handle = curl_url() else { throw .invalidURL(redactedURL(text)) }
+        guard let handle = curl_url() else { throw .invalidURL(RepositoryURL.redacted(text)) }
         defer { curl_url_cleanup(handle) }
         guard curl_url_set(handle, CURLUPART_URL, text, 0) == CURLUE_OK else {
-            throw .invalidURL(redactedURL(text))
+            throw .invalidURL(RepositoryURL.redacted(text))
         }
         let username = part(handle, CURLUPART_USER, flags: UInt32(CURLU_URLDECODE))
         let password = part(handle, CURLUPART_PASSWORD, flags: UInt32(CURLU_URLDECODE))
         _ = curl_url_set(handle, CURLUPART_USER, nil, 0)
         _ = curl_url_set(handle, CURLUPART_PASSWORD, nil, 0)
         _ = curl_url_set(handle, CURLUPART_OPTIONS, nil, 0)
-        guard let normalized = part(handle, CURLUPART_URL, flags: 0) else { throw .invalidURL(redactedURL(text)) }
+        guard let normalized = part(handle, CURLUPART_URL, flags: 0) else { throw .invalidURL(RepositoryURL.redacted(text)) }
         let host = (part(handle, CURLUPART_HOST, flags: 0) ?? "").lowercased()
         let port = part(handle, CURLUPART_PORT, flags: UInt32(CURLU_DEFAULT_PORT)) ?? ""
-        if scheme != "file" && host.isEmpty { throw .invalidURL(redactedURL(text)) }
+        if scheme != "file" && host.isEmpty { throw .invalidURL(RepositoryURL.redacted(text)) }
         return CurlURL(url: normalized, scheme: scheme, host: host, port: port,
                        username: username, password: password)
     }

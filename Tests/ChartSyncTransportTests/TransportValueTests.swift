@@ -1,3 +1,4 @@
+import ChartSyncCore
 import ChartSyncTestSupport
 import ChartSyncTransport
 import Foundation
@@ -20,7 +21,7 @@ struct RedactionTests {
         ("", ""),
     ])
     func redacts(input: String, expected: String) {
-        #expect(redactedURL(input) == expected)
+        #expect(RepositoryURL.redacted(input) == expected)
     }
 }
 
