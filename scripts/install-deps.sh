@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Installs the Debian packages chartsync builds, tests and benchmarks with.
-# Idempotent: does nothing when everything is present. Needs root (or sudo) to install.
+# Installs what chartsync builds, tests and benchmarks with: Debian packages (apt-get, as root
+# or through sudo) and, from PyPI, real Helm (helm-python-sdk, the tests' reference peer) and
+# PyYAML (the index benchmark's baseline). Idempotent: does nothing when all is present.
+# --python-only skips the Debian part (CI installs those itself).
 set -euo pipefail
-packages=(
-  libcurl4-openssl-dev libarchive-dev zlib1g-dev libyaml-dev   # build
-  nginx-light openssl python3 ca-certificates                  # test servers (TLS, basic auth)
-  zstd pigz                                                     # archives
-)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing: ${missing[*]}" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "${1:-}" != "--python-only" ]; then
+  packages=(
+    libcurl4-openssl-dev libarchive-dev zlib1g-dev libyaml-dev   # build
+    nginx-light openssl ca-certificates                          # test servers (TLS, basic auth)
+    zstd pigz                                                     # archives
+  )
+  command -v python3 >/dev/null || packages+=(python3 python3-pip)
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+python3 - <<'PY' 2>/dev/null && exit 0
+import importlib.metadata as m, yaml
+assert m.version("helm-python-sdk") == "0.2.2" and yaml.CSafeLoader
+PY
+echo "installing from PyPI: helm-python-sdk==0.2.2 PyYAML" >&2
+python3 -m pip install -q helm-python-sdk==0.2.2 PyYAML 2>/dev/null \
+  || python3 -m pip install -q --break-system-packages helm-python-sdk==0.2.2 PyYAML

@@ -1,0 +1,32 @@
+import Foundation
+
+/// Real Helm (Helm 4's Go SDK from PyPI's helm-python-sdk) as a reference peer.
+public enum Helm {
+    /// One question: which version of `chart` does Helm pull for `version`?
+    public struct Case: Sendable, Encodable {
+        public let repo: String
+        public let chart: String
+        public let version: String?
+        public init(repo: String, chart: String, version: String?) {
+            self.repo = repo
+            self.chart = chart
+            self.version = version
+        }
+    }
+
+    /// Helm's answer: the file it pulled (`<name>-<version>.tgz`) or its error.
+    public struct Answer: Sendable, Decodable {
+        public let file: String?
+        public let error: String?
+    }
+
+    /// Asks Helm to pull each case, in one Python process.
+    public static func resolve(_ cases: [Case]) throws -> [Answer] {
+        struct Request: Encodable {
+            let cases: [Case]
+        }
+        let input = String(decoding: try JSONEncoder().encode(Request(cases: cases)), as: UTF8.self)
+        let output = try runCommand(["python3", supportScriptsDirectory + "/helm-resolve.py"], input: input)
+        return try JSONDecoder().decode([Answer].self, from: Data(output.utf8))
+    }
+}
