@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 runs="${RUNS:-5}"
 shared="${CHARTSYNC_SHARED:-../shared}"
 bin=.build/release/chartsync
-[ -x "$bin" ] || swift build -c release --product chartsync >/dev/null
+swift build -c release --product chartsync >/dev/null
 python3 -c 'import yaml; yaml.CSafeLoader' 2>/dev/null || python3 -m pip install -q PyYAML
 
 work=$(mktemp -d)

@@ -47,10 +47,12 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
+        var parsed: VersionConstraint?
+        if let constraint { parsed = try VersionConstraint(parsing: constraint) }
         let query = SearchQuery(
             repository: RepositoryLocation.url(from: repository, currentDirectory: FileManager.default.currentDirectoryPath),
             chart: chart,
-            constraint: try constraint.map { try VersionConstraint(parsing: $0) },
+            constraint: parsed,
             includePrerelease: devel,
             allVersions: allVersions,
             credentials: try transport.credentials())
