@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN := .build/debug/chartsync
 RELEASE_BIN := .build/release/chartsync
 
-.PHONY: deps build release demo test bench example-repo clean
+.PHONY: deps build release demo test test-release bench example-repo clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -23,6 +23,11 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The same tests against an optimized build (release-only miscompiles have been seen).
+test-release: deps
+	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
+	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build
 
 bench: release
 	bash scripts/bench-index.sh

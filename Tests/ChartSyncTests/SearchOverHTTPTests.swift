@@ -1,4 +1,6 @@
+import ChartSync
 import ChartSyncTestSupport
+import ChartSyncTransport
 import Foundation
 import Testing
 
@@ -137,5 +139,37 @@ import Testing
         #expect(run.stdout.contains(nginx.url("argo-cd-0.1.0.tgz")), "\(run.stdout)")
         let workflows = try CLI.run(["search", "--repo", nginx.url(""), "argo-workflows", "--version", "0.46.00", "--json"])
         #expect(workflows.stdout.contains("\"version\" : \"0.46.00\""), "\(workflows.stdout)")
+    }
+}
+
+/// The library's `Searcher` with its limits, against a real server.
+@Suite struct SearcherLimitTests {
+    @Test func indexLargerThanTheCapIsRefused() throws {
+        let nginx = try StaticServer(root: Fixtures.path("repo-argo-helm"))
+        defer { nginx.stop() }
+        let searcher = Searcher(client: CurlHTTPClient(), maxIndexBytes: 1 << 20)
+        #expect {
+            try searcher.search(SearchQuery(repository: nginx.url(""), chart: "argo-cd"))
+        } throws: { error in
+            guard let error = error as? TransportError, case .sizeLimitExceeded = error else { return false }
+            return error.description.contains(nginx.url("index.yaml"))
+        }
+        // The full 1.5 MB index is fine under the default cap.
+        let found = try Searcher(client: CurlHTTPClient()).search(SearchQuery(repository: nginx.url(""), chart: "argo-cd"))
+        #expect(found.count == 1)
+    }
+
+    @Test func aliasBombOverHTTPIsRefusedWithTheURL() throws {
+        var text = "apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.0.0\n    keywords: &k0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 {
+            text += "    x\(level): &k\(level) [" + Array(repeating: "*k\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        let www = try TemporaryDirectory()
+        try www.write("index.yaml", Array(text.utf8))
+        let nginx = try StaticServer(root: www.path)
+        defer { nginx.stop() }
+        let run = try CLI.run(["search", "--repo", nginx.url(""), "a"])
+        #expect(run.status == 3)
+        #expect(run.stderr.contains(nginx.url("index.yaml")) && run.stderr.contains("alias bomb"), "\(run.stderr)")
     }
 }
