@@ -301,27 +301,8 @@ enum SemverText {
         String(decoding: Array(bytes), as: UTF8.self)
     }
 
-    /// `text` in double quotes with quotes, backslashes and control characters escaped, like Go's `%q`.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// `text` in double quotes, escaped (like Go's `%q`).
+    static func quoted(_ text: String) -> String { Quoting.doubleQuoted(text) }
 
     /// Masterminds `validatePrerelease`: nil when valid, else the reason.
     static func validatePrerelease(_ text: String) -> String? {

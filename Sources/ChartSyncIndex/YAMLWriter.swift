@@ -1,3 +1,5 @@
+import ChartSyncCore
+
 /// Writes block-style YAML text line by line, quoting every scalar that a YAML reader could
 /// take for anything but a string.
 struct YAMLWriter {
@@ -46,29 +48,7 @@ struct YAMLWriter {
 
     /// A scalar: plain when it is unmistakably a string, double-quoted otherwise.
     static func scalar(_ value: String) -> String {
-        isSafePlain(value) ? value : quoted(value)
-    }
-
-    /// A double-quoted scalar with JSON-compatible escapes.
-    static func quoted(_ value: String) -> String {
-        var out = "\""
-        for c in value.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if c.value < 0x20 || c.value == 0x7f {
-                    let hex = String(c.value, radix: 16)
-                    out += "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(c)
-                }
-            }
-        }
-        return out + "\""
+        isSafePlain(value) ? value : Quoting.doubleQuoted(value)
     }
 
     private static let keywords: Set<String> = [

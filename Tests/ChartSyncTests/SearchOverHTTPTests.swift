@@ -130,6 +130,20 @@ import Testing
         #expect(try faults.requests(path: "/index.yaml").count == 1)
     }
 
+    /// Proxies come from the standard environment variables (libcurl's own handling).
+    @Test func proxyFromEnvironment() throws {
+        let proxy = try FaultServer()
+        defer { proxy.stop() }
+        let index = try Data(contentsOf: URL(fileURLWithPath: Self.example + "/index.yaml"))
+        // A forward proxy receives the absolute URL as the request target.
+        try proxy.plan("http://charts.example.invalid/helm/index.yaml", .ok(Array(index)))
+        let run = try CLI.run(["search", "--repo", "http://charts.example.invalid/helm", "hello-web", "--json"],
+                              environment: ["http_proxy": proxy.url("")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("http://charts.example.invalid/helm/hello-web-1.1.0.tgz"))
+        #expect(try proxy.requests().map(\.path) == ["http://charts.example.invalid/helm/index.yaml"])
+    }
+
     /// Real upstream data: argo-helm's full index (relative URLs) served by nginx.
     @Test func argoIndexResolvesRelativeURLsAgainstTheServer() throws {
         let nginx = try StaticServer(root: Fixtures.path("repo-argo-helm"))
