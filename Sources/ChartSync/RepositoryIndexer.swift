@@ -28,8 +28,12 @@ public enum RepositoryIndexError: Error, Sendable, CustomStringConvertible {
 /// reproducible output: `created` is the newest entry time inside each tarball and `generated`
 /// is `SOURCE_DATE_EPOCH` when given, else the newest `created`.
 public struct RepositoryIndexer: Sendable {
-    /// Creates an indexer.
-    public init() {}
+    private let onEvent: ChartSyncEventHandler?
+
+    /// Creates an indexer reporting each chart it adds to `onEvent`.
+    public init(onEvent: ChartSyncEventHandler? = nil) {
+        self.onEvent = onEvent
+    }
 
     /// Reads every `*.tgz` directly in `directory` and writes `directory/index.yaml` atomically.
     /// URLs are the file names, or `baseURL/<file>` when a base URL is given.
@@ -56,6 +60,7 @@ public struct RepositoryIndexer: Sendable {
             let (digest, _) = try FileSystem.sha256(ofFile: path)
             let url = baseURL.map { RepositoryURL.resolve(base: $0, reference: name) } ?? name
             newest = max(newest, archive.newestModification)
+            onEvent?(.indexedChart(name: metadata.name, version: metadata.version, file: name))
             entries.append(IndexWriter.Entry(metadata: metadata, digest: digest, urls: [url],
                                              created: RepositoryIndexer.rfc3339(archive.newestModification)))
         }

@@ -19,6 +19,9 @@ struct IndexCommand: ParsableCommand {
     @Option(name: .customLong("url"), help: "Base URL the charts will be served from (default: relative URLs).")
     var url: String?
 
+    @Flag(name: .shortAndLong, help: "Show each chart on stderr.")
+    var verbose = false
+
     func run() throws {
         var epoch: Int64?
         if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
@@ -27,7 +30,7 @@ struct IndexCommand: ParsableCommand {
         }
         let entries: Int
         do {
-            entries = try RepositoryIndexer().index(directory: directory, baseURL: url, sourceDateEpoch: epoch).count
+            entries = try RepositoryIndexer(onEvent: Terminal.eventHandler(verbose: verbose)).index(directory: directory, baseURL: url, sourceDateEpoch: epoch).count
         } catch let error as RepositoryIndexError {
             throw Failure(code: .usage, message: error.description)
         } catch {

@@ -57,8 +57,8 @@ struct SearchCommand: ParsableCommand {
             allVersions: allVersions,
             credentials: try transport.credentials())
         let client = CurlHTTPClient(options: transport.options,
-                                    onEvent: Terminal.transportHandler(quiet: false, verbose: verbose))
-        let searcher = Searcher(client: client, onEvent: Terminal.eventHandler(quiet: false, verbose: verbose))
+                                    onEvent: Terminal.transportHandler(verbose: verbose))
+        let searcher = Searcher(client: client, onEvent: Terminal.eventHandler(verbose: verbose))
         let results: [SearchResult]
         do {
             results = try searcher.search(query)

@@ -24,23 +24,23 @@ enum Terminal {
         note("error: " + body)
     }
 
-    /// Reports library events on stderr; quiet hides everything but warnings.
-    static func eventHandler(quiet: Bool, verbose: Bool) -> ChartSyncEventHandler {
+    /// Reports library events on stderr: warnings always, the rest when verbose.
+    static func eventHandler(verbose: Bool) -> ChartSyncEventHandler {
         { event in
             switch event {
             case .indexWarning: note(event.description)
-            default: if verbose && !quiet { note(event.description) }
+            default: if verbose { note(event.description) }
             }
         }
     }
 
-    /// Reports transport events on stderr (retries and insecure TLS always; redirects when verbose).
-    static func transportHandler(quiet: Bool, verbose: Bool) -> @Sendable (TransportEvent) -> Void {
+    /// Reports transport events on stderr: insecure TLS and retries always, redirects when verbose.
+    static func transportHandler(verbose: Bool) -> @Sendable (TransportEvent) -> Void {
         { event in
             switch event {
             case .insecureTLS: note("warning: " + event.description)
-            case .retrying: if !quiet { note(event.description) }
-            default: if verbose && !quiet { note(event.description) }
+            case .retrying: note(event.description)
+            default: if verbose { note(event.description) }
             }
         }
     }
