@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "chartsync",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "ChartSync", targets: ["ChartSync"]),
         .executable(name: "chartsync", targets: ["chartsync"]),

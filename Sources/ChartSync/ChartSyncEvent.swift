@@ -1,3 +1,4 @@
+import ChartSyncCore
 import ChartSyncIndex
 
 /// Progress and diagnostics the use cases report instead of printing.
@@ -10,6 +11,16 @@ public enum ChartSyncEvent: Sendable, CustomStringConvertible {
     case indexWarning(IndexWarning)
     /// A chart tarball was added to a repository index.
     case indexedChart(name: String, version: String, file: String)
+    /// A chart download is starting.
+    case downloading(name: String, version: String, url: String)
+    /// A chart was downloaded and proven.
+    case downloaded(name: String, version: String, bytes: Int64, sha256: Digest)
+    /// A chart already in place was proven again; nothing to do.
+    case chartUnchanged(name: String, version: String)
+    /// A chart's unpacked directory was rebuilt from its proven tarball.
+    case chartUnpacked(name: String, version: String)
+    /// A path was removed from charts/external.
+    case removed(path: String)
 
     public var description: String {
         switch self {
@@ -17,6 +28,12 @@ public enum ChartSyncEvent: Sendable, CustomStringConvertible {
         case .readIndex(let url, let bytes, let charts): return "read \(url) (\(bytes) bytes, \(charts) chart(s) kept)"
         case .indexWarning(let warning): return "warning: \(warning)"
         case .indexedChart(let name, let version, let file): return "indexed \(name) \(version) from \(file)"
+        case .downloading(let name, let version, let url): return "downloading \(name) \(version) from \(url)"
+        case .downloaded(let name, let version, let bytes, let sha256):
+            return "proved \(name) \(version): \(bytes) bytes, \(sha256.prefixed)"
+        case .chartUnchanged(let name, let version): return "unchanged \(name) \(version)"
+        case .chartUnpacked(let name, let version): return "unpacked \(name) \(version) again from its proven tarball"
+        case .removed(let path): return "removed \(path)"
         }
     }
 }

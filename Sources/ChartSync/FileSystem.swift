@@ -119,6 +119,44 @@ enum FileSystem {
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// Whether `path` is a symbolic link.
+    static func isSymlink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    }
+
+    /// Whether anything (even a dangling link) is at `path`.
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// Reads a whole small file (refusing links).
+    static func readFile(_ path: String, limit: Int = 64 << 20) throws(FileSystemError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot open: \(reason())") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(path: path, message: "cannot read: \(reason())")
+            }
+            if n == 0 { return bytes }
+            bytes += buffer[0..<n]
+            if bytes.count > limit { throw FileSystemError(path: path, message: "larger than \(limit) bytes") }
+        }
+    }
+
+    /// Renames, naming both paths on failure.
+    static func move(_ from: String, to: String) throws(FileSystemError) {
+        guard rename(from, to) == 0 else {
+            throw FileSystemError(path: to, message: "cannot move \(from) here: \(reason())")
+        }
+    }
+
     /// Whether `path` is a directory (symlinks are not followed).
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()
@@ -126,7 +164,7 @@ enum FileSystem {
     }
 
     /// The SHA-256 and size of a file, read in 1 MiB blocks.
-    static func sha256(ofFile path: String) throws(FileSystemError) -> (digest: ChartSyncCore.Digest, size: Int64) {
+    static func sha256(ofFile path: String) throws(FileSystemError) -> (digest: Digest, size: Int64) {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot open: \(reason())") }
         defer { close(fd) }
@@ -144,6 +182,6 @@ enum FileSystem {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             size += Int64(n)
         }
-        return (ChartSyncCore.Digest(bytes: hasher.finalize()), size)
+        return (Digest(bytes: hasher.finalize()), size)
     }
 }

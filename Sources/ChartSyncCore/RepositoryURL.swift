@@ -59,6 +59,17 @@ public enum RepositoryURL {
         return ["sig", "key", "pass", "pwd", "pw", "code", "session", "sid"].contains(lower)
     }
 
+    /// Whether two URLs have the same scheme, host and port (userinfo ignored, case-insensitive).
+    public static func sameOrigin(_ a: String, _ b: String) -> Bool {
+        func origin(_ url: String) -> String {
+            let p = Parts(url)
+            var authority = p.authority ?? ""
+            if let at = authority.lastIndex(of: "@") { authority = String(authority[authority.index(after: at)...]) }
+            return ((p.scheme ?? "") + "://" + authority).lowercased()
+        }
+        return origin(a) == origin(b)
+    }
+
     /// The components of a URL as RFC 3986 splits them, kept as written (no decoding).
     struct Parts {
         var scheme: String?

@@ -65,6 +65,22 @@ public struct IndexFields {
         return pairs.map { ($0.key, IndexFields($0.value, path: path + "." + $0.key, source: source)) }
     }
 
+    /// The pairs of a mapping whose keys must all be in `known`; an unknown key is an error
+    /// naming it and its line.
+    public func fields(known: Set<String>) throws(YAMLError) -> [(key: String, value: IndexFields)] {
+        if node.isNull { return [] }
+        guard let pairs = node.pairs else { throw error("\(path) must be a mapping, found \(node.kindName)") }
+        var out: [(key: String, value: IndexFields)] = []
+        for pair in pairs {
+            guard known.contains(pair.key) else {
+                throw YAMLError(source: source, line: pair.keyLine, column: 1,
+                                message: "unknown field \"\(pair.key)\" in \(path) (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            out.append((pair.key, IndexFields(pair.value, path: path + "." + pair.key, source: source)))
+        }
+        return out
+    }
+
     /// A mapping of strings to strings; null is empty.
     public func stringMap() throws(YAMLError) -> [String: String] {
         var out: [String: String] = [:]

@@ -61,6 +61,8 @@ public struct YAMLNode: Sendable {
 public struct YAMLPair: Sendable {
     /// The key's text.
     public let key: String
+    /// 1-based line of the key.
+    public let keyLine: Int
     /// The value.
     public let value: YAMLNode
 }
@@ -127,7 +129,7 @@ final class YAMLNodeBuilder {
                 }
                 let value = try build(try stream.next(), depth: depth + 1)
                 weight += value.weight
-                pairs.append(YAMLPair(key: key, value: value))
+                pairs.append(YAMLPair(key: key, keyLine: keyNode.line, value: value))
             }
             node = YAMLNode(value: .mapping(pairs), line: line, weight: weight)
         case .sequenceStart:

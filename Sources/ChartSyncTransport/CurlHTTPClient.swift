@@ -14,17 +14,28 @@ public final class CurlHTTPClient: HTTPClient {
     public let options: TransportOptions
     private let onEvent: (@Sendable (TransportEvent) -> Void)?
     private let sleep: @Sendable (Double) -> Void
+    /// When set, transfers stop at the next progress callback and fetch throws `cancelled`.
+    public let cancellation: Cancellation
 
     /// Creates a client; `onEvent` hears about retries, redirects and insecure TLS, `sleep` waits
-    /// between attempts (injectable for tests; the default blocks the calling thread).
+    /// between attempts (injectable for tests; the default blocks the calling thread, waking early
+    /// when `cancellation` is set).
     public init(
         options: TransportOptions = .init(),
         onEvent: (@Sendable (TransportEvent) -> Void)? = nil,
-        sleep: @escaping @Sendable (Double) -> Void = CurlHTTPClient.threadSleep
+        sleep: (@Sendable (Double) -> Void)? = nil,
+        cancellation: Cancellation = Cancellation()
     ) {
+        self.cancellation = cancellation
         self.options = options
         self.onEvent = onEvent
-        self.sleep = sleep
+        self.sleep = sleep ?? { seconds in
+            var left = seconds
+            while left > 0 && !cancellation.isCancelled {
+                CurlHTTPClient.threadSleep(min(left, 0.1))
+                left -= 0.1
+            }
+        }
     }
 
     /// Blocks the calling thread for `seconds`.
@@ -61,6 +72,7 @@ public final class CurlHTTPClient: HTTPClient {
         }
         var attempt = 1
         while true {
+            guard !cancellation.isCancelled else { throw .cancelled(url: startRedacted) }
             switch exchange.run(client: self) {
             case let .success(final):
                 let digest = try sink.finish()
@@ -143,7 +155,7 @@ private final class Exchange {
                 return .failure(AttemptFailure(error: error))
             }
             let sendCredentials = current.sameOrigin(as: start) || options.allowCredentialsOnRedirect
-            if let failure = configure(url: current, options: options, sendCredentials: sendCredentials) {
+            if let failure = configure(url: current, client: client, sendCredentials: sendCredentials) {
                 return .failure(failure)
             }
             if current.scheme == "https" && options.insecureSkipTLSVerify && !warnedInsecure {
@@ -214,7 +226,8 @@ private final class Exchange {
     }
 
     /// Sets every option for one request to `url`; a failure if libcurl refuses one.
-    private func configure(url: CurlURL, options: TransportOptions, sendCredentials: Bool) -> AttemptFailure? {
+    private func configure(url: CurlURL, client: CurlHTTPClient, sendCredentials: Bool) -> AttemptFailure? {
+        let options = client.options
         curl_easy_reset(handle)
         var results: [CURLcode] = []
         func long(_ option: CURLoption, _ value: Int) { results.append(ccurl_setopt_long(handle, option, value)) }
@@ -240,6 +253,13 @@ private final class Exchange {
             return sink.receive(UnsafeRawPointer(data), count: size * count)
         })
         results.append(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque()))
+        long(CURLOPT_NOPROGRESS, 0)
+        results.append(ccurl_setopt_xferinfo_callback(handle) { context, _, _, _, _ in
+            guard let context else { return 0 }
+            return Unmanaged<Cancellation>.fromOpaque(context).takeUnretainedValue().isCancelled ? 1 : 0
+        })
+        results.append(ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA,
+                                            Unmanaged.passUnretained(client.cancellation).toOpaque()))
         if let caFile = options.caFile { string(CURLOPT_CAINFO, caFile) }
         if let certFile = options.certFile { string(CURLOPT_SSLCERT, certFile) }
         if let keyFile = options.keyFile { string(CURLOPT_SSLKEY, keyFile) }
@@ -277,6 +297,9 @@ private final class Exchange {
         message = scrub(message.replacing(url.url, with: RepositoryURL.redacted(url.url)), secrets: secrets)
         let here = RepositoryURL.redacted(url.url)
         let raw = Int(code.rawValue)
+        if code == CURLE_ABORTED_BY_CALLBACK {
+            return AttemptFailure(error: .cancelled(url: here))
+        }
         if Exchange.tlsCodes.contains(code.rawValue) {
             return AttemptFailure(error: .tls(url: here, code: raw, message: message))
         }

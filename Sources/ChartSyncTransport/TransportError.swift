@@ -18,6 +18,8 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
     case sizeLimitExceeded(url: String, limit: Int64)
     /// The destination file could not be created, written or flushed.
     case io(path: String, message: String)
+    /// The client's cancellation flag was set (Ctrl-C).
+    case cancelled(url: String)
 
     /// A message saying what failed, where, and why; never a credential.
     public var description: String {
@@ -41,6 +43,8 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
             return "\(url) is larger than the limit of \(limit) bytes"
         case let .io(path, message):
             return "cannot write \(path): \(message)"
+        case let .cancelled(url):
+            return "cancelled fetching \(url)"
         }
     }
 
@@ -49,7 +53,7 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .invalidURL(url), let .unsupportedScheme(url), let .httpStatus(url, _),
              let .network(url, _, _), let .tls(url, _, _), let .tooManyRedirects(url, _),
-             let .sizeLimitExceeded(url, _):
+             let .sizeLimitExceeded(url, _), let .cancelled(url):
             return url
         case let .insecureRedirect(from, _):
             return from

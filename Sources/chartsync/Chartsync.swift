@@ -3,7 +3,7 @@ import ChartSync
 import Foundation
 
 /// The `chartsync` command: parses, builds the services, reports. Exit codes: 0 success,
-/// 1 verification failure, 2 usage or input error, 3 I/O or network failure.
+/// 1 verification failure, 2 usage or input error, 3 I/O or network failure, 130 interrupted.
 @main
 struct Chartsync: ParsableCommand {
     static let version = "0.1.0"
@@ -13,10 +13,10 @@ struct Chartsync: ParsableCommand {
         abstract: "Vendor Helm charts for disconnected sites: resolve, pull, bundle, verify.",
         discussion: """
             Exit codes: 0 success, 1 verification failure, 2 usage or input error, \
-            3 I/O or network failure.
+            3 I/O or network failure, 130 interrupted.
             """,
         version: version,
-        subcommands: [SearchCommand.self, IndexCommand.self]
+        subcommands: [PullCommand.self, SearchCommand.self, IndexCommand.self]
     )
 
     static func main() {
@@ -42,7 +42,7 @@ struct Chartsync: ParsableCommand {
 
 /// chartsync's documented exit codes.
 enum ExitStatus: Int32 {
-    case success = 0, verificationFailed = 1, usage = 2, ioFailure = 3
+    case success = 0, verificationFailed = 1, usage = 2, ioFailure = 3, interrupted = 130
 }
 
 /// An error already worded for the user, with its exit code.

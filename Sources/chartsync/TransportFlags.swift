@@ -31,12 +31,16 @@ struct TransportFlags: ParsableArguments {
     @Option(name: .customLong("retries"), help: "Attempts after the first one for transient failures.")
     var retries: Int = 3
 
+    @Option(name: .customLong("stall-timeout"), help: "Abort (and retry) a transfer that receives nothing for this many seconds.")
+    var stallTimeout: Int = 30
+
     func validate() throws {
         if (certFile == nil) != (keyFile == nil) {
             throw ValidationError("--cert-file and --key-file go together")
         }
         if retries < 0 { throw ValidationError("--retries must be 0 or more") }
         if connectTimeout <= 0 { throw ValidationError("--connect-timeout must be positive") }
+        if stallTimeout <= 0 { throw ValidationError("--stall-timeout must be positive") }
     }
 
     /// The transport options these flags describe.
@@ -49,6 +53,7 @@ struct TransportFlags: ParsableArguments {
         options.allowCredentialsOnRedirect = passCredentials
         options.connectTimeout = connectTimeout
         options.retry.maxAttempts = retries + 1
+        options.lowSpeedTime = stallTimeout
         options.userAgent = "chartsync/" + Chartsync.version
         return options
     }

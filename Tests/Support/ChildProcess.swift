@@ -145,6 +145,16 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Waits up to `timeout` seconds for the child to exit; its exit code (128 + signal when a
+    /// signal ended it), or nil if it is still running.
+    public func wait(timeout: Double) -> Int32? {
+        lock.withLock {
+            guard waitForExit(seconds: timeout), let status = exitCode else { return nil }
+            let signal = status & 0x7f
+            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        }
+    }
+
     /// Whether the child is still running (reaps it when it has exited).
     public var isRunning: Bool {
         lock.withLock { reapIfExited() == nil }

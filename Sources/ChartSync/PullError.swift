@@ -1,0 +1,108 @@
+import ChartSyncCore
+import ChartSyncTransport
+
+/// Why `pull` stopped; every case names the chart, file or URL concerned.
+public enum PullError: ChartSyncFailure, CustomStringConvertible {
+    /// Another chartsync holds the project directory.
+    case locked(path: String)
+    /// A path chartsync writes is a symbolic link; it is never written through.
+    case symlink(path: String)
+    /// The repository's index has no chart of that name.
+    case chartNotFound(chart: String, repository: String)
+    /// No version of the chart satisfies the constraint.
+    case noMatchingVersion(chart: String, constraint: String, repository: String, newest: String?)
+    /// The index entry has no usable download URL.
+    case noDownloadURL(chart: String, version: String)
+    /// The index entry has no sha256 digest (or a malformed one) and the chart list does not allow that.
+    case missingDigest(chart: String, version: String, found: String?)
+    /// The downloaded bytes are not the ones the index (or the lock) names.
+    case digestMismatch(chart: String, version: String, url: String, expected: Digest, actual: Digest)
+    /// The repository now publishes other bytes for a version the lock already records.
+    case digestChanged(chart: String, version: String, locked: Digest, published: Digest)
+    /// The tarball's Chart.yaml names another chart or version.
+    case contentMismatch(chart: String, version: String, file: String, found: String)
+    /// The unpacked tree differs from the lock's tree digest.
+    case treeMismatch(chart: String, version: String, expected: Digest, actual: Digest)
+    /// `--frozen`: the lock does not match the chart list.
+    case staleLock(path: String, reason: String)
+    /// `--frozen` without a lock.
+    case noLock(path: String)
+    /// The lock file cannot be read.
+    case badLock(String)
+    /// A chart's tarball could not be read or unpacked.
+    case badArchive(chart: String, version: String, reason: String)
+    /// Fetching failed.
+    case transport(chart: String?, TransportError)
+    /// A file operation failed.
+    case fileSystem(FileSystemError)
+    /// Several charts failed; each is reported.
+    case several([PullError])
+    /// Ctrl-C or SIGTERM.
+    case interrupted
+
+    public var kind: FailureKind {
+        switch self {
+        case .digestMismatch, .digestChanged, .contentMismatch, .treeMismatch, .missingDigest, .staleLock:
+            return .verification
+        case .chartNotFound, .noMatchingVersion, .noDownloadURL, .noLock, .badLock:
+            return .input
+        case .locked, .symlink, .badArchive, .transport, .fileSystem:
+            return .io
+        case .interrupted:
+            return .interrupted
+        case .several(let errors):
+            let kinds = errors.map(\.kind)
+            if kinds.contains(.interrupted) { return .interrupted }
+            if kinds.contains(.verification) { return .verification }
+            if kinds.contains(.io) { return .io }
+            return .input
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .locked(path):
+            return "\(path) is locked: another chartsync is working on it"
+        case let .symlink(path):
+            return "\(path) is a symbolic link; chartsync does not write through links"
+        case let .chartNotFound(chart, repository):
+            return "chart \"\(chart)\" not found in \(repository)"
+        case let .noMatchingVersion(chart, constraint, repository, newest):
+            return "no version of chart \"\(chart)\" in \(repository) satisfies \"\(constraint)\""
+                + (newest.map { " (newest: \($0))" } ?? "")
+        case let .noDownloadURL(chart, version):
+            return "chart \"\(chart)\" \(version) has no download URL in its index"
+        case let .missingDigest(chart, version, found):
+            let what = found.map { "a malformed digest \"\($0)\"" } ?? "no digest"
+            return "chart \"\(chart)\" \(version) has \(what) in its index, so the download cannot be proven (set allowMissingDigest: true for this chart to accept it)"
+        case let .digestMismatch(chart, version, url, expected, actual):
+            return "digest mismatch for chart \"\(chart)\" \(version) from \(url): expected \(expected.prefixed), got \(actual.prefixed)"
+        case let .digestChanged(chart, version, locked, published):
+            return "the repository now publishes other bytes for chart \"\(chart)\" \(version): versions.lock has \(locked.prefixed), the index \(published.prefixed); remove the entry from versions.lock to accept them"
+        case let .contentMismatch(chart, version, file, found):
+            return "\(file) should hold chart \"\(chart)\" \(version) but its Chart.yaml says \(found)"
+        case let .treeMismatch(chart, version, expected, actual):
+            return "unpacked chart \"\(chart)\" \(version): tree digest \(actual.prefixed), versions.lock has \(expected.prefixed)"
+        case let .staleLock(path, reason):
+            return "\(path) does not match the chart list: \(reason); run chartsync pull without --frozen"
+        case let .noLock(path):
+            return "\(path) does not exist; --frozen installs what a lock records"
+        case let .badLock(message):
+            return message
+        case let .badArchive(chart, version, reason):
+            return "chart \"\(chart)\" \(version): \(reason)"
+        case let .transport(chart, error):
+            return (chart.map { "chart \"\($0)\": " } ?? "") + error.description
+        case let .fileSystem(error):
+            return error.description
+        case let .several(errors):
+            return errors.map(\.description).joined(separator: "\n")
+        case .interrupted:
+            return "interrupted; nothing was changed"
+        }
+    }
+}
+
+extension FileSystemError: ChartSyncFailure {
+    public var kind: FailureKind { .io }
+}

@@ -1,0 +1,492 @@
+import ChartSyncArchive
+import ChartSyncCore
+import ChartSyncIndex
+import ChartSyncTransport
+import Crypto
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How `pull` runs.
+public struct PullOptions: Sendable {
+    /// Downloads at once.
+    public var jobs: Int
+    /// Install exactly what versions.lock records (no index is read).
+    public var frozen: Bool
+    /// Remove everything in charts/external that the new lock does not list.
+    public var prune: Bool
+    /// TLS and retry settings every repository starts from (its own settings override them).
+    public var transport: TransportOptions
+    /// The environment credentials are read from (variable names come from the chart list).
+    public var environment: [String: String]
+
+    /// Creates options.
+    public init(jobs: Int = 16, frozen: Bool = false, prune: Bool = false,
+                transport: TransportOptions = TransportOptions(), environment: [String: String] = [:]) {
+        self.jobs = jobs
+        self.frozen = frozen
+        self.prune = prune
+        self.transport = transport
+        self.environment = environment
+    }
+}
+
+/// What a pull changed.
+public struct PullReport: Sendable {
+    /// Charts vendored for the first time.
+    public var added: [Lockfile.Entry] = []
+    /// Charts whose version or files changed: the old entry (when there was one) and the new.
+    public var updated: [(from: Lockfile.Entry, to: Lockfile.Entry)] = []
+    /// Charts already in place, proven again.
+    public var unchanged: [Lockfile.Entry] = []
+    /// Paths removed from charts/external (superseded versions, and with --prune anything unlisted).
+    public var removed: [String] = []
+    /// Paths in charts/external the lock does not list, left alone (no --prune).
+    public var unlisted: [String] = []
+    /// Whether versions.lock was (re)written.
+    public var lockWritten = false
+    /// Bytes downloaded.
+    public var downloadedBytes: Int64 = 0
+}
+
+/// Turns a chart list into proven files in charts/external and a versions.lock that says exactly
+/// what they are. Nothing reaches its final path before every chart is downloaded and proven;
+/// on any failure the previous charts/external and versions.lock stay byte-identical.
+public final class Puller: Sendable {
+    private let layout: ProjectLayout
+    private let onEvent: ChartSyncEventHandler?
+    /// Set it (from a signal handler) to stop the run; nothing is changed then.
+    public let cancellation: Cancellation
+    private let makeClient: @Sendable (TransportOptions, Cancellation) -> any HTTPClient
+
+    /// Creates a puller for a project. `makeClient` builds the HTTP client for a repository's
+    /// options (defaults to libcurl).
+    public init(layout: ProjectLayout, cancellation: Cancellation = Cancellation(),
+                onEvent: ChartSyncEventHandler? = nil,
+                makeClient: (@Sendable (TransportOptions, Cancellation) -> any HTTPClient)? = nil) {
+        self.layout = layout
+        self.cancellation = cancellation
+        self.onEvent = onEvent
+        self.makeClient = makeClient ?? { options, cancellation in
+            CurlHTTPClient(options: options, cancellation: cancellation)
+        }
+    }
+
+    /// The SHA-256 of a chart list's canonical text (what versions.lock records).
+    public static func digest(of list: ChartList) -> Digest {
+        Digest(bytes: SHA256.hash(data: Array(list.canonicalText.utf8)))
+    }
+
+    /// Runs a pull.
+    public func pull(_ list: ChartList, options: PullOptions) throws(PullError) -> PullReport {
+        try layout.prepare()
+        let lock = try DirectoryLock(layout.root)
+        defer { withExtendedLifetime(lock) {} }
+        removeStaleStaging()
+        let old = try readLock()
+        let digest = Puller.digest(of: list)
+        let plans: [Plan]
+        if options.frozen {
+            plans = try frozenPlans(list, lock: old, digest: digest, options: options)
+        } else {
+            plans = try resolvedPlans(list, old: old, options: options)
+        }
+        guard !cancellation.isCancelled else { throw .interrupted }
+
+        let staging = try makeStaging()
+        defer { FileSystem.removeTree(staging) }
+        let outcomes = run(plans, staging: staging, jobs: options.jobs)
+        let failures = outcomes.compactMap { outcome -> PullError? in
+            if case .failure(let error) = outcome { return error }
+            return nil
+        }
+        guard !cancellation.isCancelled else { throw .interrupted }
+        if failures.count == 1 { throw failures[0] }
+        if failures.count > 1 { throw .several(failures) }
+        let results = outcomes.compactMap { try? $0.get() }
+        return try commit(results, old: old, digest: digest, prune: options.prune)
+    }
+
+    // MARK: - Planning
+
+    /// What to do for one chart.
+    struct Plan: Sendable {
+        let entry: Lockfile.Entry          // the expected entry (sha256/size/tree may be refined)
+        let expected: Digest?              // digest the download must have (nil: allowed without)
+        let expectedTree: Digest?          // frozen: the tree the unpacked chart must have
+        let fetchURL: String
+        let credentials: Credentials?
+        let client: any HTTPClient
+        let unpack: Bool
+        let old: Lockfile.Entry?
+    }
+
+    private func readLock() throws(PullError) -> Lockfile? {
+        guard FileSystem.exists(layout.lock) else { return nil }
+        do {
+            let bytes = try FileSystem.readFile(layout.lock)
+            // An empty file is a project that has not pulled yet.
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x09 || $0 == 0x0d }) { return nil }
+            return try LockfileCoding.parse(bytes, source: layout.lock)
+        } catch let error as YAMLError {
+            throw .badLock("\(error.source): line \(error.line): \(error.message)")
+        } catch {
+            throw .badLock(String(describing: error))
+        }
+    }
+
+    private func client(for repository: ChartList.Repository, options: PullOptions) -> any HTTPClient {
+        var transport = options.transport
+        if let caFile = repository.caFile { transport.caFile = path(caFile) }
+        if let certFile = repository.certFile { transport.certFile = path(certFile) }
+        if let keyFile = repository.keyFile { transport.keyFile = path(keyFile) }
+        if repository.insecureSkipTLSVerify { transport.insecureSkipTLSVerify = true }
+        if repository.passCredentials { transport.allowCredentialsOnRedirect = true }
+        return makeClient(transport, cancellation)
+    }
+
+    private func credentials(for repository: ChartList.Repository, options: PullOptions) throws(PullError) -> Credentials? {
+        if let file = repository.credentialsFile {
+            do {
+                return try CredentialsSource.load(file: path(file))
+            } catch {
+                throw .badLock("repository \"\(repository.name)\": \(error)")
+            }
+        }
+        if let token = repository.tokenEnv {
+            return options.environment[token].map { .bearer(token: $0) }
+        }
+        if let user = repository.usernameEnv, let password = repository.passwordEnv,
+           let u = options.environment[user], let p = options.environment[password] {
+            return .basic(username: u, password: p)
+        }
+        return nil
+    }
+
+    /// A path from the chart list, relative to the project root.
+    private func path(_ text: String) -> String { text.hasPrefix("/") ? text : layout.root + "/" + text }
+
+    private func fetchURL(_ written: String) -> String {
+        RepositoryLocation.url(from: written, currentDirectory: layout.root)
+    }
+
+    private func resolvedPlans(_ list: ChartList, old: Lockfile?, options: PullOptions) throws(PullError) -> [Plan] {
+        // One index fetch per repository, only the charts asked of it built.
+        var wanted: [String: Set<String>] = [:]
+        for chart in list.charts { wanted[chart.repository, default: []].insert(chart.name) }
+        let repositories = list.repositories.filter { wanted[$0.name] != nil }
+        var clients: [String: any HTTPClient] = [:]
+        var credentials: [String: Credentials?] = [:]
+        for r in repositories {
+            clients[r.name] = client(for: r, options: options)
+            credentials[r.name] = try self.credentials(for: r, options: options)
+        }
+        let indexes = Mutex<[String: Result<IndexFile, PullError>]>([:])
+        let wantedCopy = wanted
+        let onEvent = onEvent
+        let layoutRoot = layout.root
+        let clientsCopy = clients
+        let credentialsCopy = credentials
+        WorkerPool.run(count: repositories.count, threads: options.jobs) { i in
+            let r = repositories[i]
+            let fetcher = IndexFetcher(client: clientsCopy[r.name]!, onEvent: onEvent, maxIndexBytes: 512 << 20)
+            let result: Result<IndexFile, PullError>
+            do {
+                result = .success(try fetcher.fetch(repository: RepositoryLocation.url(from: r.url, currentDirectory: layoutRoot),
+                                                    credentials: credentialsCopy[r.name]!, charts: wantedCopy[r.name]))
+            } catch let error as TransportError {
+                result = .failure(.transport(chart: nil, error))
+            } catch {
+                result = .failure(.badLock(String(describing: error)))
+            }
+            indexes.withLock { $0[r.name] = result }
+        }
+        var plans: [Plan] = []
+        var errors: [PullError] = []
+        let fetched = indexes.withLock { $0 }
+        for r in repositories {
+            if case .failure(let error) = fetched[r.name]! { errors.append(error) }
+        }
+        if errors.count == 1 { throw errors[0] }
+        if errors.count > 1 { throw .several(errors) }
+
+        for chart in list.charts {
+            let repository = list.repository(of: chart)!
+            guard case .success(let index) = fetched[repository.name]! else { continue }
+            do {
+                plans.append(try plan(chart, repository: repository, index: index, old: old?.entry(named: chart.name),
+                                      client: clients[repository.name]!, credentials: credentials[repository.name]!))
+            } catch {
+                errors.append(error)
+            }
+        }
+        if errors.count == 1 { throw errors[0] }
+        if errors.count > 1 { throw .several(errors) }
+        return plans
+    }
+
+    private func plan(_ chart: ChartList.Chart, repository: ChartList.Repository, index: IndexFile, old: Lockfile.Entry?,
+                      client: any HTTPClient, credentials: Credentials?) throws(PullError) -> Plan {
+        let shownRepository = RepositoryURL.redacted(repository.url)
+        var constraint: VersionConstraint?
+        if let text = chart.version {
+            do { constraint = try VersionConstraint(parsing: text) } catch { throw .badLock(error.description) }
+        }
+        guard !index.versions(of: chart.name).isEmpty else {
+            throw .chartNotFound(chart: chart.name, repository: shownRepository)
+        }
+        guard let found = index.best(of: chart.name, matching: constraint, includePrerelease: chart.devel) else {
+            throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shownRepository,
+                                     newest: index.versions(of: chart.name).first?.version)
+        }
+        guard ChartName.isValid(found.version) else { throw .noDownloadURL(chart: chart.name, version: found.version) }
+        guard let reference = found.urls.first, !reference.isEmpty else {
+            throw .noDownloadURL(chart: chart.name, version: found.version)
+        }
+        let expected = found.digest
+        if expected == nil && !chart.allowMissingDigest {
+            throw .missingDigest(chart: chart.name, version: found.version, found: found.digestText)
+        }
+        if let old, let expected, old.version == found.version, old.sha256 != expected {
+            throw .digestChanged(chart: chart.name, version: found.version, locked: old.sha256, published: expected)
+        }
+        let fetchRepository = fetchURL(repository.url)
+        let fetch = RepositoryURL.resolve(base: fetchRepository, reference: reference)
+        let sendCredentials = RepositoryURL.sameOrigin(fetch, fetchRepository) || repository.passCredentials
+        let entry = Lockfile.Entry(
+            name: chart.name, version: found.version, constraint: chart.version, repository: shownRepository,
+            url: RepositoryURL.redacted(RepositoryURL.resolve(base: repository.url, reference: reference)),
+            sha256: expected ?? Digest(bytes: [UInt8](repeating: 0, count: 32)), size: 0)
+        return Plan(entry: entry, expected: expected, expectedTree: nil, fetchURL: fetch,
+                    credentials: sendCredentials ? credentials : nil, client: client, unpack: chart.unpack, old: old)
+    }
+
+    private func frozenPlans(_ list: ChartList, lock: Lockfile?, digest: Digest, options: PullOptions) throws(PullError) -> [Plan] {
+        guard let lock else { throw .noLock(path: layout.lock) }
+        guard lock.chartList == digest else {
+            let listed = Set(list.charts.map(\.name)), locked = Set(lock.entries.map(\.name))
+            var reasons: [String] = []
+            if !listed.subtracting(locked).isEmpty { reasons.append("not locked: " + listed.subtracting(locked).sorted().joined(separator: ", ")) }
+            if !locked.subtracting(listed).isEmpty { reasons.append("no longer listed: " + locked.subtracting(listed).sorted().joined(separator: ", ")) }
+            if reasons.isEmpty { reasons.append("the chart list changed since the lock was written (constraints, repositories or options)") }
+            throw .staleLock(path: layout.lock, reason: reasons.joined(separator: "; "))
+        }
+        var plans: [Plan] = []
+        for entry in lock.entries {
+            guard let chart = list.charts.first(where: { $0.name == entry.name }), let repository = list.repository(of: chart) else {
+                throw .staleLock(path: layout.lock, reason: "chart \"\(entry.name)\" is not in the chart list")
+            }
+            guard chart.unpack == (entry.tree != nil) else {
+                throw .staleLock(path: layout.lock, reason: "chart \"\(entry.name)\": unpack differs")
+            }
+            let fetchRepository = fetchURL(repository.url)
+            let fetch = fetchURL(entry.url)
+            let sendCredentials = RepositoryURL.sameOrigin(fetch, fetchRepository) || repository.passCredentials
+            plans.append(Plan(entry: entry, expected: entry.sha256, expectedTree: entry.tree, fetchURL: fetch,
+                              credentials: sendCredentials ? try credentials(for: repository, options: options) : nil,
+                              client: client(for: repository, options: options), unpack: chart.unpack, old: entry))
+        }
+        return plans
+    }
+
+    // MARK: - Fetching and proving
+
+    /// What one chart's work produced: its lock entry and staged paths to move into place.
+    struct Outcome: Sendable {
+        let entry: Lockfile.Entry
+        let old: Lockfile.Entry?
+        let stagedFile: String?
+        let stagedDirectory: String?
+        let downloaded: Int64
+    }
+
+    private func makeStaging() throws(PullError) -> String {
+        var template = Array((layout.charts + "/.chartsync-staging-XXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw .fileSystem(FileSystemError(path: layout.charts, message: "cannot create a staging directory: \(FileSystem.reason())"))
+        }
+        return String(cString: template)
+    }
+
+    /// Staging directories left by a run that was killed (we hold the lock, so none is live).
+    private func removeStaleStaging() {
+        for name in (try? FileSystem.listDirectory(layout.charts)) ?? [] where name.hasPrefix(".chartsync-staging-") {
+            FileSystem.removeTree(layout.charts + "/" + name)
+        }
+    }
+
+    private func run(_ plans: [Plan], staging: String, jobs: Int) -> [Result<Outcome, PullError>] {
+        let results = Mutex<[Int: Result<Outcome, PullError>]>([:])
+        let external = layout.external
+        let onEvent = onEvent
+        let cancellation = cancellation
+        WorkerPool.run(count: plans.count, threads: jobs) { i in
+            let result: Result<Outcome, PullError>
+            if cancellation.isCancelled {
+                result = .failure(.interrupted)
+            } else {
+                result = Result { () throws(PullError) -> Outcome in
+                    try Puller.work(plans[i], staging: staging, external: external, onEvent: onEvent)
+                }
+            }
+            results.withLock { $0[i] = result }
+        }
+        return results.withLock { all in plans.indices.map { all[$0]! } }
+    }
+
+    /// One chart: keep what is already proven in place, else download, prove and stage it.
+    private static func work(_ plan: Plan, staging: String, external: String,
+                             onEvent: ChartSyncEventHandler?) throws(PullError) -> Outcome {
+        let name = plan.entry.name, version = plan.entry.version
+        let file = external + "/" + plan.entry.fileName
+        var entry = plan.entry
+
+        // Already vendored and still proven?
+        if let old = plan.old, old.version == version, FileSystem.isRegularFile(file),
+           let (digest, size) = try? FileSystem.sha256(ofFile: file), digest == old.sha256, size == old.size,
+           plan.expected == nil || plan.expected == digest {
+            entry.sha256 = digest
+            entry.size = size
+            guard plan.unpack else {
+                onEvent?(.chartUnchanged(name: name, version: version))
+                return Outcome(entry: entry, old: old, stagedFile: nil, stagedDirectory: nil, downloaded: 0)
+            }
+            let directory = external + "/" + entry.directoryName
+            if let tree = old.tree, FileSystem.isDirectory(directory),
+               let (current, _) = try? TreeDigest.compute(directory: directory), current == tree,
+               plan.expectedTree == nil || plan.expectedTree == current {
+                entry.tree = tree
+                onEvent?(.chartUnchanged(name: name, version: version))
+                return Outcome(entry: entry, old: old, stagedFile: nil, stagedDirectory: nil, downloaded: 0)
+            }
+            let stagedDirectory = staging + "/" + entry.directoryName
+            entry.tree = try unpack(file, into: stagedDirectory, name: name, version: version, expectedTree: plan.expectedTree)
+            onEvent?(.chartUnpacked(name: name, version: version))
+            return Outcome(entry: entry, old: old, stagedFile: nil, stagedDirectory: stagedDirectory, downloaded: 0)
+        }
+
+        // Download into staging, prove the bytes, then the content.
+        let stagedFile = staging + "/" + entry.fileName
+        onEvent?(.downloading(name: name, version: version, url: RepositoryURL.redacted(plan.fetchURL)))
+        let result: TransferResult
+        do {
+            result = try plan.client.fetch(TransferRequest(url: plan.fetchURL, credentials: plan.credentials), to: stagedFile)
+        } catch {
+            if case .cancelled = error { throw .interrupted }
+            throw .transport(chart: name, error)
+        }
+        if let expected = plan.expected, result.sha256 != expected {
+            throw .digestMismatch(chart: name, version: version, url: RepositoryURL.redacted(plan.fetchURL),
+                                  expected: expected, actual: result.sha256)
+        }
+        entry.sha256 = result.sha256
+        entry.size = result.bytes
+        try checkContent(stagedFile, name: name, version: version)
+        var stagedDirectory: String?
+        if plan.unpack {
+            stagedDirectory = staging + "/" + entry.directoryName
+            entry.tree = try unpack(stagedFile, into: stagedDirectory!, name: name, version: version, expectedTree: plan.expectedTree)
+        }
+        onEvent?(.downloaded(name: name, version: version, bytes: result.bytes, sha256: result.sha256))
+        return Outcome(entry: entry, old: plan.old, stagedFile: stagedFile, stagedDirectory: stagedDirectory, downloaded: result.bytes)
+    }
+
+    /// The tarball's Chart.yaml must name the chart and version asked for.
+    private static func checkContent(_ path: String, name: String, version: String) throws(PullError) {
+        let archive: ChartArchive
+        do {
+            archive = try ChartArchive(path: path)
+        } catch {
+            throw .badArchive(chart: name, version: version, reason: error.description)
+        }
+        let metadata: ChartMetadata
+        do {
+            metadata = try ChartMetadata(chartYAML: archive.chartFile, source: archive.directory + "/Chart.yaml")
+        } catch {
+            throw .contentMismatch(chart: name, version: version, file: name + "-" + version + ".tgz",
+                                   found: "something unreadable (\(error.message))")
+        }
+        guard metadata.name == name, metadata.version == version else {
+            throw .contentMismatch(chart: name, version: version, file: name + "-" + version + ".tgz",
+                                   found: "\"\(metadata.name)\" \(metadata.version)")
+        }
+    }
+
+    private static func unpack(_ archive: String, into directory: String, name: String, version: String,
+                               expectedTree: Digest?) throws(PullError) -> Digest {
+        let top: String
+        do {
+            top = try ChartArchive(path: archive).directory
+        } catch {
+            throw .badArchive(chart: name, version: version, reason: error.description)
+        }
+        let extracted: ExtractedChart
+        do {
+            extracted = try ChartExtractor.extract(archive: archive, into: directory, topDirectory: top)
+        } catch {
+            throw .badArchive(chart: name, version: version, reason: error.description)
+        }
+        if let expectedTree, extracted.treeDigest != expectedTree {
+            throw .treeMismatch(chart: name, version: version, expected: expectedTree, actual: extracted.treeDigest)
+        }
+        return extracted.treeDigest
+    }
+
+    // MARK: - Committing
+
+    /// Moves every staged file into place, writes the lock if it changed, then removes superseded
+    /// versions (and, with prune, whatever the new lock does not list).
+    private func commit(_ outcomes: [Outcome], old: Lockfile?, digest: Digest, prune: Bool) throws(PullError) -> PullReport {
+        var report = PullReport()
+        let lock = Lockfile(chartList: digest, entries: outcomes.map(\.entry))
+        let text = Array(LockfileCoding.text(lock).utf8)
+        let lockChanged = (try? FileSystem.readFile(layout.lock)) != text
+        do {
+            for outcome in outcomes {
+                if let staged = outcome.stagedFile {
+                    try FileSystem.move(staged, to: layout.external + "/" + outcome.entry.fileName)
+                }
+                if let staged = outcome.stagedDirectory {
+                    let target = layout.external + "/" + outcome.entry.directoryName
+                    if FileSystem.exists(target) {
+                        try FileSystem.move(target, to: staged + ".old")
+                    }
+                    try FileSystem.move(staged, to: target)
+                }
+                report.downloadedBytes += outcome.downloaded
+                if outcome.stagedFile == nil && outcome.stagedDirectory == nil {
+                    report.unchanged.append(outcome.entry)
+                } else if let previous = outcome.old {
+                    report.updated.append((previous, outcome.entry))
+                } else {
+                    report.added.append(outcome.entry)
+                }
+            }
+            FileSystem.syncDirectory(layout.external)
+            if lockChanged {
+                try FileSystem.writeAtomically(text, to: layout.lock)
+                report.lockWritten = true
+            }
+        } catch {
+            throw .fileSystem(error)
+        }
+        // Superseded versions of charts still listed go; unlisted paths go only with prune.
+        let keep = Set(lock.entries.flatMap { [$0.fileName, $0.directoryName] })
+        var superseded = Set<String>()
+        for entry in old?.entries ?? [] where lock.entry(named: entry.name) != nil {
+            superseded.formUnion([entry.fileName, entry.directoryName])
+        }
+        for name in (try? FileSystem.listDirectory(layout.external)) ?? [] where !name.hasPrefix(".") && !keep.contains(name) {
+            if prune || superseded.contains(name) {
+                FileSystem.removeTree(layout.external + "/" + name)
+                report.removed.append("charts/external/" + name)
+                onEvent?(.removed(path: "charts/external/" + name))
+            } else {
+                report.unlisted.append("charts/external/" + name)
+            }
+        }
+        FileSystem.syncDirectory(layout.external)
+        return report
+    }
+}

@@ -1,0 +1,126 @@
+import ChartSyncCore
+import ChartSyncIndex
+import Testing
+
+private func parse(_ text: String) throws(ChartListError) -> ChartList {
+    try ChartListReader.parse(Array(text.utf8), source: "chartsync.yaml")
+}
+
+@Suite struct ChartListReaderTests {
+    @Test func readsEveryField() throws {
+        let list = try parse("""
+            repositories:
+              - name: nvidia
+                url: https://helm.ngc.nvidia.com/nvidia
+                caFile: certs/ca.pem
+                certFile: certs/client.pem
+                keyFile: certs/client.key
+                passCredentials: true
+                usernameEnv: NGC_USER
+                passwordEnv: NGC_PASS
+              - name: local
+                url: examples/repo
+                tokenEnv: TOKEN
+                insecureSkipTLSVerify: true
+            charts:
+              - name: gpu-operator
+                repository: nvidia
+                version: "~v25.3"
+                unpack: true
+              - name: hello-web
+                repository: local
+                devel: true
+                allowMissingDigest: true
+            """)
+        #expect(list.repositories.map(\.name) == ["nvidia", "local"])
+        #expect(list.repositories[0].caFile == "certs/ca.pem" && list.repositories[0].passCredentials)
+        #expect(list.repositories[0].usernameEnv == "NGC_USER" && list.repositories[1].tokenEnv == "TOKEN")
+        #expect(list.charts[0].version == "~v25.3" && list.charts[0].unpack && list.charts[0].line == 15)
+        #expect(list.charts[1].version == nil && list.charts[1].devel && list.charts[1].allowMissingDigest)
+    }
+
+    struct Bad: Sendable, CustomStringConvertible {
+        let name: String, text: String, line: Int, message: String
+        var description: String { name }
+    }
+
+    static let header = "repositories:\n  - name: r\n    url: https://charts.example.com\ncharts:\n"
+
+    @Test(arguments: [
+        Bad(name: "unknown top key", text: "repos:\n  - name: r\n", line: 1, message: "unknown field \"repos\""),
+        Bad(name: "unknown chart key", text: header + "  - name: a\n    repository: r\n    verison: 1.0\n", line: 7, message: "unknown field \"verison\""),
+        Bad(name: "duplicate chart", text: header + "  - name: a\n    repository: r\n  - name: a\n    repository: r\n", line: 7, message: "chart \"a\" is listed twice (first at line 5)"),
+        Bad(name: "unknown repository", text: header + "  - name: a\n    repository: nope\n", line: 5, message: "names repository \"nope\", which is not listed (known: r)"),
+        Bad(name: "invalid constraint", text: header + "  - name: a\n    repository: r\n    version: \">a1\"\n", line: 5, message: "invalid version constraint \">a1\""),
+        Bad(name: "unsafe name", text: header + "  - name: ../etc\n    repository: r\n", line: 5, message: "\"../etc\" is not a valid chart name"),
+        Bad(name: "duplicate repository", text: "repositories:\n  - name: r\n    url: a\n  - name: r\n    url: b\n", line: 4, message: "repository \"r\" is listed twice"),
+        Bad(name: "bad scheme", text: "repositories:\n  - name: r\n    url: oci://registry/charts\n", line: 2, message: "not oci://"),
+        Bad(name: "cert without key", text: "repositories:\n  - name: r\n    url: a\n    certFile: c.pem\n", line: 2, message: "certFile and keyFile go together"),
+        Bad(name: "bool", text: header + "  - name: a\n    repository: r\n    unpack: sometimes\n", line: 7, message: "true or false"),
+        Bad(name: "duplicate key", text: header + "  - name: a\n    name: b\n", line: 6, message: "duplicate key \"name\""),
+        Bad(name: "syntax", text: header + "  - name: a\n   repository: r\n", line: 6, message: "did not find expected"),
+    ])
+    func refusedWithLine(_ c: Bad) {
+        do {
+            _ = try parse(c.text)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.line == c.line, "\(error)")
+            #expect(error.message.contains(c.message), "\(error)")
+            #expect(error.description.hasPrefix("chartsync.yaml: line \(c.line): "))
+        }
+    }
+
+    @Test func canonicalDigestIgnoresCommentsOrderAndCredentials() throws {
+        let a = try parse(Self.header + "  - name: a\n    repository: r\n    version: ^1\n  - name: b\n    repository: r\n")
+        let b = try parse("# comment\ncharts:\n  - name: b\n    repository: r\n  - repository: r\n    version: ^1\n    name: a\nrepositories:\n  - name: r\n    url: https://charts.example.com\n    tokenEnv: T\n")
+        #expect(a.canonicalText == b.canonicalText)
+        let c = try parse(Self.header + "  - name: a\n    repository: r\n    version: ^2\n  - name: b\n    repository: r\n")
+        #expect(a.canonicalText != c.canonicalText)
+    }
+
+    @Test func theProjectsOwnChartListIsValid() throws {
+        let list = try ChartListReader.read(path: ChartListReaderTests.packageRoot + "/chartsync.yaml")
+        #expect(list.charts.map(\.name) == ["hello-web", "hello-worker", "hello-common"])
+    }
+
+    static let packageRoot: String = {
+        var path = #filePath
+        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        return path
+    }()
+}
+
+@Suite struct LockfileCodingTests {
+    static let entry = Lockfile.Entry(name: "hello-web", version: "1.1.0", constraint: "~1.1", repository: "examples/repo",
+                                      url: "examples/repo/hello-web-1.1.0.tgz", sha256: Digest(String(repeating: "ab", count: 32))!,
+                                      size: 699, tree: Digest(String(repeating: "cd", count: 32)))
+
+    @Test func roundTripAndSorted() throws {
+        let other = Lockfile.Entry(name: "a-chart", version: "v2.0.0", constraint: nil, repository: "https://x",
+                                   url: "https://x/a-chart-v2.0.0.tgz", sha256: Digest(String(repeating: "01", count: 32))!, size: 1)
+        let lock = Lockfile(chartList: Digest(String(repeating: "ef", count: 32))!, entries: [Self.entry, other])
+        let text = LockfileCoding.text(lock)
+        #expect(text.contains("  - name: a-chart\n    version: v2.0.0\n"))
+        #expect(text.range(of: "a-chart")!.lowerBound < text.range(of: "hello-web")!.lowerBound)
+        #expect(!text.contains("constraint: null"))
+        let back = try LockfileCoding.parse(Array(text.utf8), source: "versions.lock")
+        #expect(back == lock)
+        #expect(LockfileCoding.text(back) == text)
+    }
+
+    @Test(arguments: [
+        ("lockVersion: 2\nchartList: sha256:" + String(repeating: "0", count: 64) + "\ncharts: []\n", "lockVersion must be 1"),
+        ("lockVersion: 1\ncharts: []\n", "chartList"),
+        ("lockVersion: 1\nchartList: sha256:xyz\ncharts: []\n", "is not a sha256 digest"),
+        ("lockVersion: 1\nchartList: sha256:" + String(repeating: "0", count: 64) + "\ncharts:\n  - name: a\n    version: 1.0.0\n    extra: 1\n", "unknown field \"extra\""),
+        ("lockVersion: 1\nchartList: sha256:" + String(repeating: "0", count: 64) + "\ncharts:\n  - name: ../a\n    version: 1.0.0\n", "not a valid chart name"),
+    ])
+    func refused(_ text: String, _ message: String) {
+        #expect {
+            try LockfileCoding.parse(Array(text.utf8), source: "versions.lock")
+        } throws: { error in
+            String(describing: error).contains(message)
+        }
+    }
+}
