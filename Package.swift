@@ -27,7 +27,9 @@ let package = Package(
             "ChartSyncCore", "CCurl", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Chart tarball and bundle reading/writing over libarchive.
-        .target(name: "ChartSyncArchive", dependencies: ["ChartSyncCore", "CArchive"]),
+        .target(name: "ChartSyncArchive", dependencies: [
+            "ChartSyncCore", "CArchive", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Use cases: search, index, (pull, bundle, verify).
         .target(name: "ChartSync", dependencies: [
             "ChartSyncCore", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
@@ -43,7 +45,7 @@ let package = Package(
         .testTarget(name: "ChartSyncCoreTests", dependencies: ["ChartSyncCore", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
-        .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive"]),
+        .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncTestSupport"]),
     ]
 )

@@ -1,0 +1,110 @@
+import ChartSyncCore
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The digest of an unpacked chart: the one recorded in versions.lock for unpacked charts.
+public enum TreeDigest {
+    /// The digest of a directory tree of regular files: SHA-256 over the lines
+    /// `<sha256 hex of file>  <relative path>\n` sorted by path bytes, which is exactly what
+    /// `(cd DIR && find . -type f | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum) | sha256sum`
+    /// prints. Directories are implied (empty ones do not count). Refuses, naming the path,
+    /// symlinks (the directory itself included), anything else that is not a regular file or a
+    /// directory, and names that are not UTF-8 or hold a backslash or control character (names
+    /// `sha256sum` would escape).
+    public static func compute(directory: String) throws(ArchiveError) -> (digest: ChartSyncCore.Digest, files: [String]) {
+        var info = stat()
+        guard lstat(directory, &info) == 0 else { throw .cannotReadTree(path: directory, message: DirectoryFD.reason()) }
+        if (info.st_mode & S_IFMT) == S_IFLNK { throw .unsafeTreeEntry(path: directory, reason: "a symbolic link") }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { throw .unsafeTreeEntry(path: directory, reason: "something that is not a directory") }
+        let fd = DirectoryFD.openDirectory(path: directory)
+        guard fd >= 0 else { throw .cannotReadTree(path: directory, message: DirectoryFD.reason()) }
+        defer { close(fd) }
+        var hashes: [(String, String)] = []
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        try walk(fd, path: directory, relative: "", into: &hashes, buffer: buffer)
+        return combine(hashes)
+    }
+
+    /// The digest of (relative path, sha256 hex) pairs in `sha256sum` line form, and the sorted paths.
+    static func combine(_ hashes: [(String, String)]) -> (digest: ChartSyncCore.Digest, files: [String]) {
+        let sorted = hashes.sorted { EntryPath.byteOrder($0.0, $1.0) }
+        var hasher = SHA256()
+        for (path, hex) in sorted {
+            hasher.update(data: Array("\(hex)  \(path)\n".utf8))
+        }
+        return (ChartSyncCore.Digest(bytes: hasher.finalize()), sorted.map(\.0))
+    }
+
+    private static func walk(
+        _ fd: Int32, path: String, relative: String, into hashes: inout [(String, String)],
+        buffer: UnsafeMutableRawBufferPointer
+    ) throws(ArchiveError) {
+        guard let names = DirectoryFD.names(in: fd) else { throw .cannotReadTree(path: path, message: DirectoryFD.reason()) }
+        for raw in names {
+            let display = String(decoding: raw, as: UTF8.self)
+            let childPath = path + "/" + display
+            guard let name = String(validating: raw, as: UTF8.self) else {
+                throw .unsafeTreeEntry(path: childPath, reason: "a name that is not valid UTF-8")
+            }
+            if name.unicodeScalars.contains(where: { $0 == "\\" || $0.value < 0x20 || $0.value == 0x7f }) {
+                throw .unsafeTreeEntry(path: childPath, reason: "a name with a backslash or control character")
+            }
+            let childRelative = relative.isEmpty ? name : relative + "/" + name
+            var info = stat()
+            guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                throw .cannotReadTree(path: childPath, message: DirectoryFD.reason())
+            }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                let child = DirectoryFD.openDirectory(name, in: fd)
+                guard child >= 0 else { throw .cannotReadTree(path: childPath, message: DirectoryFD.reason()) }
+                defer { close(child) }
+                try walk(child, path: childPath, relative: childRelative, into: &hashes, buffer: buffer)
+            case S_IFREG:
+                let hex = try hashFile(name, in: fd, path: childPath, buffer: buffer)
+                hashes.append((childRelative, hex))
+            default:
+                throw .unsafeTreeEntry(path: childPath, reason: describe(info.st_mode))
+            }
+        }
+    }
+
+    private static func hashFile(
+        _ name: String, in directory: Int32, path: String, buffer: UnsafeMutableRawBufferPointer
+    ) throws(ArchiveError) -> String {
+        let fd = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw .cannotReadTree(path: path, message: DirectoryFD.reason()) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .cannotReadTree(path: path, message: DirectoryFD.reason()) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unsafeTreeEntry(path: path, reason: describe(info.st_mode)) }
+        var hasher = SHA256()
+        while true {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .cannotReadTree(path: path, message: DirectoryFD.reason())
+            }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
+        }
+        return ChartSyncCore.Digest(bytes: hasher.finalize()).hex
+    }
+
+    /// What a non-regular file is, for messages.
+    private static func describe(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFLNK: return "a symbolic link"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        default: return "a file of unknown type"
+        }
+    }
+}
