@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN := .build/debug/chartsync
 RELEASE_BIN := .build/release/chartsync
 
-.PHONY: deps build release demo test test-release bench example-repo clean
+.PHONY: deps build release demo pull test test-release bench example-repo clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -14,11 +14,14 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product chartsync
 
-# The main job on the embedded example repository (no network needed).
+# The main job on the embedded example repository (no network needed): vendor this project's
+# chart list into charts/external and versions.lock, then show what the repository offers.
 demo: build
+	$(BIN) pull
 	$(BIN) search --repo examples/repo hello-web --versions --devel
-	$(BIN) search --repo examples/repo hello-web --version '~1.0'
-	$(BIN) search --repo examples/repo hello-worker --json
+
+pull: build
+	$(BIN) pull
 
 test: deps
 	$(SWIFT) build --build-tests
