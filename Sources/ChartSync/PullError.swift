@@ -1,4 +1,5 @@
 import ChartSyncCore
+import ChartSyncIndex
 import ChartSyncTransport
 
 /// Why `pull` stopped; every case names the chart, file or URL concerned.
@@ -27,10 +28,14 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
     case staleLock(path: String, reason: String)
     /// `--frozen` without a lock.
     case noLock(path: String)
-    /// The lock file cannot be read.
-    case badLock(String)
+    /// The lock file, a credentials file or another input cannot be used; the message says which.
+    case invalidInput(String)
+    /// The index offers a version that cannot be part of a file name.
+    case unsafeVersion(chart: String, version: String)
     /// A chart's tarball could not be read or unpacked.
     case badArchive(chart: String, version: String, reason: String)
+    /// A repository index could not be read.
+    case index(IndexError)
     /// Fetching failed.
     case transport(chart: String?, TransportError)
     /// A file operation failed.
@@ -44,9 +49,9 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
         switch self {
         case .digestMismatch, .digestChanged, .contentMismatch, .treeMismatch, .missingDigest, .staleLock:
             return .verification
-        case .chartNotFound, .noMatchingVersion, .noDownloadURL, .noLock, .badLock:
+        case .chartNotFound, .noMatchingVersion, .noDownloadURL, .unsafeVersion, .noLock, .invalidInput:
             return .input
-        case .locked, .symlink, .badArchive, .transport, .fileSystem:
+        case .locked, .symlink, .badArchive, .index, .transport, .fileSystem:
             return .io
         case .interrupted:
             return .interrupted
@@ -70,6 +75,8 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
         case let .noMatchingVersion(chart, constraint, repository, newest):
             return "no version of chart \"\(chart)\" in \(repository) satisfies \"\(constraint)\""
                 + (newest.map { " (newest: \($0))" } ?? "")
+        case let .unsafeVersion(chart, version):
+            return "chart \"\(chart)\": the index's version \"\(version)\" cannot be used in a file name"
         case let .noDownloadURL(chart, version):
             return "chart \"\(chart)\" \(version) has no download URL in its index"
         case let .missingDigest(chart, version, found):
@@ -87,10 +94,12 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
             return "\(path) does not match the chart list: \(reason); run chartsync pull without --frozen"
         case let .noLock(path):
             return "\(path) does not exist; --frozen installs what a lock records"
-        case let .badLock(message):
+        case let .invalidInput(message):
             return message
         case let .badArchive(chart, version, reason):
             return "chart \"\(chart)\" \(version): \(reason)"
+        case let .index(error):
+            return error.description
         case let .transport(chart, error):
             return (chart.map { "chart \"\($0)\": " } ?? "") + error.description
         case let .fileSystem(error):

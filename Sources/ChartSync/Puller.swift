@@ -130,9 +130,9 @@ public final class Puller: Sendable {
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x09 || $0 == 0x0d }) { return nil }
             return try LockfileCoding.parse(bytes, source: layout.lock)
         } catch let error as YAMLError {
-            throw .badLock("\(error.source): line \(error.line): \(error.message)")
+            throw .invalidInput("\(error.source): line \(error.line): \(error.message)")
         } catch {
-            throw .badLock(String(describing: error))
+            throw .invalidInput(String(describing: error))
         }
     }
 
@@ -151,7 +151,7 @@ public final class Puller: Sendable {
             do {
                 return try CredentialsSource.load(file: path(file))
             } catch {
-                throw .badLock("repository \"\(repository.name)\": \(error)")
+                throw .invalidInput("repository \"\(repository.name)\": \(error)")
             }
         }
         if let token = repository.tokenEnv {
@@ -197,8 +197,12 @@ public final class Puller: Sendable {
                                                     credentials: credentialsCopy[r.name]!, charts: wantedCopy[r.name]))
             } catch let error as TransportError {
                 result = .failure(.transport(chart: nil, error))
+            } catch let error as IndexError {
+                result = .failure(.index(error))
+            } catch let error as FileSystemError {
+                result = .failure(.fileSystem(error))
             } catch {
-                result = .failure(.badLock(String(describing: error)))
+                result = .failure(.invalidInput(String(describing: error)))
             }
             indexes.withLock { $0[r.name] = result }
         }
@@ -231,7 +235,7 @@ public final class Puller: Sendable {
         let shownRepository = RepositoryURL.redacted(repository.url)
         var constraint: VersionConstraint?
         if let text = chart.version {
-            do { constraint = try VersionConstraint(parsing: text) } catch { throw .badLock(error.description) }
+            do { constraint = try VersionConstraint(parsing: text) } catch { throw .invalidInput(error.description) }
         }
         guard !index.versions(of: chart.name).isEmpty else {
             throw .chartNotFound(chart: chart.name, repository: shownRepository)
@@ -240,7 +244,7 @@ public final class Puller: Sendable {
             throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shownRepository,
                                      newest: index.versions(of: chart.name).first?.version)
         }
-        guard ChartName.isValid(found.version) else { throw .noDownloadURL(chart: chart.name, version: found.version) }
+        guard ChartName.isValid(found.version) else { throw .unsafeVersion(chart: chart.name, version: found.version) }
         guard let reference = found.urls.first, !reference.isEmpty else {
             throw .noDownloadURL(chart: chart.name, version: found.version)
         }

@@ -289,6 +289,15 @@ private let webOnly = """
         #expect(!project.exists("versions.lock"))
     }
 
+    @Test func malformedIndexNamesTheURLAndLine() throws {
+        let (server, _, project) = try setUp(index: "apiVersion: v1\nentries:\n  hello-web:\n  - name: hello-web\n     version: 1\n")
+        defer { server.stop() }
+        let run = try project.pull()
+        #expect(run.status == 3)
+        #expect(run.stderr.contains(server.url("/index.yaml") + ": line 5"), "\(run.stderr)")
+        #expect(!project.exists("versions.lock"))
+    }
+
     @Test func badChartListFailsBeforeAnyDownload() throws {
         let (server, _, project) = try setUp()
         defer { server.stop() }
