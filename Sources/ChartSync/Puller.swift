@@ -419,12 +419,14 @@ public final class Puller: Sendable {
 
     private static func unpack(_ archive: String, into directory: String, name: String, version: String,
                                expectedTree: Digest?) throws(PullError) -> Digest {
-        let top: String
+        var top: String
         do {
             top = try ChartArchive(path: archive).directory
         } catch {
             throw .badArchive(chart: name, version: version, reason: error.description)
         }
+        // Some charts are packed as "./Chart.yaml" ...; the extractor takes "./" for any top name.
+        if top == "." { top = name }
         let extracted: ExtractedChart
         do {
             extracted = try ChartExtractor.extract(archive: archive, into: directory, topDirectory: top)

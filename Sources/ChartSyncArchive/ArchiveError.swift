@@ -37,7 +37,7 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unreadable(let path, let message): return "\(path): cannot read archive: \(message)"
         case .noChartFile(let path): return "\(path): no Chart.yaml at the top of the chart archive"
-        case .entryTooLarge(let path, let entry, let limit): return "\(path): \(entry) is larger than \(limit) bytes"
+        case .entryTooLarge(let path, let entry, let limit): return "\(path): entry \(Quoting.doubleQuoted(entry)) is larger than \(limit) bytes"
         case .fileTooLarge(let path, let entry, let limit):
             return "\(path): entry \(Quoting.doubleQuoted(entry)) holds more than \(limit) bytes (the limit for one file)"
         case .unsafeEntry(let path, let entry, let reason):
