@@ -119,16 +119,11 @@ public enum ChartExtractor {
         archive_read_support_format_tar(reader)
         archive_read_support_format_gnutar(reader)
         guard archive_read_open_filename(reader, archive, 64 * 1024) == ARCHIVE_OK else {
-            let message = libarchiveMessage(reader)
+            let message = LibArchiveEntry.message(reader)
             archive_read_free(reader)
             throw .unreadable(path: archive, message: message)
         }
         return reader
-    }
-
-    /// libarchive's last error text for `reader`.
-    static func libarchiveMessage(_ reader: OpaquePointer) -> String {
-        archive_error_string(reader).map { String(cString: $0) } ?? "unknown libarchive error"
     }
 }
 
@@ -139,15 +134,13 @@ private struct Extraction {
     let destination: String
     let topDirectory: String
     let limits: ExtractionLimits
-    /// The staging directory all writes are relative to.
-    let root: Int32
+    /// Writes below the staging directory.
+    var tree: TreeWriter
 
     /// The top directory the first entry chose (`topDirectory` or `.`).
     var top: String?
     /// Relative paths of the files written.
     var files: Set<String> = []
-    /// Relative paths of the directories that exist (explicit entries and implied parents).
-    var directories: Set<String> = [""]
     /// Relative paths of directories that had their own entry ("" is the top directory's).
     var explicitDirectories: Set<String> = []
     /// (relative path, sha256 hex) of every file written.
@@ -163,7 +156,7 @@ private struct Extraction {
         self.destination = destination
         self.topDirectory = topDirectory
         self.limits = limits
-        self.root = root
+        self.tree = TreeWriter(root: root)
     }
 
     mutating func run() throws(ArchiveError) {
@@ -176,13 +169,13 @@ private struct Extraction {
             if status == ARCHIVE_EOF { break }
             guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
                 let after = previous.map { " (after entry \(Quoting.doubleQuoted($0)))" } ?? ""
-                throw .unreadable(path: archive, message: ChartExtractor.libarchiveMessage(reader) + after)
+                throw .unreadable(path: archive, message: LibArchiveEntry.message(reader) + after)
             }
-            let (name, text, problem) = Self.name(of: entry)
+            let (name, text, problem) = LibArchiveEntry.name(of: entry)
             entries += 1
             if entries > limits.maxEntries { throw .tooManyEntries(path: archive, entry: name, limit: limits.maxEntries) }
             if status == ARCHIVE_WARN {
-                throw refuse(name, "libarchive warned: \(ChartExtractor.libarchiveMessage(reader))")
+                throw refuse(name, "libarchive warned: \(LibArchiveEntry.message(reader))")
             }
             guard let text else { throw refuse(name, problem ?? "has no name") }
             let isDirectory = try checkKind(entry, name)
@@ -209,53 +202,16 @@ private struct Extraction {
         if files.isEmpty { throw .noFiles(path: archive) }
     }
 
-    /// The entry's name for messages, and either its text (valid UTF-8) or why it cannot be used.
-    static func name(of entry: OpaquePointer) -> (display: String, text: String?, problem: String?) {
-        if let pointer = archive_entry_pathname_utf8(entry) {
-            let bytes = Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
-            if let text = String(validating: bytes, as: UTF8.self) { return (text, text, nil) }
-            return (String(decoding: bytes, as: UTF8.self), nil, "has a name that is not valid UTF-8")
-        }
-        guard let pointer = archive_entry_pathname(entry) else { return ("", nil, "has no name") }
-        let bytes = Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
-        if String(validating: bytes, as: UTF8.self) != nil {
-            // libarchive converts names through the process locale; in the C locale it cannot.
-            return (String(decoding: bytes, as: UTF8.self), nil,
-                    "has a name libarchive cannot convert to UTF-8 in this locale (run in a UTF-8 locale such as C.UTF-8)")
-        }
-        return (String(decoding: bytes, as: UTF8.self), nil, "has a name that is not valid UTF-8")
-    }
-
     func refuse(_ name: String, _ reason: String) -> ArchiveError {
         .unsafeEntry(path: archive, entry: name, reason: reason)
     }
 
     /// Accepts regular files and directories without special mode bits; returns whether it is a directory.
     func checkKind(_ entry: OpaquePointer, _ name: String) throws(ArchiveError) -> Bool {
-        if let target = archive_entry_hardlink(entry) {
-            throw refuse(name, "is a hard link to \(Quoting.doubleQuoted(String(cString: target)))")
+        switch LibArchiveEntry.kind(of: entry) {
+        case .success(let isDirectory): return isDirectory
+        case .failure(let refusal): throw refuse(name, refusal.reason)
         }
-        let type = UInt32(archive_entry_filetype(entry)) & carchive_AE_IFMT
-        if type == carchive_AE_IFLNK || archive_entry_symlink(entry) != nil {
-            let target = archive_entry_symlink(entry).map { String(cString: $0) } ?? ""
-            throw refuse(name, "is a symbolic link to \(Quoting.doubleQuoted(target))")
-        }
-        let isDirectory: Bool
-        switch type {
-        case carchive_AE_IFREG: isDirectory = false
-        case carchive_AE_IFDIR: isDirectory = true
-        case carchive_AE_IFCHR: throw refuse(name, "is a character device")
-        case carchive_AE_IFBLK: throw refuse(name, "is a block device")
-        case carchive_AE_IFIFO: throw refuse(name, "is a FIFO")
-        case carchive_AE_IFSOCK: throw refuse(name, "is a socket")
-        default: throw refuse(name, "has an unsupported file type (mode \(String(archive_entry_mode(entry), radix: 8)))")
-        }
-        let mode = UInt32(archive_entry_mode(entry)) & 0o7777
-        if mode & 0o7000 != 0 {
-            throw refuse(name, "has the setuid, setgid or sticky bit (mode \(String(mode, radix: 8)))")
-        }
-        if !isDirectory, archive_entry_sparse_count(entry) > 0 { throw refuse(name, "is a sparse file") }
-        return isDirectory
     }
 
     /// Refuses a path that lies under an earlier file.
@@ -272,39 +228,11 @@ private struct Extraction {
         try checkPrefixes(components, name)
         if files.contains(relative) { throw refuse(name, "has the same path as an earlier file") }
         guard explicitDirectories.insert(relative).inserted else { throw refuse(name, "duplicates an earlier entry") }
-        let fd = try openDirectory(components, name)
-        close(fd)
-    }
-
-    /// Opens the directory at `components` below the root, creating what is missing (mode 0755),
-    /// never following a symlink. The caller closes the returned descriptor.
-    mutating func openDirectory(_ components: [String], _ name: String) throws(ArchiveError) -> Int32 {
-        var current = dup(root)
-        guard current >= 0 else { throw writeError(name, components, DirectoryFD.reason()) }
-        var prefix = ""
-        for component in components {
-            prefix = prefix.isEmpty ? component : prefix + "/" + component
-            let created = !directories.contains(prefix)
-            if created, mkdirat(current, component, 0o755) != 0 {
-                let message = DirectoryFD.reason()
-                close(current)
-                throw writeError(name, components, message)
-            }
-            let next = DirectoryFD.openDirectory(component, in: current)
-            let message = DirectoryFD.reason()
-            close(current)
-            guard next >= 0 else { throw writeError(name, components, message) }
-            if created {
-                guard fchmod(next, 0o755) == 0 else {
-                    let message = DirectoryFD.reason()
-                    close(next)
-                    throw writeError(name, components, message)
-                }
-                directories.insert(prefix)
-            }
-            current = next
+        do throws(TreeWriter.Failure) {
+            close(try tree.openDirectory(components[...]))
+        } catch {
+            throw writeError(name, components, error.message)
         }
-        return current
     }
 
     mutating func addFile(
@@ -312,7 +240,7 @@ private struct Extraction {
     ) throws(ArchiveError) {
         let relative = components.joined(separator: "/")
         try checkPrefixes(components, name)
-        if directories.contains(relative) { throw refuse(name, "has the same path as an earlier directory") }
+        if tree.directories.contains(relative) { throw refuse(name, "has the same path as an earlier directory") }
         guard files.insert(relative).inserted else { throw refuse(name, "duplicates an earlier entry") }
         if archive_entry_size_is_set(entry) != 0 {
             let declared = archive_entry_size(entry)
@@ -323,40 +251,29 @@ private struct Extraction {
                 throw .archiveTooLarge(path: archive, entry: name, limit: limits.maxTotalBytes)
             }
         }
-        let executable = UInt32(archive_entry_mode(entry)) & 0o111 != 0
-        let directory = try openDirectory(Array(components.dropLast()), name)
-        let fd = openat(directory, components[components.count - 1], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        let openError = DirectoryFD.reason()
-        close(directory)
-        guard fd >= 0 else { throw writeError(name, components, openError) }
+        let executable = LibArchiveEntry.permissions(of: entry) & 0o111 != 0
+        let fd: Int32
+        do throws(TreeWriter.Failure) { fd = try tree.createFile(components) } catch { throw writeError(name, components, error.message) }
         defer { close(fd) }
 
         var hasher = SHA256()
         var size: Int64 = 0
-        while true {
-            let count = archive_read_data(reader, buffer.baseAddress, buffer.count)
-            if count == 0 { break }
-            guard count > 0 else {
-                throw .unreadableEntry(path: archive, entry: name, message: ChartExtractor.libarchiveMessage(reader))
-            }
-            size += Int64(count)
-            total += Int64(count)
-            if size > limits.maxFileBytes {
-                throw .fileTooLarge(path: archive, entry: name, limit: limits.maxFileBytes)
-            }
-            if total > limits.maxTotalBytes {
-                throw .archiveTooLarge(path: archive, entry: name, limit: limits.maxTotalBytes)
-            }
-            let block = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
-            hasher.update(bufferPointer: block)
-            var offset = 0
-            while offset < count {
-                let written = write(fd, block.baseAddress! + offset, count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw writeError(name, components, DirectoryFD.reason())
+        do throws(TreeWriter.CopyFailure) {
+            _ = try TreeWriter.copyEntryData(from: reader, to: fd, buffer: buffer, hasher: &hasher) { (count) throws(ArchiveError) in
+                size += Int64(count)
+                total += Int64(count)
+                if size > limits.maxFileBytes {
+                    throw .fileTooLarge(path: archive, entry: name, limit: limits.maxFileBytes)
                 }
-                offset += written
+                if total > limits.maxTotalBytes {
+                    throw .archiveTooLarge(path: archive, entry: name, limit: limits.maxTotalBytes)
+                }
+            }
+        } catch {
+            switch error {
+            case .read(let message): throw .unreadableEntry(path: archive, entry: name, message: message)
+            case .write(let failure): throw writeError(name, components, failure.message)
+            case .refused(let refusal): throw refusal
             }
         }
         guard fchmod(fd, executable ? 0o755 : 0o644) == 0, fsync(fd) == 0 else {
