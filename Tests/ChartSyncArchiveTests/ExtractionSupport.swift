@@ -76,6 +76,7 @@ struct ErrorParts: Equatable {
         case .cannotCreate(_, let message): kind = "cannotCreate"; reason = message
         case .unsafeTreeEntry(_, let reason): kind = "unsafeTreeEntry"; self.reason = reason
         case .cannotReadTree(_, let message): kind = "cannotReadTree"; reason = message
+        default: kind = "bundle"  // the bundle cases; BundleErrorParts looks at those
         }
     }
 }
