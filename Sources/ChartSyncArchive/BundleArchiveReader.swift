@@ -1,0 +1,325 @@
+import CArchive
+import ChartSyncCore
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Streams one bundle (one file, or its parts in order as one stream, each part checked against its expected size and SHA-256
+/// as it is read — a bad part is named as soon as its end is reached).
+///
+/// The stream is read once, front to back: ``readManifest()`` takes the first entries, and
+/// ``extract(into:expected:)`` continues from there. Only zstd, gzip or no compression and the
+/// tar formats are recognised (no filter that runs an external program). A reader is used for one
+/// pass; after a failure, or after ``extract(into:expected:)``, it refuses further reads.
+public final class BundleArchiveReader {
+    /// The bundle's name in messages: the file, or the common name of its parts (`FILE` for `FILE.000`, …).
+    public let name: String
+    private let input: BundleInput
+    private let limits: BundleLimits
+    private let archive: OpaquePointer
+
+    /// Where the reader is in the stream.
+    private enum Stage {
+        /// Nothing read yet.
+        case start
+        /// The manifest entries were read; `pending` is the header read after them (nil at the archive's end).
+        case manifestRead(pending: Header?)
+        /// Finished or failed: no more reads.
+        case done
+    }
+    private var stage = Stage.start
+
+    /// A header read: libarchive's entry (valid until the next header is read) and its name.
+    private struct Header {
+        let entry: OpaquePointer
+        let name: String
+    }
+    /// The manifest and signature, once read.
+    private var manifestEntries: (manifest: [UInt8], signature: [UInt8]?)?
+    /// The entries seen (every header, the manifest entries included).
+    private var entries = 0
+    /// The entry names seen.
+    private var seen: Set<String> = []
+    /// The last entry whose header was read (for messages).
+    private var lastEntry: String?
+
+    /// Opens the bundle made of `parts` (one file, or the parts in order). Every part must exist;
+    /// with `expectedParts`, each must also have its expected size (checked now) and SHA-256
+    /// (checked as its end is read), and there must be as many parts as expected.
+    public init(parts: [String], expectedParts: [BundlePart]?, limits: BundleLimits = .init()) throws(ArchiveError) {
+        let name = BundleArchiveReader.bundleName(parts)
+        self.name = name
+        input = try BundleInput(parts: parts, expected: expectedParts, name: name)
+        self.limits = limits
+        guard let archive = archive_read_new() else { throw .unreadable(path: name, message: "out of memory") }
+        self.archive = archive
+        // zstd and gzip only: some of libarchive's other filters run external programs.
+        archive_read_support_filter_zstd(archive)
+        archive_read_support_filter_gzip(archive)
+        archive_read_support_format_tar(archive)
+        let context = Unmanaged.passUnretained(input).toOpaque()
+        let status = archive_read_open(archive, context, nil, { _, context, buffer in
+            guard let context, let buffer else { return -1 }
+            let input = Unmanaged<BundleInput>.fromOpaque(context).takeUnretainedValue()
+            let count = input.next()
+            buffer.pointee = UnsafeRawPointer(input.buffer.baseAddress)
+            return count
+        }, nil)
+        guard status == ARCHIVE_OK else {
+            // The format was not recognised: a corrupt part is the better explanation, if there is one.
+            stage = .done
+            throw input.proveCurrentPart() ?? .unreadable(path: name, message: LibArchiveEntry.message(archive))
+        }
+    }
+
+    deinit { archive_read_free(archive) }
+
+    /// The name for messages: the one file, or the parts' name without its `.000` suffix.
+    private static func bundleName(_ parts: [String]) -> String {
+        guard let first = parts.first else { return "bundle" }
+        if parts.count > 1, first.hasSuffix(".000") { return String(first.dropLast(4)) }
+        return first
+    }
+
+    /// The parts read to their end so far, with their actual sizes and SHA-256 (all of them after ``extract(into:expected:)``).
+    public var partsRead: [BundlePart] { input.finishedParts }
+
+    /// Reads the first entries: MANIFEST (required, first) and MANIFEST.sig (optional, second). Reads nothing of the payload.
+    public func readManifest() throws(ArchiveError) -> (manifest: [UInt8], signature: [UInt8]?) {
+        if let manifestEntries { return manifestEntries }
+        guard case .start = stage else { throw .invalidBundleRequest(reason: "\(name) was already read") }
+        do throws(ArchiveError) {
+            guard let first = try nextHeader() else { throw .noManifest(path: name, firstEntry: nil) }
+            guard first.name == BundlePath.manifest else { throw .noManifest(path: name, firstEntry: first.name) }
+            let manifest = try readSmallEntry(first)
+            var signature: [UInt8]?
+            var pending = try nextHeader()
+            if let second = pending, second.name == BundlePath.signature {
+                signature = try readSmallEntry(second)
+                pending = try nextHeader()
+            }
+            stage = .manifestRead(pending: pending)
+            manifestEntries = (manifest, signature)
+            return (manifest, signature)
+        } catch {
+            stage = .done
+            throw error
+        }
+    }
+
+    /// Continues the same stream: extracts every payload entry into `staging` (must not exist; created), proving each entry
+    /// against `expected` while writing (size and SHA-256), and requiring that the set of entries is EXACTLY the expected set.
+    /// Returns the SHA-256 of the whole compressed stream read (for the caller's sidecar check).
+    ///
+    /// Reads the manifest entries first if ``readManifest()`` was not called. Files are created
+    /// fd-relative below `staging` with `O_EXCL | O_NOFOLLOW` (mode 0644, or 0755 when expected
+    /// executable; directories 0755), written while hashed, and flushed. After the archive's end the
+    /// rest of the stream is read, so every part is proven. On any failure `staging` is removed
+    /// completely and nothing else was created.
+    public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> ChartSyncCore.Digest {
+        if case .start = stage { _ = try readManifest() }
+        guard case .manifestRead(let pending) = stage else { throw .invalidBundleRequest(reason: "\(name) was already read") }
+        stage = .done
+        if let reason = BundlePath.checkSet(expected.map(\.path), what: "expected file") {
+            throw .invalidBundleRequest(reason: reason)
+        }
+        var wanted: [String: BundleExpectedFile] = [:]
+        for file in expected { wanted[file.path] = file }
+
+        let (parentPath, directoryName) = DirectoryFD.splitPath(staging)
+        guard !directoryName.isEmpty, directoryName != ".", directoryName != "..", directoryName != "/" else {
+            throw .cannotCreate(path: staging, message: "the last component must be a directory name")
+        }
+        let parent = open(parentPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { throw .cannotCreate(path: staging, message: DirectoryFD.reason()) }
+        defer { close(parent) }
+        guard mkdirat(parent, directoryName, 0o700) == 0 else {
+            if errno == EEXIST { throw .destinationExists(path: staging) }
+            throw .cannotCreate(path: staging, message: DirectoryFD.reason())
+        }
+        let root = DirectoryFD.openDirectory(directoryName, in: parent)
+        guard root >= 0 else {
+            let message = DirectoryFD.reason()
+            DirectoryFD.removeTree(Array(directoryName.utf8), in: parent)
+            throw .cannotCreate(path: staging, message: message)
+        }
+        do throws(ArchiveError) {
+            defer { close(root) }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buffer.deallocate() }
+            var extraction = PayloadExtraction(staging: staging, tree: TreeWriter(root: root), wanted: wanted, buffer: buffer)
+            var header = pending
+            while let current = header {
+                try extractEntry(current.entry, current.name, into: &extraction)
+                header = try nextHeader()
+            }
+            // Read (and prove) the rest of the stream, which libarchive did not need.
+            try input.drain()
+            let missing = wanted.keys.filter { !extraction.written.contains($0) }
+            if !missing.isEmpty {
+                throw .missingEntries(path: name, entries: missing.map(BundlePath.entryName).sorted(by: EntryPath.byteOrder))
+            }
+            guard fchmod(root, 0o755) == 0 else { throw .cannotCreate(path: staging, message: DirectoryFD.reason()) }
+            DirectoryFD.syncDirectories(root)
+            fsync(parent)
+        } catch {
+            DirectoryFD.removeTree(Array(directoryName.utf8), in: parent)
+            fsync(parent)
+            throw error
+        }
+        return input.digest
+    }
+
+    /// The state of one payload extraction.
+    private struct PayloadExtraction {
+        let staging: String
+        var tree: TreeWriter
+        let wanted: [String: BundleExpectedFile]
+        /// The block entry data is read into.
+        let buffer: UnsafeMutableRawBufferPointer
+        /// Relative paths written.
+        var written: Set<String> = []
+        /// Payload bytes written.
+        var total: Int64 = 0
+
+        init(staging: String, tree: TreeWriter, wanted: [String: BundleExpectedFile], buffer: UnsafeMutableRawBufferPointer) {
+            self.staging = staging
+            self.tree = tree
+            self.wanted = wanted
+            self.buffer = buffer
+        }
+    }
+
+    /// Checks one payload entry against the allow-list and its expectation, then writes and proves it.
+    private func extractEntry(_ entry: OpaquePointer, _ entryName: String, into extraction: inout PayloadExtraction) throws(ArchiveError) {
+        func refuse(_ reason: String) -> ArchiveError { .unsafeEntry(path: name, entry: entryName, reason: reason) }
+        let isDirectory: Bool
+        switch LibArchiveEntry.kind(of: entry) {
+        case .success(let value): isDirectory = value
+        case .failure(let refusal): throw refuse(refusal.reason)
+        }
+        if isDirectory { throw refuse("is a directory (a bundle holds files only)") }
+        let components: [String]
+        switch BundlePath.components(ofEntry: entryName) {
+        case .success(let value): components = value
+        case .failure(let refusal): throw refuse(refusal.reason)
+        }
+        guard seen.insert(entryName).inserted else { throw refuse("duplicates an earlier entry") }
+        let relative = components.joined(separator: "/")
+        guard let want = extraction.wanted[relative] else { throw refuse("is not in the manifest") }
+        let mode = LibArchiveEntry.permissions(of: entry)
+        let wantedMode: UInt32 = want.executable ? 0o755 : 0o644
+        guard mode == wantedMode else {
+            throw refuse("has mode \(String(mode, radix: 8)), the manifest says \(String(wantedMode, radix: 8))")
+        }
+        guard archive_entry_size_is_set(entry) != 0 else { throw refuse("has no size in its header") }
+        let declared = archive_entry_size(entry)
+        if declared > limits.maxFileBytes { throw .fileTooLarge(path: name, entry: entryName, limit: limits.maxFileBytes) }
+        if extraction.total + declared > limits.maxTotalBytes {
+            throw .archiveTooLarge(path: name, entry: entryName, limit: limits.maxTotalBytes)
+        }
+        if declared != want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: declared) }
+
+        let target = extraction.staging + "/" + relative
+        let fd: Int32
+        do throws(TreeWriter.Failure) {
+            fd = try extraction.tree.createFile(components)
+        } catch {
+            throw .cannotWrite(path: name, entry: entryName, target: target, message: error.message)
+        }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        var total = extraction.total
+        let (limits, bundle) = (self.limits, self.name)
+        do throws(TreeWriter.CopyFailure) {
+            _ = try TreeWriter.copyEntryData(from: archive, to: fd, buffer: extraction.buffer, hasher: &hasher) {
+                (count) throws(ArchiveError) in
+                size += Int64(count)
+                total += Int64(count)
+                if size > limits.maxFileBytes { throw .fileTooLarge(path: bundle, entry: entryName, limit: limits.maxFileBytes) }
+                if total > limits.maxTotalBytes { throw .archiveTooLarge(path: bundle, entry: entryName, limit: limits.maxTotalBytes) }
+                if size > want.size { throw .entrySizeMismatch(path: bundle, entry: entryName, expected: want.size, actual: size) }
+            }
+        } catch {
+            switch error {
+            case .read(let message): throw failure(entry: entryName, message)
+            case .write(let failure): throw .cannotWrite(path: name, entry: entryName, target: target, message: failure.message)
+            case .refused(let refusal): throw refusal
+            }
+        }
+        extraction.total = total
+        if size != want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: size) }
+        let digest = ChartSyncCore.Digest(bytes: hasher.finalize())
+        if digest != want.sha256 {
+            throw .entryDigestMismatch(path: name, entry: entryName, expected: want.sha256, actual: digest)
+        }
+        guard fchmod(fd, mode_t(wantedMode)) == 0, fsync(fd) == 0 else {
+            throw .cannotWrite(path: name, entry: entryName, target: target, message: DirectoryFD.reason())
+        }
+        extraction.written.insert(relative)
+    }
+
+    /// Reads the next header: nil at the archive's end. Counts entries against the limit and refuses
+    /// headers libarchive warns about and names that are not UTF-8.
+    private func nextHeader() throws(ArchiveError) -> Header? {
+        var entry: OpaquePointer?
+        let status = archive_read_next_header(archive, &entry)
+        if status == ARCHIVE_EOF { return nil }
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+            throw failure(entry: nil, LibArchiveEntry.message(archive))
+        }
+        let (display, text, problem) = LibArchiveEntry.name(of: entry)
+        lastEntry = display
+        entries += 1
+        if entries > limits.maxEntries { throw .tooManyEntries(path: name, entry: display, limit: limits.maxEntries) }
+        if status == ARCHIVE_WARN {
+            throw .unsafeEntry(path: name, entry: display, reason: "libarchive warned: \(LibArchiveEntry.message(archive))")
+        }
+        guard let text else { throw .unsafeEntry(path: name, entry: display, reason: problem ?? "has no name") }
+        return Header(entry: entry, name: text)
+    }
+
+    /// Reads MANIFEST or MANIFEST.sig into memory: a regular file of mode 0644 within the manifest limit.
+    private func readSmallEntry(_ header: Header) throws(ArchiveError) -> [UInt8] {
+        let (entry, entryName) = (header.entry, header.name)
+        func refuse(_ reason: String) -> ArchiveError { .unsafeEntry(path: name, entry: entryName, reason: reason) }
+        switch LibArchiveEntry.kind(of: entry) {
+        case .success(let isDirectory): if isDirectory { throw refuse("is a directory") }
+        case .failure(let refusal): throw refuse(refusal.reason)
+        }
+        let mode = LibArchiveEntry.permissions(of: entry)
+        guard mode == 0o644 else { throw refuse("has mode \(String(mode, radix: 8)), not 644") }
+        seen.insert(entryName)
+        let limit = limits.maxManifestBytes
+        if archive_entry_size_is_set(entry) != 0, archive_entry_size(entry) > Int64(limit) {
+            throw .entryTooLarge(path: name, entry: entryName, limit: limit)
+        }
+        var bytes: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = block.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            guard count > 0 else { throw failure(entry: entryName, LibArchiveEntry.message(archive)) }
+            if bytes.count + count > limit { throw .entryTooLarge(path: name, entry: entryName, limit: limit) }
+            bytes.append(contentsOf: block[0..<count])
+        }
+        return bytes
+    }
+
+    /// The error for a libarchive failure once the archive was recognised: the part's own failure
+    /// when the byte source failed (or the part libarchive failed in is corrupt), a truncated bundle
+    /// when the stream had ended, otherwise libarchive's message with the entry.
+    private func failure(entry: String?, _ message: String) -> ArchiveError {
+        if let failure = input.proveCurrentPart() { return failure }
+        if input.exhausted {
+            return .truncatedBundle(path: name, lastPart: input.currentPart, entry: entry, message: message)
+        }
+        if let entry { return .unreadableEntry(path: name, entry: entry, message: message) }
+        let after = lastEntry.map { " (after entry \(Quoting.doubleQuoted($0)))" } ?? ""
+        return .unreadable(path: name, message: message + after)
+    }
+}
