@@ -21,6 +21,8 @@ public enum ChartSyncEvent: Sendable, CustomStringConvertible {
     case chartUnpacked(name: String, version: String)
     /// A path was removed from charts/external.
     case removed(path: String)
+    /// Every vendored chart was proven against versions.lock before packing.
+    case proved(charts: Int, files: Int)
 
     public var description: String {
         switch self {
@@ -34,6 +36,7 @@ public enum ChartSyncEvent: Sendable, CustomStringConvertible {
         case .chartUnchanged(let name, let version): return "unchanged \(name) \(version)"
         case .chartUnpacked(let name, let version): return "unpacked \(name) \(version) again from its proven tarball"
         case .removed(let path): return "removed \(path)"
+        case .proved(let charts, let files): return "proved \(charts) chart(s) against versions.lock; packing \(files) file(s)"
         }
     }
 }

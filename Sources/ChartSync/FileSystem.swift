@@ -77,14 +77,32 @@ enum FileSystem {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    /// A fresh private directory under the system's temporary directory.
-    static func makeTemporaryDirectory(prefix: String = "chartsync") throws(FileSystemError) -> String {
-        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    /// A fresh private directory under `directory` (default: the system's temporary directory).
+    static func makeTemporaryDirectory(in directory: String? = nil, prefix: String = "chartsync") throws(FileSystemError) -> String {
+        let base = directory ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array((base + "/" + prefix + "-XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw FileSystemError(path: base, message: "cannot create a temporary directory: \(reason())")
         }
         return String(cString: template)
+    }
+
+    /// Puts `replacement` at `destination`: the old directory (if any) is first moved into
+    /// `scratch` (same file system), so `destination` is always either the old or the new tree.
+    static func replaceDirectory(_ destination: String, with replacement: String, scratch: String) throws(FileSystemError) {
+        if exists(destination) {
+            guard isDirectory(destination) else {
+                throw FileSystemError(path: destination, message: "exists and is not a directory; not replacing it")
+            }
+            try move(destination, to: scratch + "/previous")
+        }
+        do {
+            try move(replacement, to: destination)
+        } catch {
+            if exists(scratch + "/previous") { _ = rename(scratch + "/previous", destination) }
+            throw error
+        }
+        syncDirectory(parent(of: destination))
     }
 
     /// Removes a directory tree (no symlink is followed).
@@ -155,6 +173,17 @@ enum FileSystem {
         guard rename(from, to) == 0 else {
             throw FileSystemError(path: to, message: "cannot move \(from) here: \(reason())")
         }
+    }
+
+    /// The last component of a path.
+    static func baseName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    /// Whether a regular file has any execute bit.
+    static func isExecutable(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & 0o111) != 0
     }
 
     /// Whether `path` is a directory (symlinks are not followed).

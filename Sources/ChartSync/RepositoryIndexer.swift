@@ -35,10 +35,11 @@ public struct RepositoryIndexer: Sendable {
         self.onEvent = onEvent
     }
 
-    /// Reads every `*.tgz` directly in `directory` and writes `directory/index.yaml` atomically.
-    /// URLs are the file names, or `baseURL/<file>` when a base URL is given.
+    /// Reads every `*.tgz` directly in `directory` and writes `output` (default `directory/index.yaml`)
+    /// atomically. URLs are the file names, or `baseURL/<file>` when a base URL is given.
     @discardableResult
-    public func index(directory: String, baseURL: String? = nil, sourceDateEpoch: Int64? = nil) throws -> [IndexWriter.Entry] {
+    public func index(directory: String, baseURL: String? = nil, sourceDateEpoch: Int64? = nil,
+                      output: String? = nil) throws -> [IndexWriter.Entry] {
         var entries: [IndexWriter.Entry] = []
         var files: [String: String] = [:]
         var newest: Int64 = 0
@@ -65,7 +66,7 @@ public struct RepositoryIndexer: Sendable {
                                              created: RepositoryIndexer.rfc3339(archive.newestModification)))
         }
         let yaml = IndexWriter.yaml(entries: entries, generated: RepositoryIndexer.rfc3339(sourceDateEpoch ?? newest))
-        try FileSystem.writeAtomically(Array(yaml.utf8), to: directory + "/index.yaml")
+        try FileSystem.writeAtomically(Array(yaml.utf8), to: output ?? directory + "/index.yaml")
         return entries
     }
 

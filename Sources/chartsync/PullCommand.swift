@@ -107,9 +107,7 @@ enum PullOutput {
         let summary = Summary(added: r.added.map { chart($0) }, updated: r.updated.map { chart($0.to, from: $0.from.version) },
                               unchanged: r.unchanged.map { chart($0) }, removed: r.removed, unlisted: r.unlisted,
                               lockWritten: r.lockWritten, downloadedBytes: r.downloadedBytes)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(summary), as: UTF8.self)
+        return try JSONOutput.encode(summary)
     }
 
     static func text(_ r: PullReport) -> String {

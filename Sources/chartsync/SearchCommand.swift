@@ -97,9 +97,7 @@ enum SearchOutput {
                  digest: r.version.digest?.prefixed ?? r.version.digestText,
                  urls: r.downloadURLs, created: r.version.created, deprecated: r.version.deprecated)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(items), as: UTF8.self)
+        return try JSONOutput.encode(items)
     }
 
     static func table(_ results: [SearchResult]) -> String {

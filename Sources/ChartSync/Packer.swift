@@ -1,0 +1,230 @@
+import ChartSyncArchive
+import ChartSyncCore
+import ChartSyncIndex
+import Crypto
+import Foundation
+
+/// How to pack a bundle.
+public struct PackOptions: Sendable {
+    /// The bundle file to write (`FILE`, or `FILE.000`... with a split size).
+    public var output: String
+    /// zstd (default), gzip or none.
+    public var compression: BundleCompression
+    /// Cut the bundle into parts of this many bytes (e.g. 4 GiB - 1 for FAT32).
+    public var splitSize: Int64?
+    /// The bundle's name (defaults to the project folder's name).
+    public var name: String?
+    /// The delivery's sequence number.
+    public var sequence: Int64
+    /// Ed25519 private key file to sign the manifest with.
+    public var signKey: String?
+    /// Entry times (SOURCE_DATE_EPOCH), 0 when not given.
+    public var mtime: Int64
+    /// The chartsync version recorded in the manifest.
+    public var chartsyncVersion: String
+
+    /// Creates options.
+    public init(output: String, compression: BundleCompression = .zstd, splitSize: Int64? = nil, name: String? = nil,
+                sequence: Int64 = 1, signKey: String? = nil, mtime: Int64 = 0, chartsyncVersion: String) {
+        self.output = output
+        self.compression = compression
+        self.splitSize = splitSize
+        self.name = name
+        self.sequence = sequence
+        self.signKey = signKey
+        self.mtime = mtime
+        self.chartsyncVersion = chartsyncVersion
+    }
+}
+
+/// What was packed.
+public struct PackReport: Sendable {
+    /// The manifest written into the bundle.
+    public let manifest: BundleManifest
+    /// The files written (one, or the parts).
+    public let parts: [BundlePart]
+    /// SHA-256 of the whole bundle stream.
+    public let sha256: Digest
+    /// The `sha256sum` sidecar written next to the bundle.
+    public let sidecar: String
+    /// The signer's fingerprint, when signed.
+    public let signer: String?
+}
+
+/// Why a bundle was not written.
+public enum PackError: ChartSyncFailure, CustomStringConvertible {
+    /// A vendored chart does not match versions.lock.
+    case notProven([String])
+    /// versions.lock is missing or does not match the chart list.
+    case lock(String)
+    /// Something in the trees to pack is not a regular file or directory.
+    case unsupported(path: String, what: String)
+    /// A file operation failed.
+    case fileSystem(FileSystemError)
+    /// The archive could not be written.
+    case archive(ArchiveError)
+
+    public var kind: FailureKind {
+        switch self {
+        case .notProven: return .verification
+        case .lock, .unsupported: return .input
+        case .fileSystem, .archive: return .io
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .notProven(let problems): return "the vendored charts do not match versions.lock:\n  " + problems.joined(separator: "\n  ")
+        case .lock(let message): return message
+        case .unsupported(let path, let what): return "\(path) is \(what); a bundle carries regular files only"
+        case .fileSystem(let error): return error.description
+        case .archive(let error): return error.description
+        }
+    }
+}
+
+/// Packs a project (chart list, versions.lock, charts/external, charts/custom, charts/patches)
+/// into one reproducible bundle, after proving every vendored chart against versions.lock.
+public struct Packer: Sendable {
+    private let layout: ProjectLayout
+    private let onEvent: ChartSyncEventHandler?
+
+    /// Creates a packer for a project.
+    public init(layout: ProjectLayout, onEvent: ChartSyncEventHandler? = nil) {
+        self.layout = layout
+        self.onEvent = onEvent
+    }
+
+    /// Writes the bundle, its parts file (when split) and its `.sha256` sidecar.
+    public func pack(_ options: PackOptions) throws -> PackReport {
+        let lock = try loadLock()
+        let files = try collect()
+        try prove(lock, files: files)
+        let manifest = BundleManifest(
+            name: options.name ?? String(layout.root.split(separator: "/").last ?? "bundle"),
+            sequence: options.sequence, chartsyncVersion: options.chartsyncVersion,
+            charts: lock.entries.map { BundleManifest.Chart(name: $0.name, version: $0.version, sha256: $0.sha256) },
+            files: files.map { BundleManifest.File(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable) })
+        let manifestBytes = Array(manifest.json.utf8)
+        var signature: [UInt8]?
+        var signer: String?
+        if let keyPath = options.signKey {
+            let key = try SigningKey.loadPrivate(keyPath)
+            signature = try SigningKey.sign(manifestBytes, with: key)
+            signer = SigningKey.fingerprint(key.publicKey)
+        }
+        var expected: [String: (size: Int64, sha256: ChartSyncCore.Digest)] = [:]
+        for f in files { expected[f.path] = (f.size, f.sha256) }
+        let result: BundleWriteResult
+        do {
+            result = try BundleArchiveWriter.write(
+                to: options.output, manifest: manifestBytes, signature: signature,
+                payload: files.map { BundlePayloadFile(path: $0.path, source: layout.root + "/" + $0.path, executable: $0.executable) },
+                expected: expected, compression: options.compression, mtime: options.mtime, splitSize: options.splitSize)
+        } catch {
+            throw PackError.archive(error)
+        }
+        let sidecar = options.output + ".sha256"
+        var lines = result.parts.map { "\($0.sha256.hex)  \(FileSystem.baseName($0.file))\n" }.joined()
+        if result.parts.count > 1 {
+            let partsFile = options.output + ".parts"
+            let partsText = "# chartsync bundle parts: size sha256 file, in order; the whole stream is sha256:\(result.sha256.hex)\n"
+                + result.parts.map { "\($0.size) \($0.sha256.hex) \(FileSystem.baseName($0.file))\n" }.joined()
+            try FileSystem.writeAtomically(Array(partsText.utf8), to: partsFile)
+            lines += "\(sha256Hex(Array(partsText.utf8)))  \(FileSystem.baseName(partsFile))\n"
+        }
+        try FileSystem.writeAtomically(Array(lines.utf8), to: sidecar)
+        return PackReport(manifest: manifest, parts: result.parts, sha256: result.sha256, sidecar: sidecar, signer: signer)
+    }
+
+    private func sha256Hex(_ bytes: [UInt8]) -> String {
+        ChartSyncCore.Digest(bytes: SHA256.hash(data: bytes)).hex
+    }
+
+    private func loadLock() throws -> Lockfile {
+        guard FileSystem.isRegularFile(layout.lock) else {
+            throw PackError.lock("\(layout.lock) is missing (or not a regular file); run chartsync pull first")
+        }
+        let list = try ChartListReader.read(path: layout.chartList)
+        let lock: Lockfile
+        do {
+            lock = try LockfileCoding.parse(try FileSystem.readFile(layout.lock), source: layout.lock)
+        } catch let error as YAMLError {
+            throw PackError.lock("\(error.source): line \(error.line): \(error.message)")
+        }
+        guard lock.chartList == Puller.digest(of: list) else {
+            throw PackError.lock("\(layout.lock) does not match \(layout.chartList); run chartsync pull first")
+        }
+        return lock
+    }
+
+    /// A payload file: its path relative to the root, size, digest, mode.
+    struct Collected {
+        let path: String
+        let size: Int64
+        let sha256: ChartSyncCore.Digest
+        let executable: Bool
+    }
+
+    /// The chart list, the lock, and every regular file under charts/external, charts/custom and
+    /// charts/patches (dotfiles skipped; links and special files refused).
+    private func collect() throws -> [Collected] {
+        var paths = [FileSystem.baseName(layout.chartList), "versions.lock"]
+        for tree in ["charts/external", "charts/custom", "charts/patches"] where FileSystem.isDirectory(layout.root + "/" + tree) {
+            try walk(tree, into: &paths)
+        }
+        return try paths.map { path in
+            let full = layout.root + "/" + path
+            let (digest, size) = try FileSystem.sha256(ofFile: full)
+            return Collected(path: path, size: size, sha256: digest, executable: FileSystem.isExecutable(full))
+        }
+    }
+
+    private func walk(_ relative: String, into paths: inout [String]) throws {
+        for name in try FileSystem.listDirectory(layout.root + "/" + relative) where !name.hasPrefix(".") {
+            let path = relative + "/" + name
+            let full = layout.root + "/" + path
+            if FileSystem.isDirectory(full) {
+                try walk(path, into: &paths)
+            } else if FileSystem.isRegularFile(full) {
+                paths.append(path)
+            } else {
+                throw PackError.unsupported(path: full, what: FileSystem.isSymlink(full) ? "a symbolic link" : "not a regular file")
+            }
+        }
+    }
+
+    /// Every lock entry's tarball (and unpacked tree) must be there and match; nothing else may
+    /// sit in charts/external.
+    private func prove(_ lock: Lockfile, files: [Collected]) throws {
+        var problems: [String] = []
+        let byPath = Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0) })
+        var expectedInExternal = Set<String>()
+        for entry in lock.entries {
+            let path = "charts/external/" + entry.fileName
+            expectedInExternal.insert(path)
+            if let file = byPath[path] {
+                if file.sha256 != entry.sha256 || file.size != entry.size {
+                    problems.append("\(path): expected \(entry.sha256.prefixed) (\(entry.size) bytes), found \(file.sha256.prefixed) (\(file.size) bytes)")
+                }
+            } else {
+                problems.append("\(path): missing (versions.lock lists \(entry.name) \(entry.version))")
+            }
+            if let tree = entry.tree {
+                let directory = "charts/external/" + entry.directoryName
+                do {
+                    let (digest, treeFiles) = try TreeDigest.compute(directory: layout.root + "/" + directory)
+                    if digest != tree { problems.append("\(directory)/: tree digest \(digest.prefixed), versions.lock has \(tree.prefixed)") }
+                    for f in treeFiles { expectedInExternal.insert(directory + "/" + f) }
+                } catch {
+                    problems.append("\(directory)/: \(error)")
+                }
+            }
+        }
+        for file in files where file.path.hasPrefix("charts/external/") && !expectedInExternal.contains(file.path) {
+            problems.append("\(file.path): not listed in versions.lock")
+        }
+        if !problems.isEmpty { throw PackError.notProven(problems) }
+        onEvent?(.proved(charts: lock.entries.count, files: files.count))
+    }
+}

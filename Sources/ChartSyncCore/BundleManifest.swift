@@ -1,0 +1,86 @@
+/// The bundle's table of contents: every payload file with its size, digest and mode, the
+/// charts it carries, and the delivery's name and sequence number. No timestamps.
+public struct BundleManifest: Sendable, Equatable {
+    /// The format identifier written and required.
+    public static let format = "chartsync-bundle/1"
+
+    /// One payload file.
+    public struct File: Sendable, Equatable {
+        /// Path relative to the bundle's payload root (e.g. `charts/external/x-1.0.0.tgz`).
+        public var path: String
+        /// Size in bytes.
+        public var size: Int64
+        /// SHA-256 of the content.
+        public var sha256: Digest
+        /// Whether the file is executable (mode 0755, else 0644).
+        public var executable: Bool
+
+        /// Creates a file entry.
+        public init(path: String, size: Int64, sha256: Digest, executable: Bool = false) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
+            self.executable = executable
+        }
+    }
+
+    /// One chart the bundle carries (from versions.lock).
+    public struct Chart: Sendable, Equatable {
+        /// The chart's name.
+        public var name: String
+        /// Its version.
+        public var version: String
+        /// The tarball's SHA-256.
+        public var sha256: Digest
+
+        /// Creates a chart entry.
+        public init(name: String, version: String, sha256: Digest) {
+            self.name = name
+            self.version = version
+            self.sha256 = sha256
+        }
+    }
+
+    /// The bundle's name (e.g. the site or release it is for).
+    public var name: String
+    /// A number the user raises with each delivery.
+    public var sequence: Int64
+    /// The chartsync version that wrote it.
+    public var chartsyncVersion: String
+    /// Charts, sorted by name.
+    public var charts: [Chart]
+    /// Files, sorted by path bytes.
+    public var files: [File]
+
+    /// Creates a manifest; charts and files are sorted.
+    public init(name: String, sequence: Int64, chartsyncVersion: String, charts: [Chart], files: [File]) {
+        self.name = name
+        self.sequence = sequence
+        self.chartsyncVersion = chartsyncVersion
+        self.charts = charts.sorted { $0.name < $1.name }
+        self.files = files.sorted { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+    }
+
+    /// The total size of the payload.
+    public var payloadBytes: Int64 { files.reduce(0) { $0 + $1.size } }
+
+    /// The manifest as canonical JSON: fixed key order, one file per line, a final newline.
+    public var json: String {
+        func q(_ s: String) -> String { Quoting.json(s) }
+        var out = "{\n"
+        out += "  \"format\": \(q(BundleManifest.format)),\n"
+        out += "  \"name\": \(q(name)),\n"
+        out += "  \"sequence\": \(sequence),\n"
+        out += "  \"chartsyncVersion\": \(q(chartsyncVersion)),\n"
+        out += "  \"charts\": ["
+        out += charts.map { "\n    {\"name\": \(q($0.name)), \"version\": \(q($0.version)), \"sha256\": \(q($0.sha256.hex))}" }
+            .joined(separator: ",")
+        out += charts.isEmpty ? "],\n" : "\n  ],\n"
+        out += "  \"files\": ["
+        out += files.map {
+            "\n    {\"path\": \(q($0.path)), \"size\": \($0.size), \"sha256\": \(q($0.sha256.hex)), \"mode\": \($0.executable ? "\"0755\"" : "\"0644\"")}"
+        }.joined(separator: ",")
+        out += files.isEmpty ? "]\n" : "\n  ]\n"
+        return out + "}\n"
+    }
+}
