@@ -34,6 +34,8 @@ test-release: deps
 
 bench: release
 	bash scripts/bench-index.sh
+	bash scripts/bench-pull.sh
+	bash scripts/bench-bundle.sh
 
 # Rebuild examples/repo from examples/src (commit the result).
 example-repo: build

@@ -175,6 +175,21 @@ enum FileSystem {
         }
     }
 
+    /// What changes when a file is written: device, inode, size, mtime and ctime (nanoseconds).
+    struct Identity: Equatable, Sendable {
+        let device: UInt64, inode: UInt64, size: Int64
+        let mtime: Int64, mtimeNanoseconds: Int, ctime: Int64, ctimeNanoseconds: Int
+    }
+
+    /// The identity of a file (symlinks not followed); nil when it cannot be read.
+    static func identity(_ path: String) -> Identity? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+                        mtime: Int64(info.st_mtim.tv_sec), mtimeNanoseconds: info.st_mtim.tv_nsec,
+                        ctime: Int64(info.st_ctim.tv_sec), ctimeNanoseconds: info.st_ctim.tv_nsec)
+    }
+
     /// The last component of a path.
     static func baseName(_ path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path

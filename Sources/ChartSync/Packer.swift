@@ -3,6 +3,7 @@ import ChartSyncCore
 import ChartSyncIndex
 import Crypto
 import Foundation
+import Synchronization
 
 /// How to pack a bundle.
 public struct PackOptions: Sendable {
@@ -59,6 +60,8 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
     case lock(String)
     /// Something in the trees to pack is not a regular file or directory.
     case unsupported(path: String, what: String)
+    /// A file changed while the bundle was being written (the bundle was removed).
+    case changed(path: String)
     /// A file operation failed.
     case fileSystem(FileSystemError)
     /// The archive could not be written.
@@ -68,7 +71,7 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
         switch self {
         case .notProven: return .verification
         case .lock, .unsupported: return .input
-        case .fileSystem, .archive: return .io
+        case .fileSystem, .archive, .changed: return .io
         }
     }
 
@@ -77,6 +80,7 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
         case .notProven(let problems): return "the vendored charts do not match versions.lock:\n  " + problems.joined(separator: "\n  ")
         case .lock(let message): return message
         case .unsupported(let path, let what): return "\(path) is \(what); a bundle carries regular files only"
+        case .changed(let path): return "\(path) changed while the bundle was being written; the bundle was removed, try again"
         case .fileSystem(let error): return error.description
         case .archive(let error): return error.description
         }
@@ -120,9 +124,16 @@ public struct Packer: Sendable {
             result = try BundleArchiveWriter.write(
                 to: options.output, manifest: manifestBytes, signature: signature,
                 payload: files.map { BundlePayloadFile(path: $0.path, source: layout.root + "/" + $0.path, executable: $0.executable) },
-                expected: expected, compression: options.compression, mtime: options.mtime, splitSize: options.splitSize)
+                expected: expected, compression: options.compression, mtime: options.mtime, splitSize: options.splitSize,
+                proveContent: false)
         } catch {
             throw PackError.archive(error)
+        }
+        // The files were hashed just before; the writer checked sizes. Any write since then
+        // changes a file's ctime or mtime: then the bundle is not what the manifest says.
+        for file in files where FileSystem.identity(layout.root + "/" + file.path) != file.identity {
+            for part in result.parts { unlink(part.file) }
+            throw PackError.changed(path: layout.root + "/" + file.path)
         }
         let sidecar = options.output + ".sha256"
         var lines = result.parts.map { "\($0.sha256.hex)  \(FileSystem.baseName($0.file))\n" }.joined()
@@ -164,6 +175,7 @@ public struct Packer: Sendable {
         let size: Int64
         let sha256: ChartSyncCore.Digest
         let executable: Bool
+        let identity: FileSystem.Identity?
     }
 
     /// The chart list, the lock, and every regular file under charts/external, charts/custom and
@@ -173,11 +185,24 @@ public struct Packer: Sendable {
         for tree in ["charts/external", "charts/custom", "charts/patches"] where FileSystem.isDirectory(layout.root + "/" + tree) {
             try walk(tree, into: &paths)
         }
-        return try paths.map { path in
-            let full = layout.root + "/" + path
-            let (digest, size) = try FileSystem.sha256(ofFile: full)
-            return Collected(path: path, size: size, sha256: digest, executable: FileSystem.isExecutable(full))
+        // Hash on every core: this pass is the re-proof and the manifest's digests.
+        let root = layout.root
+        let hashed = Mutex<[Int: Result<Collected, FileSystemError>]>([:])
+        let all = paths
+        WorkerPool.run(count: all.count, threads: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) { i in
+            let full = root + "/" + all[i]
+            let result = Result { () throws(FileSystemError) -> Collected in
+                let identity = FileSystem.identity(full)
+                let (digest, size) = try FileSystem.sha256(ofFile: full)
+                guard FileSystem.identity(full) == identity else {
+                    throw FileSystemError(path: full, message: "changed while it was being read; try again")
+                }
+                return Collected(path: all[i], size: size, sha256: digest, executable: FileSystem.isExecutable(full),
+                                 identity: identity)
+            }
+            hashed.withLock { $0[i] = result }
         }
+        return try hashed.withLock { results in try all.indices.map { try results[$0]!.get() } }
     }
 
     private func walk(_ relative: String, into paths: inout [String]) throws {

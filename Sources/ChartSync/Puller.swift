@@ -400,7 +400,7 @@ public final class Puller: Sendable {
     private static func checkContent(_ path: String, name: String, version: String) throws(PullError) {
         let archive: ChartArchive
         do {
-            archive = try ChartArchive(path: path)
+            archive = try ChartArchive(path: path, scanAll: false)
         } catch {
             throw .badArchive(chart: name, version: version, reason: error.description)
         }
@@ -421,7 +421,7 @@ public final class Puller: Sendable {
                                expectedTree: Digest?) throws(PullError) -> Digest {
         var top: String
         do {
-            top = try ChartArchive(path: archive).directory
+            top = try ChartArchive(path: archive, scanAll: false).directory
         } catch {
             throw .badArchive(chart: name, version: version, reason: error.description)
         }

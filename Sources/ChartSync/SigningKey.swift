@@ -34,6 +34,10 @@ public enum SigningKey {
 
     /// Reads a private key file.
     public static func loadPrivate(_ path: String) throws -> Curve25519.Signing.PrivateKey {
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+            throw SigningError(message: "\(path): a private key must not be readable by others (chmod 600)", kind: .input)
+        }
         let raw = try read(path, tag: privateTag)
         guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
             throw SigningError(message: "\(path): not an Ed25519 private key", kind: .input)

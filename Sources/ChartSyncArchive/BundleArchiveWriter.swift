@@ -22,12 +22,14 @@ public enum BundleArchiveWriter {
     /// `splitSize` bytes each (the last one shorter); otherwise it is the one file `path`. Nothing
     /// named `path` or `path.NNN` may exist yet. The files are written under temporary names beside
     /// `path`, flushed, and renamed into place at the end; on any failure nothing is left.
+    /// `proveContent: false` checks only sizes while streaming, for callers that hashed the files
+    /// just before and check afterwards that they did not change (saves one SHA-256 pass).
     public static func write(
         to path: String, manifest: [UInt8], signature: [UInt8]?, payload: [BundlePayloadFile],
         expected: [String: (size: Int64, sha256: ChartSyncCore.Digest)], compression: BundleCompression,
-        mtime: Int64, splitSize: Int64?
+        mtime: Int64, splitSize: Int64?, proveContent: Bool = true
     ) throws(ArchiveError) -> BundleWriteResult {
-        let files = try plan(payload: payload, expected: expected, mtime: mtime, splitSize: splitSize)
+        let files = try plan(payload: payload, expected: expected, mtime: mtime, splitSize: splitSize, proveContent: proveContent)
         let output = try BundleOutput(path: path, splitSize: splitSize)
         do throws(ArchiveError) {
             try writeArchive(to: output, manifest: manifest, signature: signature, files: files,
@@ -44,13 +46,13 @@ public enum BundleArchiveWriter {
         let file: BundlePayloadFile
         let entry: String
         let size: Int64
-        let sha256: ChartSyncCore.Digest
+        let sha256: ChartSyncCore.Digest?
     }
 
     /// Checks the request and returns the payload in entry order.
     private static func plan(
         payload: [BundlePayloadFile], expected: [String: (size: Int64, sha256: ChartSyncCore.Digest)],
-        mtime: Int64, splitSize: Int64?
+        mtime: Int64, splitSize: Int64?, proveContent: Bool
     ) throws(ArchiveError) -> [PlannedFile] {
         if let splitSize, splitSize <= 0 {
             throw .invalidBundleRequest(reason: "the split size must be a positive number of bytes, not \(splitSize)")
@@ -67,7 +69,8 @@ public enum BundleArchiveWriter {
             guard want.size >= 0 else {
                 throw .invalidBundleRequest(reason: "payload path \(Quoting.doubleQuoted(file.path)) has a negative expected size")
             }
-            files.append(PlannedFile(file: file, entry: BundlePath.entryName(file.path), size: want.size, sha256: want.sha256))
+            files.append(PlannedFile(file: file, entry: BundlePath.entryName(file.path), size: want.size,
+                                     sha256: proveContent ? want.sha256 : nil))
         }
         let given = Set(payload.map(\.path))
         if let extra = expected.keys.filter({ !given.contains($0) }).sorted(by: EntryPath.byteOrder).first {
@@ -108,6 +111,12 @@ public enum BundleArchiveWriter {
         switch compression {
         case .zstd:
             try check(archive_write_add_filter_zstd(archive), "cannot select zstd")
+            // One zstd worker thread compresses while this thread reads, hashes and writes. zstd's
+            // multi-threaded output is the same for any number of workers >= 1, so the bundle stays
+            // reproducible across machines. (It costs about 65 MB of buffers; measured in
+            // scripts/bench-bundle.sh.)
+            let workers = "1"
+            try check(archive_write_set_filter_option(archive, "zstd", "threads", workers), "cannot set zstd threads")
         case .gzip:
             try check(archive_write_add_filter_gzip(archive), "cannot select gzip")
             // Without this, libarchive writes the current time into the gzip header.
@@ -219,7 +228,7 @@ public enum BundleArchiveWriter {
             size += Int64(count)
             if size > file.size { throw changed("it holds more than the \(file.size) bytes the manifest says") }
             let block = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
-            hasher.update(bufferPointer: block)
+            if file.sha256 != nil { hasher.update(bufferPointer: block) }
             var offset = 0
             while offset < count {
                 let written = archive_write_data(archive, block.baseAddress! + offset, count - offset)
@@ -228,8 +237,10 @@ public enum BundleArchiveWriter {
             }
         }
         if size != file.size { throw changed("it holds \(size) bytes, the manifest says \(file.size)") }
-        let digest = ChartSyncCore.Digest(bytes: hasher.finalize())
-        if digest != file.sha256 { throw changed("its sha256 is \(digest.hex), the manifest says \(file.sha256.hex)") }
+        if let expected = file.sha256 {
+            let digest = ChartSyncCore.Digest(bytes: hasher.finalize())
+            if digest != expected { throw changed("its sha256 is \(digest.hex), the manifest says \(expected.hex)") }
+        }
         try check(archive_write_finish_entry(archive), "cannot finish \(Quoting.doubleQuoted(file.entry))")
     }
 }

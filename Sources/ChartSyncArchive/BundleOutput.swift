@@ -28,7 +28,7 @@ final class BundleOutput {
     private var temporaries: [String] = []
     /// The final names renamed into place so far (removed by discard).
     private var renamed: [String] = []
-    /// The hash and size of the whole stream.
+    /// The hash of the whole stream, when split (otherwise the one part's hash is the whole's).
     private var whole = SHA256()
     private var total: Int64 = 0
 
@@ -109,7 +109,7 @@ final class BundleOutput {
             }
             part.hasher.update(bufferPointer: block)
             part.size += Int64(count)
-            whole.update(bufferPointer: block)
+            if splitSize != nil { whole.update(bufferPointer: block) }
             total += Int64(count)
             offset += count
             current = part
@@ -171,7 +171,8 @@ final class BundleOutput {
         guard fsync(directory) == 0 else {
             throw .cannotWriteBundle(path: path, message: "cannot flush its directory: \(DirectoryFD.reason())")
         }
-        return BundleWriteResult(parts: finished.map(\.part), sha256: ChartSyncCore.Digest(bytes: whole.finalize()), size: total)
+        let digest = splitSize == nil ? finished[0].part.sha256 : ChartSyncCore.Digest(bytes: whole.finalize())
+        return BundleWriteResult(parts: finished.map(\.part), sha256: digest, size: total)
     }
 
     /// Removes every file this object created or renamed into place.

@@ -10,8 +10,9 @@ public struct ChartArchive: Sendable {
     public let newestModification: Int64
 
     /// Reads a chart tarball (gzip'd tar, as `helm package` writes) with libarchive, taking the
-    /// top-level `Chart.yaml` (not a subchart's) and the newest entry time.
-    public init(path: String, maxChartFileBytes: Int = 1 << 20) throws(ArchiveError) {
+    /// top-level `Chart.yaml` (not a subchart's) and, with `scanAll`, the newest entry time of all
+    /// entries (otherwise reading stops at Chart.yaml and the time covers the entries before it).
+    public init(path: String, maxChartFileBytes: Int = 1 << 20, scanAll: Bool = true) throws(ArchiveError) {
         guard let reader = archive_read_new() else { throw .unreadable(path: path, message: "out of memory") }
         defer { archive_read_free(reader) }
         // gzip only: some of libarchive's other filters run external programs.
@@ -47,6 +48,7 @@ public struct ChartArchive: Sendable {
                 done += n
             }
             found = (String(parts[0]), bytes)
+            if !scanAll { break }
         }
         guard let found else { throw .noChartFile(path: path) }
         directory = found.0
