@@ -1,3 +1,4 @@
+import ChartSyncCore
 import ChartSyncArchive
 import ChartSyncTestSupport
 import Foundation
@@ -81,23 +82,5 @@ struct ErrorParts: Equatable {
     }
 }
 
-/// An entry name as messages quote it (Go's %q style: quotes, backslashes and control characters escaped).
-func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7f {
-                out += String(format: "\\x%02x", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
+/// An entry name as messages quote it (Go's %q style).
+func quoted(_ text: String) -> String { Quoting.doubleQuoted(text) }
