@@ -14,34 +14,9 @@ import sys, tarfile, io, gzip, os, subprocess
 out, comp, fmt, probe = sys.argv[1], sys.argv[2], getattr(tarfile, sys.argv[3]), sys.argv[4]
 entries, tail, raw, cut = [], b"", None, None
 
-def info(name, type, mode, size=0):
-    t = tarfile.TarInfo(name)
-    t.type, t.mode, t.size, t.mtime, t.uid, t.gid, t.uname, t.gname = type, mode, size, 0, 0, 0, "", ""
-    return t
+OWNER = ""
 
-def f(name, data=b"x", mode=0o644, pax=None):
-    t = info(name, tarfile.REGTYPE, mode, len(data))
-    if pax: t.pax_headers = pax
-    return (t, data)
-
-def d(name, mode=0o755):
-    return (info(name, tarfile.DIRTYPE, mode), None)
-
-def sym(name, target):
-    t = info(name, tarfile.SYMTYPE, 0o777)
-    t.linkname = target
-    return (t, None)
-
-def hard(name, target):
-    t = info(name, tarfile.LNKTYPE, 0o644)
-    t.linkname = target
-    return (t, None)
-
-def dev(name, type):
-    t = info(name, type, 0o644)
-    t.devmajor, t.devminor = 1, 3
-    return (t, None)
-
+"""# + tarEntryHelpers + #"""
 def add(*items):
     entries.extend(items)
 

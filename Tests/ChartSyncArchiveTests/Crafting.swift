@@ -1,19 +1,12 @@
 import ChartSyncTestSupport
 import Foundation
 
-/// Python 3 `tarfile` helpers for writing exact tar headers. The body calls `add(entry)` with
-/// entries made by `f` (file), `d` (directory), `sym`, `hard` and `dev`; it may instead set `raw`
-/// (uncompressed bytes), append to `tail` (bytes after the end-of-archive blocks), set `cut`
-/// (keep that many bytes of the gzip output) or `compress = False`. `probe` is a directory the
-/// test watches: nothing may appear in it.
-let craftingPrelude = #"""
-import sys, tarfile, io, gzip, os
-out, fmt, probe = sys.argv[1], getattr(tarfile, sys.argv[2]), sys.argv[3]
-entries, tail, raw, cut, compress = [], b"", None, None, True
-
+/// Python 3 entry constructors shared by the chart and bundle crafting preludes: `f` (file),
+/// `d` (directory), `sym`, `hard`, `dev`, all owned by uid/gid 0 named `OWNER`.
+let tarEntryHelpers = #"""
 def info(name, type, mode, size=0):
     t = tarfile.TarInfo(name)
-    t.type, t.mode, t.size, t.mtime, t.uname, t.gname = type, mode, size, 0, "root", "root"
+    t.type, t.mode, t.size, t.mtime, t.uid, t.gid, t.uname, t.gname = type, mode, size, 0, 0, 0, OWNER, OWNER
     return t
 
 def f(name, data=b"x", mode=0o644, pax=None):
@@ -39,6 +32,21 @@ def dev(name, type):
     t.devmajor, t.devminor = 1, 3
     return (t, None)
 
+"""#
+
+/// Python 3 `tarfile` helpers for writing exact tar headers. The body calls `add(entry)` with
+/// entries made by `f` (file), `d` (directory), `sym`, `hard` and `dev`; it may instead set `raw`
+/// (uncompressed bytes), append to `tail` (bytes after the end-of-archive blocks), set `cut`
+/// (keep that many bytes of the gzip output) or `compress = False`. `probe` is a directory the
+/// test watches: nothing may appear in it.
+let craftingPrelude = #"""
+import sys, tarfile, io, gzip, os
+out, fmt, probe = sys.argv[1], getattr(tarfile, sys.argv[2]), sys.argv[3]
+entries, tail, raw, cut, compress = [], b"", None, None, True
+
+OWNER = "root"
+
+"""# + tarEntryHelpers + #"""
 def add(entry):
     entries.append(entry)
 
