@@ -365,7 +365,8 @@ public final class Puller: Sendable {
                 return Outcome(entry: entry, old: old, stagedFile: nil, stagedDirectory: nil, downloaded: 0)
             }
             let stagedDirectory = staging + "/" + entry.directoryName
-            entry.tree = try unpack(file, into: stagedDirectory, name: name, version: version, expectedTree: plan.expectedTree)
+            let top = try checkContent(file, name: name, version: version)
+            entry.tree = try unpack(file, top: top, into: stagedDirectory, name: name, version: version, expectedTree: plan.expectedTree)
             onEvent?(.chartUnpacked(name: name, version: version))
             return Outcome(entry: entry, old: old, stagedFile: nil, stagedDirectory: stagedDirectory, downloaded: 0)
         }
@@ -386,18 +387,19 @@ public final class Puller: Sendable {
         }
         entry.sha256 = result.sha256
         entry.size = result.bytes
-        try checkContent(stagedFile, name: name, version: version)
+        let top = try checkContent(stagedFile, name: name, version: version)
         var stagedDirectory: String?
         if plan.unpack {
             stagedDirectory = staging + "/" + entry.directoryName
-            entry.tree = try unpack(stagedFile, into: stagedDirectory!, name: name, version: version, expectedTree: plan.expectedTree)
+            entry.tree = try unpack(stagedFile, top: top, into: stagedDirectory!, name: name, version: version, expectedTree: plan.expectedTree)
         }
         onEvent?(.downloaded(name: name, version: version, bytes: result.bytes, sha256: result.sha256))
         return Outcome(entry: entry, old: plan.old, stagedFile: stagedFile, stagedDirectory: stagedDirectory, downloaded: result.bytes)
     }
 
-    /// The tarball's Chart.yaml must name the chart and version asked for.
-    private static func checkContent(_ path: String, name: String, version: String) throws(PullError) {
+    /// The tarball's Chart.yaml must name the chart and version asked for; returns the tarball's
+    /// top directory.
+    private static func checkContent(_ path: String, name: String, version: String) throws(PullError) -> String {
         let archive: ChartArchive
         do {
             archive = try ChartArchive(path: path, scanAll: false)
@@ -415,18 +417,13 @@ public final class Puller: Sendable {
             throw .contentMismatch(chart: name, version: version, file: name + "-" + version + ".tgz",
                                    found: "\"\(metadata.name)\" \(metadata.version)")
         }
+        return archive.directory
     }
 
-    private static func unpack(_ archive: String, into directory: String, name: String, version: String,
+    private static func unpack(_ archive: String, top: String, into directory: String, name: String, version: String,
                                expectedTree: Digest?) throws(PullError) -> Digest {
-        var top: String
-        do {
-            top = try ChartArchive(path: archive, scanAll: false).directory
-        } catch {
-            throw .badArchive(chart: name, version: version, reason: error.description)
-        }
         // Some charts are packed as "./Chart.yaml" ...; the extractor takes "./" for any top name.
-        if top == "." { top = name }
+        let top = top == "." ? name : top
         let extracted: ExtractedChart
         do {
             extracted = try ChartExtractor.extract(archive: archive, into: directory, topDirectory: top)

@@ -26,22 +26,11 @@ def manifest():
 def good():
     add(manifest(), f("payload/a"))
 
-def header(t):
-    return t.tobuf(fmt, "utf-8", "surrogateescape")
-
-def padded(data):
-    return data + b"\0" * (-len(data) % 512)
-
 """#
 
 let bundleCraftingEpilogue = #"""
 
-if raw is None:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt, encoding="utf-8", errors="surrogateescape") as tf:
-        for t, data in entries:
-            tf.addfile(t, io.BytesIO(data) if data is not None else None)
-    raw = buf.getvalue() + tail
+"""# + tarBuildRaw + #"""
 if comp == "zstd":
     data = subprocess.run(["zstd", "-q", "-c", "-"], input=raw, stdout=subprocess.PIPE, check=True).stdout
 elif comp == "gzip":

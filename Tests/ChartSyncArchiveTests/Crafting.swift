@@ -32,6 +32,23 @@ def dev(name, type):
     t.devmajor, t.devminor = 1, 3
     return (t, None)
 
+def header(t):
+    return t.tobuf(fmt, "utf-8", "surrogateescape")
+
+def padded(data):
+    return data + b"\0" * (-len(data) % 512)
+
+"""#
+
+/// Python 3: when the body did not set `raw`, the uncompressed tar of `entries` plus `tail`.
+let tarBuildRaw = #"""
+if raw is None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt, encoding="utf-8", errors="surrogateescape") as tf:
+        for t, data in entries:
+            tf.addfile(t, io.BytesIO(data) if data is not None else None)
+    raw = buf.getvalue() + tail
+
 """#
 
 /// Python 3 `tarfile` helpers for writing exact tar headers. The body calls `add(entry)` with
@@ -50,22 +67,11 @@ OWNER = "root"
 def add(entry):
     entries.append(entry)
 
-def header(t):
-    return t.tobuf(fmt, "utf-8", "surrogateescape")
-
-def padded(data):
-    return data + b"\0" * (-len(data) % 512)
-
 """#
 
 let craftingEpilogue = #"""
 
-if raw is None:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt, encoding="utf-8", errors="surrogateescape") as tf:
-        for t, data in entries:
-            tf.addfile(t, io.BytesIO(data) if data is not None else None)
-    raw = buf.getvalue() + tail
+"""# + tarBuildRaw + #"""
 payload = gzip.compress(raw, compresslevel=6, mtime=0) if compress else raw
 if cut is not None:
     payload = payload[:cut]
