@@ -163,8 +163,10 @@ public struct Packer: Sendable {
         } catch let error as YAMLError {
             throw PackError.lock("\(error.source): line \(error.line): \(error.message)")
         }
-        guard lock.chartList == Puller.digest(of: list) else {
-            throw PackError.lock("\(layout.lock) does not match \(layout.chartList); run chartsync pull first")
+        let stale = TreeVerifier.lockFindings(list, lock: lock, listName: FileSystem.baseName(layout.chartList))
+        guard stale.isEmpty else {
+            throw PackError.lock("\(layout.lock) does not match \(layout.chartList); run chartsync pull first:\n  "
+                                 + stale.map(\.description).joined(separator: "\n  "))
         }
         return lock
     }
@@ -220,36 +222,12 @@ public struct Packer: Sendable {
     }
 
     /// Every lock entry's tarball (and unpacked tree) must be there and match; nothing else may
-    /// sit in charts/external.
+    /// sit in charts/external. The working-tree gate's check, fed with the digests just computed.
     private func prove(_ lock: Lockfile, files: [Collected]) throws {
-        var problems: [String] = []
-        let byPath = Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0) })
-        var expectedInExternal = Set<String>()
-        for entry in lock.entries {
-            let path = "charts/external/" + entry.fileName
-            expectedInExternal.insert(path)
-            if let file = byPath[path] {
-                if file.sha256 != entry.sha256 || file.size != entry.size {
-                    problems.append("\(path): expected \(entry.sha256.prefixed) (\(entry.size) bytes), found \(file.sha256.prefixed) (\(file.size) bytes)")
-                }
-            } else {
-                problems.append("\(path): missing (versions.lock lists \(entry.name) \(entry.version))")
-            }
-            if let tree = entry.tree {
-                let directory = "charts/external/" + entry.directoryName
-                do {
-                    let (digest, treeFiles) = try TreeDigest.compute(directory: layout.root + "/" + directory)
-                    if digest != tree { problems.append("\(directory)/: tree digest \(digest.prefixed), versions.lock has \(tree.prefixed)") }
-                    for f in treeFiles { expectedInExternal.insert(directory + "/" + f) }
-                } catch {
-                    problems.append("\(directory)/: \(error)")
-                }
-            }
-        }
-        for file in files where file.path.hasPrefix("charts/external/") && !expectedInExternal.contains(file.path) {
-            problems.append("\(file.path): not listed in versions.lock")
-        }
-        if !problems.isEmpty { throw PackError.notProven(problems) }
+        var known: [String: (sha256: Digest, size: Int64)] = [:]
+        for file in files { known[file.path] = (file.sha256, file.size) }
+        let check = try TreeVerifier(layout: layout).checkCharts(lock, known: known)
+        if !check.findings.isEmpty { throw PackError.notProven(check.findings.map(\.description)) }
         onEvent?(.proved(charts: lock.entries.count, files: files.count))
     }
 }

@@ -16,6 +16,13 @@ public enum TreeDigest {
     /// directory, and names that are not UTF-8 or hold a backslash or control character (names
     /// `sha256sum` would escape).
     public static func compute(directory: String) throws(ArchiveError) -> (digest: ChartSyncCore.Digest, files: [String]) {
+        let hashes = try listing(directory: directory)
+        return (digest(of: hashes), hashes.map(\.path))
+    }
+
+    /// Every regular file under `directory` with its SHA-256 hex, sorted by path bytes: the lines
+    /// the tree digest is made of. Refuses what ``compute(directory:)`` refuses.
+    public static func listing(directory: String) throws(ArchiveError) -> [(path: String, sha256: String)] {
         var info = stat()
         guard lstat(directory, &info) == 0 else { throw .cannotReadTree(path: directory, message: DirectoryFD.reason()) }
         if (info.st_mode & S_IFMT) == S_IFLNK { throw .unsafeTreeEntry(path: directory, reason: "a symbolic link") }
@@ -27,17 +34,22 @@ public enum TreeDigest {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         try walk(fd, path: directory, relative: "", into: &hashes, buffer: buffer)
-        return combine(hashes)
+        return hashes.sorted { EntryPath.byteOrder($0.0, $1.0) }.map { (path: $0.0, sha256: $0.1) }
+    }
+
+    /// The tree digest of a listing sorted by path bytes (as ``listing(directory:)`` returns it).
+    public static func digest(of listing: [(path: String, sha256: String)]) -> ChartSyncCore.Digest {
+        var hasher = SHA256()
+        for (path, hex) in listing {
+            hasher.update(data: Array("\(hex)  \(path)\n".utf8))
+        }
+        return ChartSyncCore.Digest(bytes: hasher.finalize())
     }
 
     /// The digest of (relative path, sha256 hex) pairs in `sha256sum` line form, and the sorted paths.
     static func combine(_ hashes: [(String, String)]) -> (digest: ChartSyncCore.Digest, files: [String]) {
-        let sorted = hashes.sorted { EntryPath.byteOrder($0.0, $1.0) }
-        var hasher = SHA256()
-        for (path, hex) in sorted {
-            hasher.update(data: Array("\(hex)  \(path)\n".utf8))
-        }
-        return (ChartSyncCore.Digest(bytes: hasher.finalize()), sorted.map(\.0))
+        let sorted = hashes.sorted { EntryPath.byteOrder($0.0, $1.0) }.map { (path: $0.0, sha256: $0.1) }
+        return (digest(of: sorted), sorted.map(\.path))
     }
 
     private static func walk(

@@ -57,6 +57,21 @@ public struct ChartList: Sendable {
             self.repository = repository
             self.version = version
         }
+
+        /// Whether a locked `version` is one this entry can resolve to, by the rule pull resolves
+        /// with (Helm's): the constraint's exact text, or a semantic version satisfying the
+        /// constraint (no constraint: any stable version; prereleases only with `devel` or a
+        /// prerelease comparator). False when the constraint does not parse.
+        public func admits(_ version: String) -> Bool {
+            if let text = self.version, text == version { return true }
+            guard let semver = try? SemanticVersion(parsing: version) else { return false }
+            var constraint = VersionConstraint.any
+            if let text = self.version {
+                guard let parsed = try? VersionConstraint(parsing: text) else { return false }
+                constraint = parsed
+            }
+            return constraint.isSatisfied(by: semver, includePrerelease: devel)
+        }
     }
 
     /// The repositories, in file order.

@@ -1,0 +1,218 @@
+import ChartSync
+import Foundation
+
+/// The working-tree gate's result in the forms CI systems read: the `verify --json` document
+/// (schema `chartsync.verify.v1`, docs/verify-report.md), JUnit XML and GitHub Actions
+/// annotations. Built from a verification or from the failure that stopped it.
+struct GateReport {
+    let root: String
+    let chartList: String
+    let verification: TreeVerification?
+    let failure: Failure?
+    let seconds: Double
+
+    var exitCode: ExitStatus {
+        if let failure { return failure.code }
+        switch verification?.failureKind {
+        case nil: return .success
+        case .io?: return .ioFailure
+        default: return .verificationFailed
+        }
+    }
+
+    var status: String { failure != nil ? "error" : exitCode == .success ? "passed" : "failed" }
+
+    // MARK: - JSON
+
+    struct Document: Encodable {
+        struct Summary: Encodable {
+            let charts: Int
+            let files: Int
+            let bytes: Int64
+            let problems: Int
+        }
+
+        struct Chart: Encodable {
+            let name: String
+            let version: String
+            let file: String
+            let directory: String?
+            let status: String
+        }
+
+        struct Problem: Encodable {
+            let check: String
+            let code: String
+            let kind: String
+            let file: String
+            let line: Int?
+            let chart: String?
+            let expected: String
+            let actual: String
+            let message: String
+        }
+
+        let schema = "chartsync.verify.v1"
+        let status: String
+        let exitCode: Int32
+        let root: String
+        let chartList: String
+        let lock = "versions.lock"
+        let summary: Summary
+        let charts: [Chart]
+        let problems: [Problem]
+        let error: String?
+    }
+
+    var document: Document {
+        let findings = verification?.findings ?? []
+        return Document(
+            status: status, exitCode: exitCode.rawValue, root: root, chartList: chartList,
+            summary: .init(charts: verification?.charts.count ?? 0, files: verification?.files ?? 0,
+                           bytes: verification?.bytes ?? 0, problems: findings.count),
+            charts: (verification?.charts ?? []).map {
+                .init(name: $0.name, version: $0.version, file: $0.file, directory: $0.directory, status: $0.passed ? "passed" : "failed")
+            },
+            problems: findings.map {
+                .init(check: $0.check.rawValue, code: $0.code.rawValue, kind: $0.kind == .io ? "io" : "verification",
+                      file: $0.file, line: $0.line, chart: $0.chart, expected: $0.expected, actual: $0.actual, message: $0.message)
+            },
+            error: failure?.message)
+    }
+
+    // MARK: - JUnit
+
+    /// One JUnit test case per locked chart, one for "nothing unlisted in charts/external" and
+    /// one for "versions.lock matches the chart list"; a finding fails the case it belongs to
+    /// (`<failure>` for a mismatch, `<error>` when a file could not be read). A run that could
+    /// not check anything is one case with an `<error>`.
+    var junit: String {
+        typealias Case = (classname: String, name: String, file: String, findings: [TreeFinding])
+        var cases: [Case] = []
+        var errorOnly: String?
+        if let verification {
+            var byChart: [String: [TreeFinding]] = [:]
+            var unlisted: [TreeFinding] = []
+            var lock: [TreeFinding] = []
+            for finding in verification.findings {
+                if finding.check == .lock {
+                    lock.append(finding)
+                } else if let chart = finding.chart, verification.charts.contains(where: { $0.name == chart }) {
+                    byChart[chart, default: []].append(finding)
+                } else {
+                    unlisted.append(finding)
+                }
+            }
+            for chart in verification.charts {
+                cases.append(("chartsync.verify.charts", "\(chart.name) \(chart.version)", chart.file, byChart[chart.name] ?? []))
+            }
+            cases.append(("chartsync.verify.charts", "charts/external holds only what versions.lock lists", "charts/external", unlisted))
+            cases.append(("chartsync.verify.lock", "versions.lock matches \(chartList)", "versions.lock", lock))
+        } else {
+            errorOnly = failure?.message ?? "not run"
+        }
+        let failures = cases.filter { $0.findings.contains { $0.kind == .verification } }.count
+        let errors = errorOnly != nil ? 1 : cases.filter { !$0.findings.isEmpty && !$0.findings.contains { $0.kind == .verification } }.count
+        let tests = errorOnly != nil ? 1 : cases.count
+        let time = String(format: "%.3f", seconds)
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuites name=\"chartsync verify\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(time)\">\n"
+        xml += "  <testsuite name=\"chartsync verify \(XML.escape(root))\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" time=\"\(time)\">\n"
+        if let errorOnly {
+            xml += "    <testcase classname=\"chartsync.verify\" name=\"chartsync verify\" file=\"\(XML.escape(chartList))\" time=\"\(time)\">\n"
+            xml += "      <error type=\"exit-\(exitCode.rawValue)\" message=\"\(XML.escape(errorOnly))\">\(XML.escape(errorOnly))</error>\n"
+            xml += "    </testcase>\n"
+        }
+        for c in cases {
+            let attributes = "classname=\"\(c.classname)\" name=\"\(XML.escape(c.name))\" file=\"\(XML.escape(c.file))\""
+            guard let first = c.findings.first else {
+                xml += "    <testcase \(attributes) time=\"0\"/>\n"
+                continue
+            }
+            let element = c.findings.contains { $0.kind == .verification } ? "failure" : "error"
+            let message = first.description + (c.findings.count > 1 ? " (and \(c.findings.count - 1) more)" : "")
+            let body = c.findings.map { "\($0.description)\n  expected: \($0.expected)\n  actual:   \($0.actual)" }.joined(separator: "\n")
+            xml += "    <testcase \(attributes) time=\"0\">\n"
+            xml += "      <\(element) type=\"\(first.code.rawValue)\" message=\"\(XML.escape(message))\">\(XML.escape(body))</\(element)>\n"
+            xml += "    </testcase>\n"
+        }
+        xml += "  </testsuite>\n</testsuites>\n"
+        return xml
+    }
+
+    // MARK: - GitHub Actions
+
+    /// `::error` workflow commands, one per problem, with the file as GitHub shows it (relative
+    /// to GITHUB_WORKSPACE when the project is under it).
+    func annotations(workspace: String?) -> [String] {
+        func shown(_ file: String) -> String {
+            let absolute = root + "/" + file
+            if let workspace, absolute.hasPrefix(workspace + "/") { return String(absolute.dropFirst(workspace.count + 1)) }
+            return Paths.display(absolute)
+        }
+        guard let verification else {
+            return ["::error file=\(GitHub.property(shown(chartList))),title=chartsync verify::\(GitHub.data(failure?.message ?? "not run"))"]
+        }
+        return verification.findings.map { finding in
+            var properties = "file=\(GitHub.property(shown(finding.file)))"
+            if let line = finding.line { properties += ",line=\(line)" }
+            properties += ",title=\(GitHub.property("chartsync verify: \(finding.code.rawValue)"))"
+            return "::error \(properties)::\(GitHub.data(finding.message))"
+        }
+    }
+
+    // MARK: - Text
+
+    /// The human report: every problem, then a summary line.
+    var lines: [String] {
+        guard let verification else { return [] }
+        var lines = verification.findings.map { finding in
+            Paths.display(root + "/" + finding.file) + (finding.line.map { ":\($0)" } ?? "") + ": " + finding.message
+        }
+        if verification.passed {
+            lines.append("verified \(verification.charts.count) chart(s), \(verification.files) file(s), \(verification.bytes) bytes against versions.lock; versions.lock matches \(chartList)")
+        } else {
+            let charts = Set(verification.findings.compactMap(\.chart)).count
+            lines.append("\(verification.findings.count) problem(s)\(charts > 0 ? " concerning \(charts) chart(s)" : ""); \(verification.charts.count) chart(s) locked")
+        }
+        return lines
+    }
+}
+
+/// XML text and attribute escaping (characters XML 1.0 cannot hold are replaced).
+enum XML {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\n", "\t": out.unicodeScalars.append(scalar)
+            default:
+                if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) {
+                    out += "\u{FFFD}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Escaping for GitHub Actions workflow commands.
+enum GitHub {
+    /// The message part.
+    static func data(_ text: String) -> String {
+        text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
+            .replacingOccurrences(of: "\n", with: "%0A")
+    }
+
+    /// A property value (also `:` and `,`).
+    static func property(_ text: String) -> String {
+        data(text).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+    }
+}
