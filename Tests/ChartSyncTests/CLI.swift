@@ -21,12 +21,13 @@ enum CLI {
         return Fixtures.packageRoot + "/.build/debug/chartsync"
     }()
 
-    /// Runs chartsync with `arguments` in `directory`, with `environment` added to a minimal one.
+    /// Runs chartsync with `arguments` in `directory`, with `environment` added to a minimal one;
+    /// through `launcher` (e.g. `setpriv ...`) when one is given.
     static func run(_ arguments: [String], in directory: String = Fixtures.packageRoot,
-                    environment: [String: String] = [:]) throws -> Run {
+                    environment: [String: String] = [:], launcher: [String] = []) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? binary)
+        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [binary] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "LANG": "C"]
         env.merge(environment) { $1 }

@@ -56,3 +56,48 @@ public enum LoopbackPort {
         return address
     }
 }
+
+/// A TCP socket listening on 127.0.0.1 that never answers: it counts the connections made to it
+/// (the kernel completes them into the backlog even though nobody accepts), to prove that a
+/// command opened none.
+public final class ConnectionCounter: @unchecked Sendable {
+    /// The port it listens on.
+    public let port: Int
+    private let fd: Int32
+
+    /// Binds and listens on a free port.
+    public init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SupportError("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else {
+            close(fd)
+            throw SupportError("bind/listen on 127.0.0.1: \(String(cString: strerror(errno)))")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Connections made so far (each is accepted and closed).
+    public func connections() -> Int {
+        var count = 0
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 { return count }
+            close(client)
+            count += 1
+        }
+    }
+
+    deinit { close(fd) }
+}
