@@ -2,8 +2,10 @@
 SWIFT ?= swift
 BIN := .build/debug/chartsync
 RELEASE_BIN := .build/release/chartsync
+# Where `make bundle` writes the airgap bundle.
+BUNDLE ?= dist/$(notdir $(CURDIR)).bundle
 
-.PHONY: deps build release demo pull test test-release bench example-repo clean
+.PHONY: deps build release demo pull bundle verify test test-release bench example-repo clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -18,10 +20,22 @@ release: deps
 # chart list into charts/external and versions.lock, then show what the repository offers.
 demo: build
 	$(BIN) pull
+	$(BIN) verify
 	$(BIN) search --repo examples/repo hello-web --versions --devel
 
+# Vendor the chart list's charts into charts/external and write versions.lock.
 pull: build
 	$(BIN) pull
+
+# Pack the vendored project into one airgap bundle ($(BUNDLE), its .sha256 beside it).
+# (scripts/sync-charts.sh does pull and bundle in one go.)
+bundle: build
+	mkdir -p $(dir $(BUNDLE))
+	$(BIN) bundle -o $(BUNDLE)
+
+# The CI gate: charts/external against versions.lock, versions.lock against the chart list.
+verify: build
+	CHARTSYNC=$(BIN) bash scripts/validate.sh
 
 test: deps
 	$(SWIFT) build --build-tests

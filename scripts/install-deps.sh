@@ -9,6 +9,7 @@ if [ "${1:-}" != "--python-only" ]; then
     libcurl4-openssl-dev libarchive-dev zlib1g-dev libyaml-dev   # build
     nginx-light openssl ca-certificates                          # test servers (TLS, basic auth)
     zstd pigz                                                     # archives
+    libxml2-utils python3-jsonschema                              # the gate's report schemas (tests)
   )
   command -v python3 >/dev/null || packages+=(python3 python3-pip)
   missing=()
