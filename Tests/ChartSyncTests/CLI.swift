@@ -25,9 +25,14 @@ enum CLI {
     /// through `launcher` (e.g. `setpriv ...`) when one is given.
     static func run(_ arguments: [String], in directory: String = Fixtures.packageRoot,
                     environment: [String: String] = [:], launcher: [String] = []) throws -> Run {
+        try program(launcher + [binary] + arguments, in: directory, environment: environment)
+    }
+
+    /// Runs any program (`argv[0]` a path) the same way.
+    static func program(_ argv: [String], in directory: String, environment: [String: String] = [:]) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher.first ?? binary)
-        process.arguments = launcher.isEmpty ? arguments : Array(launcher.dropFirst()) + [binary] + arguments
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "LANG": "C"]
         env.merge(environment) { $1 }

@@ -319,4 +319,49 @@ import Testing
         _ = try report(json)
         #expect(json.stderr.split(separator: "\n").filter { $0.hasPrefix("::error file=charts/external/") }.count == 1, "\(json.stderr)")
     }
+
+    // MARK: - Wrappers and CI examples
+
+    @Test func wrapperScriptsPullBundleAndGate() throws {
+        let root = Fixtures.packageRoot
+        let project = try PullProject(chartList: try String(contentsOfFile: root + "/chartsync.yaml", encoding: .utf8))
+        try FileManager.default.createSymbolicLink(atPath: project.path + "/examples", withDestinationPath: root + "/examples")
+        let environment = ["CHARTSYNC": CLI.binary]
+
+        let synced = try CLI.program(["/bin/bash", root + "/scripts/sync-charts.sh", "out/site.bundle"], in: project.path, environment: environment)
+        #expect(synced.status == 0, "\(synced.stderr)")
+        #expect(project.exists("versions.lock") && project.exists("charts/external/hello-web-1.1.0.tgz"))
+        #expect(try runCommand(["sh", "-c", "cd \"$0\"/out && sha256sum -c site.bundle.sha256", project.path]).contains("site.bundle: OK"))
+
+        let gated = try CLI.program(["/bin/bash", root + "/scripts/validate.sh"], in: project.path,
+                                    environment: environment.merging(["JUNIT": "gate.xml"]) { $1 })
+        #expect(gated.status == 0, "\(gated.stdout)\(gated.stderr)")
+        try validateJUnit(project.path + "/gate.xml")
+
+        try apply(.missingChart, to: project)
+        let failed = try CLI.program(["/bin/bash", root + "/scripts/validate.sh", "chartsync.yaml"], in: project.path,
+                                     environment: environment.merging(["JSON": "1"]) { $1 })
+        #expect(failed.status == 1)
+        #expect(problems(try report(failed)).map { $0["code"] as? String } == ["missing"])
+
+        // A failed pull bundles nothing.
+        try project.setChartList(try project.read("chartsync.yaml").replacingOccurrences(of: "2.0.x", with: "9.9.x"))
+        let noMatch = try CLI.program(["/bin/bash", root + "/scripts/sync-charts.sh", "out/next.bundle"], in: project.path, environment: environment)
+        #expect(noMatch.status == 2, "\(noMatch.stderr)")
+        #expect(!project.exists("out/next.bundle"))
+    }
+
+    @Test func ciExamplesRunTheGate() throws {
+        // Each example parses as YAML and runs `chartsync verify` with a JUnit report.
+        let script = """
+            import sys, yaml
+            doc = yaml.safe_load(open(sys.argv[1]))
+            text = open(sys.argv[1]).read()
+            assert isinstance(doc, dict) and doc, "empty"
+            assert "chartsync verify --junit chartsync-verify.xml" in text
+            """
+        for name in ["github-actions.yml", "gitlab-ci.yml"] {
+            try runCommand(["python3", "-c", script, Fixtures.packageRoot + "/docs/ci/" + name])
+        }
+    }
 }
