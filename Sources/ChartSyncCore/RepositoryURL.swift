@@ -25,7 +25,10 @@ public enum RepositoryURL {
             out.path = removeDotSegments(r.path)
         } else {
             let dir = b.path[...(b.path.lastIndex(of: "/")!)]
-            out.path = removeDotSegments(dir + r.path)
+            // A folder repository written relative to the chart list ("../repo") keeps its
+            // leading "..": the result stays relative to the same directory.
+            let relativeBase = b.scheme == nil && b.authority == nil && !b.path.hasPrefix("/")
+            out.path = removeDotSegments(dir + r.path, keepLeadingParents: relativeBase)
         }
         return out.text
     }
@@ -122,8 +125,9 @@ public enum RepositoryURL {
         }
     }
 
-    /// RFC 3986 section 5.2.4.
-    static func removeDotSegments(_ path: String) -> String {
+    /// RFC 3986 section 5.2.4; with `keepLeadingParents` (relative paths), ".." that climbs above
+    /// the start is kept rather than dropped.
+    static func removeDotSegments(_ path: String, keepLeadingParents: Bool = false) -> String {
         var output: [Substring] = []
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         for (i, segment) in segments.enumerated() {
@@ -132,7 +136,11 @@ public enum RepositoryURL {
             case ".":
                 if last { output.append("") }
             case "..":
-                if output.count > 1 { output.removeLast() }
+                if keepLeadingParents {
+                    if let previous = output.last, previous != ".." { output.removeLast() } else { output.append("..") }
+                } else if output.count > 1 {
+                    output.removeLast()
+                }
                 if last { output.append("") }
             default:
                 output.append(segment)

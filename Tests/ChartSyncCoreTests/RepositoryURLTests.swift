@@ -43,6 +43,20 @@ private func urlCases() -> [URLCase] {
         #expect(resolved.hasSuffix(expected.replacingOccurrences(of: "//mirror", with: "mirror")) || resolved == expected)
     }
 
+    /// Folder repositories written relative to the chart list stay relative to it, ".." kept.
+    @Test(arguments: [
+        ("../repo", "c-1.0.0.tgz", "../repo/c-1.0.0.tgz"),
+        ("../../shared/repo/", "charts/c-1.0.0.tgz", "../../shared/repo/charts/c-1.0.0.tgz"),
+        ("../repo", "../other/c-1.0.0.tgz", "../other/c-1.0.0.tgz"),
+        ("repo", "../../c-1.0.0.tgz", "../c-1.0.0.tgz"),
+        ("examples/repo", "./c-1.0.0.tgz", "examples/repo/c-1.0.0.tgz"),
+        ("/srv/repo", "../c-1.0.0.tgz", "/srv/c-1.0.0.tgz"),
+    ])
+    func relativeFolderRepositories(_ base: String, _ reference: String, _ expected: String) {
+        #expect(RepositoryURL.resolve(base: base, reference: reference) == expected)
+        #expect(RepositoryURL.redacted(RepositoryURL.resolve(base: base, reference: reference)) == expected)
+    }
+
     @Test(arguments: [
         ("https://user:secret@example.com/charts", "https://example.com/charts"),
         ("http://token@example.com:8080/x?y=1", "http://example.com:8080/x?y=1"),

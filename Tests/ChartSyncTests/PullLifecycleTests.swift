@@ -67,6 +67,24 @@ import Testing
         #expect(try project.snapshot().filter { !$0.contains("chartsync.yaml") } == before.filter { !$0.contains("chartsync.yaml") })
     }
 
+    @Test func frozenWorksWithARepositoryFolderAboveTheProject() throws {
+        // A folder repository written as "../repo": the lock's URLs keep the "..", so a frozen
+        // pull finds the tarballs again.
+        let outer = try TemporaryDirectory(prefix: "chartsync-outer")
+        try runCommand(["cp", "-a", Self.repo, outer.file("repo")])
+        try FileManager.default.createDirectory(atPath: outer.file("project"), withIntermediateDirectories: false)
+        let text = list(web: "~1.1").replacingOccurrences(of: "url: \(Self.repo)", with: "url: ../repo")
+        try outer.write("project/chartsync.yaml", Array(text.utf8))
+        let pulled = try CLI.run(["pull"], in: outer.file("project"))
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        let lock = try String(contentsOfFile: outer.file("project/versions.lock"), encoding: .utf8)
+        #expect(lock.contains("url: \"../repo/hello-web-1.1.0.tgz\""), "\(lock)")
+        try FileManager.default.removeItem(atPath: outer.file("project/charts/external"))
+        let frozen = try CLI.run(["pull", "--frozen"], in: outer.file("project"))
+        #expect(frozen.status == 0, "\(frozen.stderr)")
+        #expect(FileManager.default.fileExists(atPath: outer.file("project/charts/external/hello-web-1.1.0.tgz")))
+    }
+
     @Test func frozenRefusesBytesThatDifferFromTheLock() throws {
         let project = try PullProject(chartList: list(web: "1.1.0"))
         #expect(try project.pull().status == 0)
