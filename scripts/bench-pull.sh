@@ -205,9 +205,16 @@ running = None
 
 
 def stop(signum, frame):
-    if running is not None and running.poll() is None:
-        running.kill()
-        running.wait()
+    # Runs once: a Ctrl-C reaches this process both directly and as the shell's SIGTERM, and
+    # a second handler run inside the first one's wait would deadlock on Popen's lock. So no
+    # Popen.wait here: the child is killed and left for init to reap.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if running is not None and running.returncode is None:
+        try:
+            os.kill(running.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     sys.exit(128 + signum)
 
 
