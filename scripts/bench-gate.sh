@@ -9,16 +9,17 @@
 #
 # Data: CHARTS real chart tarballs (Chart.yaml apiVersion v2, values, a template, and a payload
 # of CHART_KIB KiB of seeded pseudo-random bytes: incompressible, gzip'd at level 0) made by
-# scripts/bench/make-charts.py in a folder repository, indexed by `chartsync index`, and vendored
-# by `chartsync pull` into a project whose chart list names them all. The project is thus real
-# chartsync output; the repository is deleted before measuring, so the gate can only work offline.
+# scripts/bench/make-charts.py in a folder repository (PROJECT/repo), indexed by `chartsync
+# index`, and vendored by `chartsync pull` into PROJECT/charts/external, the chart list naming
+# them all. The project is thus real chartsync output; the repository is deleted before
+# measuring, so the gate can only work offline.
 #
 # Every command runs WARMUP untimed times first (the page cache is warm: this measures hashing,
 # not the disk; the warm-up also checks each tool's answer), then RUNS timed runs, interleaved
 # tool by tool. Reported: median, min and max wall time; peak RSS from wait4 (ru_maxrss, which
 # cannot read below the forking Python's own RSS, about 15 MB: such peaks show as "<="). Then,
-# untimed, one byte of one tarball is changed (same size, same mtime): the gate must exit 1, and
-# 0 again once the byte is restored.
+# untimed, the gate must exit 1 on a tarball with one byte changed (same size, same mtime) and
+# on a chart list asking for a version the lock does not hold, and 0 once both are restored.
 # Not a test: numbers depend on the machine. Exits non-zero when anything fails (a tool's exit
 # status, a wrong digest, the gate passing a changed file); a missed goal fails only with STRICT=1.
 #
@@ -71,9 +72,12 @@ if [ "$have_kib" -lt "$need_kib" ]; then
 fi
 
 echo "making $charts charts of $chart_kib KiB..." >&2
-python3 scripts/bench/make-charts.py sized --repo "$work/repo" --project "$work/project" \
-  --url ../repo --count "$charts" --kib "$chart_kib" >&2
-SOURCE_DATE_EPOCH=1767225600 "$bin" index "$work/repo" >/dev/null
+# The repository is a folder inside the project (a relative URL without "..": the lock records
+# such URLs with the ".." dropped at the moment).
+repo="$work/project/repo"
+python3 scripts/bench/make-charts.py sized --repo "$repo" --project "$work/project" \
+  --url repo --count "$charts" --kib "$chart_kib" >&2
+SOURCE_DATE_EPOCH=1767225600 "$bin" index "$repo" >/dev/null
 echo "vendoring them with chartsync pull..." >&2
 "$bin" pull -f "$work/project/chartsync.yaml" -q >/dev/null
 external="$work/project/charts/external"
@@ -88,7 +92,7 @@ unlisted=$(cd "$external" && find . -mindepth 1 -maxdepth 1 ! -name '.*' ! -name
 if [ -n "$unlisted" ]; then
   echo "bench-gate: charts/external holds more than the tarballs: $unlisted" >&2; exit 1
 fi
-rm -rf "$work/repo"
+rm -rf "$repo"
 rm -f "$work/project/SHA256SUMS" "$work/project/files.txt"
 sync
 
@@ -215,26 +219,48 @@ for r in range(runs):
         case.run()
     print(f"  run {r + 1}/{runs} done", file=sys.stderr)
 
-# A changed byte (same size, same mtime) must fail the gate; restored, it must pass again.
-victim = os.path.join(external, names[len(names) // 2])
-st = os.stat(victim)
-with open(victim, "r+b") as f:
-    f.seek(st.st_size - 1)
-    last = f.read(1)
-    f.seek(st.st_size - 1)
-    f.write(bytes([last[0] ^ 0xFF]))
-os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
-changed_code = gate.run_once()[0]
-with open(victim, "r+b") as f:
-    f.seek(st.st_size - 1)
-    f.write(last)
-os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
-restored_code = gate.run_once()[0]
-
 # wait4 counts the pages a child had before its exec, that is the forking Python's: no peak
-# reads below that floor, so a peak at the floor is shown as "<=".
+# reads below that floor (taken here, before the checks below make this process larger), so a
+# peak at the floor is shown as "<=".
 floor = run(["true"], work)[2]
 rss = lambda peak: f"<={floor / 1e6:.1f}" if peak <= floor else f"{peak / 1e6:.1f}"
+
+# Untimed checks that the gate does its whole job. A changed byte (same size, same mtime) must
+# fail it (exit 1); so must a chart list that asks for a version the lock does not hold (the
+# real gate only: a stand-in from GATE_CMD may not look at the chart list); with both restored,
+# it must pass again.
+def altered(path, change):
+    """Runs the gate with change(bytes) -> bytes applied to path; restores it (and its times)."""
+    st = os.stat(path)
+    with open(path, "rb") as f:
+        original = f.read()
+    try:
+        with open(path, "r+b") as f:
+            f.write(change(original))
+            f.truncate()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        return gate.run_once()[0]
+    finally:
+        with open(path, "wb") as f:
+            f.write(original)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+victim = os.path.join(external, names[len(names) // 2])
+checks = [(f"{os.path.basename(victim)} with its last byte changed (same size and mtime)",
+           altered(victim, lambda data: data[:-1] + bytes([data[-1] ^ 0xFF])))]
+if not gate_cmd:
+    first_chart = names[0].rsplit("-", 1)[0]
+    def ask_other_version(data):
+        text = data.decode()
+        at = text.index(f"name: {first_chart}\n")
+        changed = text[at:].replace('version: "1.0.0"', 'version: "9.9.9"', 1)
+        if changed == text[at:]:
+            sys.exit(f"bench-gate: cannot find {first_chart}'s version in the chart list")
+        return (text[:at] + changed).encode()
+    checks.append((f"the chart list asking for {first_chart} 9.9.9 (the lock is stale)",
+                   altered(chart_list, ask_other_version)))
+restored_code = gate.run_once()[0]
 
 print(f"data: {len(names)} vendored charts of {mib(total / len(names)):.2f} MiB ({mib(total):.1f} MiB in all, "
       f"random payload) in charts/external of a project made by chartsync index + pull; warm page cache; "
@@ -251,13 +277,15 @@ report.value(f"context: {gate_name} / openssl dgst on {cpus} processes",
              f"{gate.median / ossl_par.median:.2f}", show=True)
 report.value(f"{gate_name} median time", f"{gate.median:.3f} s ({total / 1e6 / gate.median:.0f} MB/s)")
 report.value(f"{gate_name} peak RSS", f"{rss(max(gate.peaks))} MB", show=True)
-expected = "exit 1" if not gate_cmd else "a non-zero exit"
-caught = (changed_code == 1) if not gate_cmd else (changed_code != 0)
-print(f"{gate_name} on {os.path.basename(victim)} with its last byte changed (same size and mtime): "
-      f"exit {changed_code} ({'caught' if caught else 'NOT CAUGHT, expected ' + expected}); "
-      f"restored: exit {restored_code}")
-if not caught or restored_code != 0:
-    sys.exit(f"bench-gate: the gate did not tell the changed file from the restored one")
+failed = False
+for what, code in checks:
+    caught = code == 1 if not gate_cmd else code != 0
+    failed |= not caught
+    print(f"{gate_name} on {what}: exit {code} "
+          f"({'caught' if caught else 'NOT CAUGHT: expected ' + ('1' if not gate_cmd else 'a failure')})")
+print(f"{gate_name} with everything restored: exit {restored_code}")
+if failed or restored_code != 0:
+    sys.exit("bench-gate: the gate did not tell the altered project from the clean one")
 report.exit_if_strict()
 PY
 measure_pid=$!
