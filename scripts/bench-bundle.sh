@@ -39,6 +39,7 @@ sync
 
 python3 - "$runs" "$work" "$bin" <<'PY'
 import os, shutil, statistics, subprocess, sys, time
+sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
 sys.path.insert(0, os.path.join(os.getcwd(), "scripts", "bench"))
 from report import Report
 runs, work, binary = int(sys.argv[1]), sys.argv[2], sys.argv[3]

@@ -100,6 +100,7 @@ sync
 python3 -u - "$runs" "$warmup" "$bin" "$work" "$gate_cmd" <<'PY' &
 import os, signal, statistics, subprocess, sys, tempfile, time
 
+sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
 sys.path.insert(0, os.path.join(os.getcwd(), "scripts", "bench"))
 from report import Report
 

@@ -25,6 +25,7 @@ chart=$(grep -m1 -E '^  grafana-r3:' "$work/index.yaml" | tr -d ' :')
 
 python3 - "$runs" "$work/index.yaml" "$bin" "$chart" <<'PY'
 import os, statistics, subprocess, sys, time
+sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
 sys.path.insert(0, os.path.join(os.getcwd(), "scripts", "bench"))
 from report import Report
 runs, index, binary, chart = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]

@@ -150,6 +150,7 @@ fi
 python3 -u - "$runs" "$warmup" "$bin" "$work" "$small_url" "$big_url" "$delay_ms" <<'PY' &
 import hashlib, os, shutil, signal, statistics, subprocess, sys, tempfile, time
 
+sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
 sys.path.insert(0, os.path.join(os.getcwd(), "scripts", "bench"))
 from report import Report
 

@@ -227,9 +227,12 @@ for name in benches:
     status, seconds = int(status_text[0]) if status_text[0].lstrip("-").isdigit() else -1, int(status_text[1])
     rows = [r.split("\t") for r in read(os.path.join(tmp, f"{name}.tsv")).splitlines()]
     rows = [r for r in rows if len(r) == 6]
+    err_text = read(os.path.join(tmp, f"{name}.err"))
     if status != 0:
         failures.append(name)
-        summary.append(f"| {name} | script | **failed** (exit status {status}) | | **failed** |")
+        why = ("a goal was missed, STRICT=1" if status == 1 and "a goal was missed (STRICT=1)" in err_text
+               else "see its stderr below")
+        summary.append(f"| {name} | script | **failed** (exit status {status}: {why}) | | **failed** |")
     for _, kind, measure, value, goal, verdict in rows:
         verdict = {"met": "met", "MISSED": "**missed**"}.get(verdict, "")
         summary.append(f"| {name} | {cell(measure)} | {cell(value)} | {cell(goal) if kind == 'goal' else ''} | {verdict} |")
@@ -242,7 +245,7 @@ for name in benches:
             + (f" and **failed with exit status {status}**." if status != 0 else "."), "",
             fence(read(os.path.join(tmp, f"{name}.out")) or "(no output)")]
     if status != 0:
-        err = read(os.path.join(tmp, f"{name}.err")).splitlines()[-30:]
+        err = err_text.splitlines()[-30:]
         part += ["", "End of its stderr:", "", fence("\n".join(err) or "(nothing)")]
     sections.append("\n".join(part))
 
