@@ -46,10 +46,9 @@ test-release: deps
 	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
 	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build
 
+# Every benchmark, written to BENCHMARKS.md (scripts/bench.sh; knobs such as RUNS=3 pass through).
 bench: release
-	bash scripts/bench-index.sh
-	bash scripts/bench-pull.sh
-	bash scripts/bench-bundle.sh
+	bash scripts/bench.sh
 
 # Rebuild examples/repo from examples/src (commit the result).
 example-repo: build

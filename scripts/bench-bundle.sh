@@ -5,6 +5,14 @@
 #   verify:  chartsync verify --extract         vs  zstd -dc | tar -x, then sha256sum -c
 # Prints medians of RUNS runs (default 3), the ratios against the goals, and chartsync's peak
 # memory. Not a test: numbers depend on the machine. Needs about 10 GiB of free disk.
+# Exits non-zero when a tool fails; a missed goal fails only with STRICT=1.
+#
+# Usage: scripts/bench-bundle.sh
+#   RUNS=3          runs of every step
+#   SIZE_MIB=2048   data size (files of 2 MiB)
+#   BENCH_DIR=/tmp  where the work directory goes
+#   STRICT=1        exit 1 when a goal is missed
+#   BENCH_RESULTS=FILE  also append machine-readable results there (scripts/bench/report.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-3}"
@@ -31,6 +39,9 @@ sync
 
 python3 - "$runs" "$work" "$bin" <<'PY'
 import os, shutil, statistics, subprocess, sys, time
+sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
+sys.path.insert(0, os.path.join(os.getcwd(), "scripts", "bench"))
+from report import Report
 runs, work, binary = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 project = os.path.join(work, "project")
 
@@ -71,7 +82,13 @@ names = {"cs_bundle": "chartsync bundle (zstd)", "tar_zstd": "tar -cf - | zstd -
          "cs_verify": "chartsync verify --extract", "zstd_tar_sha": "zstd -dc | tar -x; sha256sum -c"}
 for k, v in results.items():
     print(f"{names[k]:<46}{med[k]:>8.2f}{min(v):>8.2f}{max(v):>8.2f}")
-print(f"bundle / (tar | zstd):           {med['cs_bundle'] / med['tar_zstd']:.2f} (goal: at most 1.2)")
-print(f"verify / (zstd | tar + sha256sum): {med['cs_verify'] / med['zstd_tar_sha']:.2f} (goal: at most 1.0)")
-print(f"peak RSS: bundle {mb(peaks['cs_bundle']):.1f} MB, verify {mb(peaks['cs_verify']):.1f} MB (goal: under 100 MB)")
+report = Report("bundle")
+ratio = med['cs_bundle'] / med['tar_zstd']
+report.goal("bundle / (tar | zstd)", f"{ratio:.2f}", "at most 1.2", ratio <= 1.2)
+ratio = med['cs_verify'] / med['zstd_tar_sha']
+report.goal("verify / (zstd | tar + sha256sum)", f"{ratio:.2f}", "at most 1.0", ratio <= 1.0)
+peak = max(peaks.values())
+report.goal("peak RSS", f"bundle {mb(peaks['cs_bundle']):.1f} MB, verify {mb(peaks['cs_verify']):.1f} MB",
+            "under 100 MB", peak < 100 * 1048576)
+report.exit_if_strict()
 PY

@@ -2,7 +2,14 @@
 # Benchmark: reading a large Helm index (about 36 MB of real entries, written by
 # ../shared/tools/make-large-index.py). Side by side on the same file: `chartsync search
 # --repo file://...` (release build) and PyYAML's C loader. Prints medians of several runs,
-# peak memory, and the ratios. Not a test: numbers depend on the machine.
+# peak memory, and the ratios against the goals. Not a test: numbers depend on the machine.
+# Exits non-zero when a tool fails; a missed goal fails only with STRICT=1.
+#
+# Usage: scripts/bench-index.sh
+#   RUNS=5                     runs of each command
+#   CHARTSYNC_SHARED=../shared where tools/make-large-index.py is
+#   STRICT=1                   exit 1 when a goal is missed
+#   BENCH_RESULTS=FILE         also append machine-readable results there (scripts/bench/report.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-5}"
@@ -18,6 +25,9 @@ chart=$(grep -m1 -E '^  grafana-r3:' "$work/index.yaml" | tr -d ' :')
 
 python3 - "$runs" "$work/index.yaml" "$bin" "$chart" <<'PY'
 import os, statistics, subprocess, sys, time
+sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
+sys.path.insert(0, os.path.join(os.getcwd(), "scripts", "bench"))
+from report import Report
 runs, index, binary, chart = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 size = os.path.getsize(index)
 
@@ -42,6 +52,10 @@ print(f"index: {mb(size):.1f} MB ({index}), chart {chart}, {runs} runs each, med
 print(f"{'tool':<34}{'time (s)':>10}{'peak RSS (MB)':>16}")
 print(f"{'chartsync search (release)':<34}{cs[0]:>10.3f}{mb(cs[1]):>16.1f}")
 print(f"{'PyYAML CSafeLoader':<34}{py[0]:>10.3f}{mb(py[1]):>16.1f}")
-print(f"time ratio chartsync/PyYAML: 1/{py[0]/cs[0]:.1f} (goal: at most 1/15)")
-print(f"peak memory / index size: {cs[1]/size:.2f} (goal: under 2)")
+report = Report("index")
+report.goal("time ratio chartsync/PyYAML", f"1/{py[0]/cs[0]:.1f}", "at most 1/15", cs[0] * 15 <= py[0])
+report.goal("peak memory / index size", f"{cs[1]/size:.2f}", "under 2", cs[1] / size < 2)
+report.value("chartsync search median time", f"{cs[0]:.3f} s (PyYAML {py[0]:.3f} s)")
+report.value("chartsync search peak RSS", f"{mb(cs[1]):.1f} MB")
+report.exit_if_strict()
 PY

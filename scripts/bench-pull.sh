@@ -27,6 +27,7 @@
 #   DELAY_MS=50   wait before every answer of the small-chart server
 #   BIG_MIB=1024  size of the big chart's payload (0 skips part 2)
 #   STRICT=1      exit 1 when a goal is missed
+#   BENCH_RESULTS=FILE  also append machine-readable results there (scripts/bench/report.py)
 # Needs python3, curl, sha256sum, nginx (NGINX=/path overrides); the binary is
 # .build/release/chartsync, built (or brought up to date) with `swift build -c release`.
 set -euo pipefail
@@ -149,10 +150,13 @@ fi
 python3 -u - "$runs" "$warmup" "$bin" "$work" "$small_url" "$big_url" "$delay_ms" <<'PY' &
 import hashlib, os, shutil, signal, statistics, subprocess, sys, tempfile, time
 
+sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
+sys.path.insert(0, os.path.join(os.getcwd(), "scripts", "bench"))
+from report import Report
+
 runs, warmup, binary, work, small_url, big_url, delay_ms = (
     int(sys.argv[1]), int(sys.argv[2]), os.path.abspath(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6],
     sys.argv[7])
-strict = os.environ.get("STRICT") == "1"
 mb = lambda b: b / 1e6
 
 SEQUENTIAL = r'''set -euo pipefail
@@ -202,9 +206,16 @@ running = None
 
 
 def stop(signum, frame):
-    if running is not None and running.poll() is None:
-        running.kill()
-        running.wait()
+    # Runs once: a Ctrl-C reaches this process both directly and as the shell's SIGTERM, and
+    # a second handler run inside the first one's wait would deadlock on Popen's lock. So no
+    # Popen.wait here: the child is killed and left for init to reap.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if running is not None and running.returncode is None:
+        try:
+            os.kill(running.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     sys.exit(128 + signum)
 
 
@@ -287,12 +298,7 @@ def table(cases, reference):
               f"{c.median / reference.median:>11.2f}{mb(max(c.peaks)):>13.1f}")
 
 
-goals = []
-
-
-def goal(text, value, ok):
-    goals.append(ok)
-    print(f"{text}: {value} -> {'met' if ok else 'MISSED'}")
+report = Report("pull")
 
 
 print(f"chartsync {binary}; {os.cpu_count()} CPUs; "
@@ -322,14 +328,16 @@ measure(small_cases, skip_warmup=(seq,))
 print(f"\n{len(names)} charts ({mb(total):.1f} MB) + index.yaml, {delay_ms} ms before every answer; "
       f"{runs} runs each, seconds (-Z is --parallel)")
 table(small_cases, cs16)
-goal("chartsync vs sequential loop", f"{seq.median / cs16.median:.1f}x faster (goal >= 6)",
-     seq.median / cs16.median >= 6)
-goal("chartsync / curl --parallel (both 16 at once)", f"{cs16.median / par16.median:.2f} (goal <= 1.2)",
-     cs16.median / par16.median <= 1.2)
+report.goal("chartsync vs sequential loop", f"{seq.median / cs16.median:.1f}x faster", ">= 6",
+            seq.median / cs16.median >= 6)
+report.goal("chartsync / curl --parallel (both 16 at once)", f"{cs16.median / par16.median:.2f}", "<= 1.2",
+            cs16.median / par16.median <= 1.2)
 print(f"context: chartsync --jobs 16 / curl -Z --parallel-immediate --parallel-max 16: "
       f"{cs16.median / par16i.median:.2f}; chartsync --jobs 50 / curl -Z --parallel-max 50: "
       f"{cs50.median / par50.median:.2f}")
 print(f"chartsync peak RSS: {mb(max(cs16.peaks)):.1f} MB (--jobs 16), {mb(max(cs50.peaks)):.1f} MB (--jobs 50)")
+report.value(f"{len(names)} charts: chartsync pull median time", f"{cs16.median:.3f} s")
+report.value(f"{len(names)} charts: chartsync peak RSS", f"{mb(max(cs16.peaks)):.1f} MB")
 
 # Part 2: one big chart from nginx.
 if big_url:
@@ -357,14 +365,14 @@ if big_url:
         c.prepare()
     print(f"\n{name}: {size / 2**30:.2f} GiB from nginx (sendfile, no added latency); {runs} runs each, seconds")
     table(big_cases, csbig)
-    goal(f"{size / 2**30:.2f} GiB: chartsync / curl -o", f"{csbig.median / curl_o.median:.2f} (goal <= 1.3)",
-         csbig.median / curl_o.median <= 1.3)
+    report.goal(f"{size / 2**30:.2f} GiB: chartsync / curl -o", f"{csbig.median / curl_o.median:.2f}", "<= 1.3",
+                csbig.median / curl_o.median <= 1.3)
     print(f"context: chartsync / (curl -o + sha256sum): {csbig.median / curl_sha.median:.2f}, "
           f"/ (curl -o + sha256sum + fsync): {csbig.median / curl_sync.median:.2f}")
     print(f"chartsync peak RSS: {mb(max(csbig.peaks)):.1f} MB ({100 * max(csbig.peaks) / size:.1f}% of the tarball's size)")
+    report.value(f"{size / 2**30:.2f} GiB: chartsync peak RSS", f"{mb(max(csbig.peaks)):.1f} MB")
 
-if strict and not all(goals):
-    sys.exit(1)
+report.exit_if_strict()
 PY
 measure_pid=$!
 status=0

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the Helm repositories and chart lists scripts/bench-pull.sh measures.
+"""Builds the Helm repositories and chart lists scripts/bench-pull.sh and bench-gate.sh measure.
 
     make-charts.py small --repo DIR --project DIR --url URL [--count 200]
         DIR/chart-NNN-1.0.0.tgz (NNN = 000..count-1), each a real chart (Chart.yaml apiVersion v2,
@@ -10,6 +10,12 @@
     make-charts.py big --repo DIR --project DIR --url URL [--mib 1024]
         DIR/big-1.0.0.tgz: a real chart whose files/blob.bin holds MIB MiB of random bytes, plus
         the same index.yaml, chartsync.yaml, SHA256SUMS and files.txt.
+
+    make-charts.py sized --repo DIR --project DIR --url URL [--count 500] [--kib 2048]
+        DIR/chart-NNNN-1.0.0.tgz, each a real chart whose files/payload.bin holds KIB KiB of
+        pseudo-random bytes seeded by the chart's number (so the same arguments give the same
+        tarballs), gzip'd at level 0, plus PROJECT/chartsync.yaml, SHA256SUMS and files.txt as
+        above, but no index.yaml: the caller has `chartsync index` write it.
 
 Tarballs are reproducible apart from the random bytes (sorted ustar entries, owner 0, fixed
 mtime, gzip without name or time). The big one is gzip'd at level 0: deflate at any level stores
@@ -120,8 +126,14 @@ def write_chart(path, name, version, description, files, level):
     return raw.sha.hexdigest(), raw.size
 
 
-def write_outputs(repo, project, url, charts):
-    """index.yaml in repo; chartsync.yaml, SHA256SUMS and files.txt in project."""
+def write_outputs(repo, project, url, charts, index=True):
+    """index.yaml in repo (unless index is false); chartsync.yaml, SHA256SUMS and files.txt in project."""
+    if index:
+        write_index(repo, charts)
+    write_project(project, url, charts)
+
+
+def write_index(repo, charts):
     lines = ["apiVersion: v1", "entries:"]
     for name, version, description, digest, _ in charts:
         lines += [f"  {name}:",
@@ -139,6 +151,8 @@ def write_outputs(repo, project, url, charts):
     with open(os.path.join(repo, "index.yaml"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
+
+def write_project(project, url, charts):
     os.makedirs(project, exist_ok=True)
     listing = ["repositories:", "  - name: bench", f"    url: {url}", "charts:"]
     for name, version, *_ in charts:
@@ -187,20 +201,40 @@ def big(args):
     print(f"{name}-{version}.tgz: {size} bytes")
 
 
+def sized(args):
+    os.makedirs(args.repo, exist_ok=True)
+    charts = []
+    for i in range(args.count):
+        name, version = f"chart-{i:04d}", "1.0.0"
+        # random.Random(i).randbytes: seeded (reproducible), about as fast as os.urandom, and
+        # nothing a compressor could shrink.
+        payload = random.Random(i).randbytes(args.kib * 1024)
+        description = f"Benchmark chart number {i} ({args.kib} KiB payload)"
+        digest, size = write_chart(os.path.join(args.repo, f"{name}-{version}.tgz"), name, version, description,
+                                   [("files/payload.bin", [payload], len(payload))], level=0)
+        charts.append((name, version, description, digest, size))
+    write_outputs(args.repo, args.project, args.url, charts, index=False)
+    sizes = [c[4] for c in charts]
+    print(f"{len(charts)} charts, {min(sizes)}..{max(sizes)} bytes each, {sum(sizes)} in all")
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in ("small", "big"):
+    for command in ("small", "big", "sized"):
         p = sub.add_parser(command)
         p.add_argument("--repo", required=True)
         p.add_argument("--project", required=True)
         p.add_argument("--url", required=True)
         if command == "small":
             p.add_argument("--count", type=int, default=200)
-        else:
+        elif command == "big":
             p.add_argument("--mib", type=int, default=1024)
+        else:
+            p.add_argument("--count", type=int, default=500)
+            p.add_argument("--kib", type=int, default=2048)
     args = parser.parse_args()
-    small(args) if args.command == "small" else big(args)
+    {"small": small, "big": big, "sized": sized}[args.command](args)
 
 
 if __name__ == "__main__":
