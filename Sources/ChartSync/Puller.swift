@@ -138,26 +138,26 @@ public final class Puller: Sendable {
 
     private func client(for repository: ChartList.Repository, options: PullOptions) -> any HTTPClient {
         var transport = options.transport
-        if let caFile = repository.caFile { transport.caFile = path(caFile) }
-        if let certFile = repository.certFile { transport.certFile = path(certFile) }
-        if let keyFile = repository.keyFile { transport.keyFile = path(keyFile) }
-        if repository.insecureSkipTLSVerify { transport.insecureSkipTLSVerify = true }
+        if let caFile = repository.access.caFile { transport.caFile = path(caFile) }
+        if let certFile = repository.access.certFile { transport.certFile = path(certFile) }
+        if let keyFile = repository.access.keyFile { transport.keyFile = path(keyFile) }
+        if repository.access.insecureSkipTLSVerify { transport.insecureSkipTLSVerify = true }
         if repository.passCredentials { transport.allowCredentialsOnRedirect = true }
         return makeClient(transport, cancellation)
     }
 
     private func credentials(for repository: ChartList.Repository, options: PullOptions) throws(PullError) -> Credentials? {
-        if let file = repository.credentialsFile {
+        if let file = repository.access.credentialsFile {
             do {
                 return try CredentialsSource.load(file: path(file))
             } catch {
                 throw .invalidInput("repository \"\(repository.name)\": \(error)")
             }
         }
-        if let token = repository.tokenEnv {
+        if let token = repository.access.tokenEnv {
             return options.environment[token].map { .bearer(token: $0) }
         }
-        if let user = repository.usernameEnv, let password = repository.passwordEnv,
+        if let user = repository.access.usernameEnv, let password = repository.access.passwordEnv,
            let u = options.environment[user], let p = options.environment[password] {
             return .basic(username: u, password: p)
         }

@@ -1,12 +1,9 @@
 /// The declarative list of what to vendor (`chartsync.yaml`): repositories and charts.
 public struct ChartList: Sendable {
-    /// A Helm repository and how to reach it.
-    public struct Repository: Sendable, Equatable {
-        /// The name charts refer to.
-        public var name: String
-        /// The URL as written: `http(s)://`, `file://`, or a folder relative to the chart list.
-        public var url: String
-        /// PEM CA certificates to trust for this repository.
+    /// How to reach a server: TLS settings and where credentials come from (never the secrets
+    /// themselves). Shared by chart repositories and image registries.
+    public struct Access: Sendable, Equatable {
+        /// PEM CA certificates to trust.
         public var caFile: String?
         /// PEM client certificate for mutual TLS.
         public var certFile: String?
@@ -14,8 +11,6 @@ public struct ChartList: Sendable {
         public var keyFile: String?
         /// Skip TLS verification (warned about on every run).
         public var insecureSkipTLSVerify = false
-        /// Send credentials on redirects to other hosts too.
-        public var passCredentials = false
         /// Environment variable holding the basic-auth user name.
         public var usernameEnv: String?
         /// Environment variable holding the basic-auth password.
@@ -24,6 +19,21 @@ public struct ChartList: Sendable {
         public var tokenEnv: String?
         /// A credentials file (`username:`/`password:` or `token:` lines).
         public var credentialsFile: String?
+
+        /// No TLS settings, no credentials.
+        public init() {}
+    }
+
+    /// A Helm repository and how to reach it.
+    public struct Repository: Sendable, Equatable {
+        /// The name charts refer to.
+        public var name: String
+        /// The URL as written: `http(s)://`, `file://`, or a folder relative to the chart list.
+        public var url: String
+        /// TLS settings and credentials.
+        public var access = Access()
+        /// Send credentials on redirects to other hosts too.
+        public var passCredentials = false
         /// 1-based line in the chart list.
         public var line = 0
 
@@ -74,10 +84,59 @@ public struct ChartList: Sendable {
         }
     }
 
+    /// What `chartsync images` adds, leaves out, and how it reaches registries.
+    public struct ImageSettings: Sendable, Equatable {
+        /// An image reference as written, with its line.
+        public struct Entry: Sendable, Equatable {
+            /// The reference as written.
+            public var text: String
+            /// 1-based line in the chart list.
+            public var line: Int
+
+            /// Creates an entry.
+            public init(text: String, line: Int) {
+                self.text = text
+                self.line = line
+            }
+        }
+
+        /// A container registry and how to reach it (for `images --resolve`).
+        public struct Registry: Sendable, Equatable {
+            /// The registry as image references name it: `registry.example.com`, `127.0.0.1:5000`.
+            public var host: String
+            /// Speak plain HTTP to it (a registry on a trusted network only); HTTPS otherwise.
+            public var plainHTTP = false
+            /// TLS settings and credentials.
+            public var access = Access()
+            /// 1-based line in the chart list.
+            public var line = 0
+
+            /// Creates a registry entry.
+            public init(host: String) {
+                self.host = host
+            }
+        }
+
+        /// Images the charts need but do not name (pulled at run time by an operator, say).
+        public var extra: [Entry] = []
+        /// Images found in the charts that the site does not need: a name (every tag) or a full reference.
+        public var exclude: [Entry] = []
+        /// How to reach registries.
+        public var registries: [Registry] = []
+
+        /// Nothing added, nothing left out, default access.
+        public init() {}
+
+        /// The settings for a registry host, when listed.
+        public func registry(_ host: String) -> Registry? { registries.first { $0.host == host } }
+    }
+
     /// The repositories, in file order.
     public var repositories: [Repository]
     /// The charts, in file order.
     public var charts: [Chart]
+    /// The `images:` section.
+    public var images = ImageSettings()
 
     /// Creates a chart list.
     public init(repositories: [Repository], charts: [Chart]) {

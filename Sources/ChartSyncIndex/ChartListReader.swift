@@ -20,11 +20,13 @@ public struct ChartListError: Error, Sendable, CustomStringConvertible {
 /// Reads and validates `chartsync.yaml` before anything is downloaded: unknown keys, duplicate
 /// charts or repositories, unknown repositories, unsafe names and invalid constraints are errors.
 public enum ChartListReader {
-    static let topKeys: Set<String> = ["repositories", "charts"]
-    static let repositoryKeys: Set<String> = [
-        "name", "url", "caFile", "certFile", "keyFile", "insecureSkipTLSVerify", "passCredentials",
-        "usernameEnv", "passwordEnv", "tokenEnv", "credentialsFile",
+    static let topKeys: Set<String> = ["repositories", "charts", "images"]
+    static let accessKeys: Set<String> = [
+        "caFile", "certFile", "keyFile", "insecureSkipTLSVerify", "usernameEnv", "passwordEnv", "tokenEnv", "credentialsFile",
     ]
+    static let repositoryKeys = accessKeys.union(["name", "url", "passCredentials"])
+    static let imagesKeys: Set<String> = ["extra", "exclude", "registries"]
+    static let registryKeys = accessKeys.union(["host", "plainHTTP"])
     static let chartKeys: Set<String> = ["name", "repository", "version", "devel", "unpack", "allowMissingDigest"]
 
     /// Reads the chart list at `path`.
@@ -66,6 +68,8 @@ public enum ChartListReader {
             switch key {
             case "repositories":
                 for item in try value.list() { list.repositories.append(try repository(item)) }
+            case "images":
+                list.images = try images(value)
             default:
                 for item in try value.list() { list.charts.append(try chart(item)) }
             }
@@ -81,15 +85,8 @@ public enum ChartListReader {
             switch key {
             case "name": r.name = try value.string() ?? ""
             case "url": r.url = try value.string() ?? ""
-            case "caFile": r.caFile = try value.string()
-            case "certFile": r.certFile = try value.string()
-            case "keyFile": r.keyFile = try value.string()
-            case "insecureSkipTLSVerify": r.insecureSkipTLSVerify = try value.bool()
             case "passCredentials": r.passCredentials = try value.bool()
-            case "usernameEnv": r.usernameEnv = try value.string()
-            case "passwordEnv": r.passwordEnv = try value.string()
-            case "tokenEnv": r.tokenEnv = try value.string()
-            default: r.credentialsFile = try value.string()
+            default: try access(key, value, into: &r.access)
             }
         }
         guard !r.name.isEmpty else { throw item.error("a repository needs a name") }
@@ -98,19 +95,86 @@ public enum ChartListReader {
            !["http", "https", "file"].contains(scheme) {
             throw item.error("repository \"\(r.name)\": url must be http://, https://, file:// or a folder, not \(scheme)://")
         }
-        if (r.certFile == nil) != (r.keyFile == nil) {
-            throw item.error("repository \"\(r.name)\": certFile and keyFile go together")
-        }
-        if r.tokenEnv != nil && (r.usernameEnv != nil || r.passwordEnv != nil) {
-            throw item.error("repository \"\(r.name)\": use tokenEnv or usernameEnv/passwordEnv, not both")
-        }
-        if (r.usernameEnv == nil) != (r.passwordEnv == nil) {
-            throw item.error("repository \"\(r.name)\": usernameEnv and passwordEnv go together")
-        }
-        if r.credentialsFile != nil && (r.tokenEnv != nil || r.usernameEnv != nil) {
-            throw item.error("repository \"\(r.name)\": use credentialsFile or environment variables, not both")
-        }
+        try validate(r.access, item, what: "repository \"\(r.name)\"")
         return r
+    }
+
+    /// One TLS or credentials key, shared by repositories and registries.
+    private static func access(_ key: String, _ value: IndexFields, into a: inout ChartList.Access) throws(YAMLError) {
+        switch key {
+        case "caFile": a.caFile = try value.string()
+        case "certFile": a.certFile = try value.string()
+        case "keyFile": a.keyFile = try value.string()
+        case "insecureSkipTLSVerify": a.insecureSkipTLSVerify = try value.bool()
+        case "usernameEnv": a.usernameEnv = try value.string()
+        case "passwordEnv": a.passwordEnv = try value.string()
+        case "tokenEnv": a.tokenEnv = try value.string()
+        default: a.credentialsFile = try value.string()
+        }
+    }
+
+    private static func validate(_ a: ChartList.Access, _ item: IndexFields, what: String) throws(YAMLError) {
+        if (a.certFile == nil) != (a.keyFile == nil) {
+            throw item.error("\(what): certFile and keyFile go together")
+        }
+        if a.tokenEnv != nil && (a.usernameEnv != nil || a.passwordEnv != nil) {
+            throw item.error("\(what): use tokenEnv or usernameEnv/passwordEnv, not both")
+        }
+        if (a.usernameEnv == nil) != (a.passwordEnv == nil) {
+            throw item.error("\(what): usernameEnv and passwordEnv go together")
+        }
+        if a.credentialsFile != nil && (a.tokenEnv != nil || a.usernameEnv != nil) {
+            throw item.error("\(what): use credentialsFile or environment variables, not both")
+        }
+    }
+
+    /// The `images:` section: extra and exclude references, registries.
+    private static func images(_ value: IndexFields) throws(YAMLError) -> ChartList.ImageSettings {
+        var settings = ChartList.ImageSettings()
+        for (key, field) in try value.fields(known: imagesKeys) {
+            switch key {
+            case "extra", "exclude":
+                for item in try field.list() {
+                    guard let text = try item.string(), !text.isEmpty else { throw item.error("images.\(key): an image reference is needed") }
+                    let reference: ImageReference
+                    do {
+                        reference = try ImageReference(parsing: text)
+                    } catch {
+                        throw item.error("images.\(key): \(error.description)")
+                    }
+                    if key == "extra" {
+                        guard reference.tag != nil || reference.digest != nil else {
+                            throw item.error("images.extra: \"\(text)\" needs a tag or a digest (which version does the site need?)")
+                        }
+                        settings.extra.append(.init(text: text, line: item.node.line))
+                    } else {
+                        settings.exclude.append(.init(text: text, line: item.node.line))
+                    }
+                }
+            default:
+                for item in try field.list() {
+                    var registry = ChartList.ImageSettings.Registry(host: "")
+                    registry.line = item.node.line
+                    for (k, v) in try item.fields(known: registryKeys) {
+                        switch k {
+                        case "host": registry.host = try v.string() ?? ""
+                        case "plainHTTP": registry.plainHTTP = try v.bool()
+                        default: try access(k, v, into: &registry.access)
+                        }
+                    }
+                    guard !registry.host.isEmpty else { throw item.error("a registry needs a host") }
+                    guard (try? ImageReference(parsing: registry.host + "/x"))?.registry == registry.host else {
+                        throw item.error("registry \"\(registry.host)\": host must be a registry name such as registry.example.com or 127.0.0.1:5000")
+                    }
+                    try validate(registry.access, item, what: "registry \"\(registry.host)\"")
+                    if let first = settings.registry(registry.host) {
+                        throw item.error("registry \"\(registry.host)\" is listed twice (first at line \(first.line))")
+                    }
+                    settings.registries.append(registry)
+                }
+            }
+        }
+        return settings
     }
 
     private static func chart(_ item: IndexFields) throws(YAMLError) -> ChartList.Chart {

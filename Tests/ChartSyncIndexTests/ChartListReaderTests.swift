@@ -33,8 +33,8 @@ private func parse(_ text: String) throws(ChartListError) -> ChartList {
                 allowMissingDigest: true
             """)
         #expect(list.repositories.map(\.name) == ["nvidia", "local"])
-        #expect(list.repositories[0].caFile == "certs/ca.pem" && list.repositories[0].passCredentials)
-        #expect(list.repositories[0].usernameEnv == "NGC_USER" && list.repositories[1].tokenEnv == "TOKEN")
+        #expect(list.repositories[0].access.caFile == "certs/ca.pem" && list.repositories[0].passCredentials)
+        #expect(list.repositories[0].access.usernameEnv == "NGC_USER" && list.repositories[1].access.tokenEnv == "TOKEN")
         #expect(list.charts[0].version == "~v25.3" && list.charts[0].unpack && list.charts[0].line == 15)
         #expect(list.charts[1].version == nil && list.charts[1].devel && list.charts[1].allowMissingDigest)
     }
@@ -59,6 +59,13 @@ private func parse(_ text: String) throws(ChartListError) -> ChartList {
         Bad(name: "bool", text: header + "  - name: a\n    repository: r\n    unpack: sometimes\n", line: 7, message: "true or false"),
         Bad(name: "duplicate key", text: header + "  - name: a\n    name: b\n", line: 6, message: "duplicate key \"name\""),
         Bad(name: "syntax", text: header + "  - name: a\n   repository: r\n", line: 6, message: "did not find expected"),
+        Bad(name: "extra image without tag", text: header + "images:\n  extra:\n    - busybox\n", line: 7, message: "needs a tag or a digest"),
+        Bad(name: "invalid extra image", text: header + "images:\n  extra:\n    - \"{{ .Values.image }}\"\n", line: 7, message: "invalid image reference"),
+        Bad(name: "unknown images key", text: header + "images:\n  include: []\n", line: 6, message: "unknown field \"include\""),
+        Bad(name: "registry without host", text: header + "images:\n  registries:\n    - plainHTTP: true\n", line: 7, message: "a registry needs a host"),
+        Bad(name: "registry host with path", text: header + "images:\n  registries:\n    - host: example.com/v2\n", line: 7, message: "host must be a registry name"),
+        Bad(name: "registry twice", text: header + "images:\n  registries:\n    - host: r.example.com\n    - host: r.example.com\n", line: 8, message: "listed twice"),
+        Bad(name: "registry half credentials", text: header + "images:\n  registries:\n    - host: r.example.com\n      usernameEnv: U\n", line: 7, message: "usernameEnv and passwordEnv go together"),
     ])
     func refusedWithLine(_ c: Bad) {
         do {
@@ -69,6 +76,35 @@ private func parse(_ text: String) throws(ChartListError) -> ChartList {
             #expect(error.message.contains(c.message), "\(error)")
             #expect(error.description.hasPrefix("chartsync.yaml: line \(c.line): "))
         }
+    }
+
+    @Test func imagesSection() throws {
+        let list = try parse(Self.header + """
+            images:
+              extra:
+                - busybox:1.36
+                - quay.io/team/operand@sha256:\(String(repeating: "c", count: 64))
+              exclude:
+                - docker.io/bitnami/os-shell
+              registries:
+                - host: 127.0.0.1:5000
+                  plainHTTP: true
+                  usernameEnv: REG_USER
+                  passwordEnv: REG_PASS
+                - host: registry.example.com
+                  caFile: certs/ca.pem
+                  tokenEnv: REG_TOKEN
+
+            """)
+        #expect(list.images.extra.map(\.text) == ["busybox:1.36", "quay.io/team/operand@sha256:" + String(repeating: "c", count: 64)])
+        #expect(list.images.extra.map(\.line) == [7, 8])
+        #expect(list.images.exclude.map(\.text) == ["docker.io/bitnami/os-shell"])
+        let local = try #require(list.images.registry("127.0.0.1:5000"))
+        #expect(local.plainHTTP && local.access.usernameEnv == "REG_USER" && local.access.passwordEnv == "REG_PASS")
+        #expect(list.images.registry("registry.example.com")?.access.caFile == "certs/ca.pem")
+        #expect(list.images.registry("registry.example.com")?.plainHTTP == false)
+        // The images section does not change what versions.lock records.
+        #expect(list.canonicalText == (try parse(Self.header)).canonicalText)
     }
 
     @Test func canonicalDigestIgnoresCommentsOrderAndCredentials() throws {
