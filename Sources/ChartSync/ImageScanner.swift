@@ -135,6 +135,14 @@ public struct ImageScanner: Sendable {
         let line: Int
         let outcome: ValueOutcome
         let offBecause: String?
+        /// Warnings that go with the image when it is listed (unquoted numbers).
+        var notes: [ImageWarning] = []
+    }
+
+    /// The warning for an unquoted number that Helm renders otherwise than it is written.
+    static func numberWarning(chart: String, file: String, line: Int, key: String, written: String, helm: String) -> ImageWarning {
+        ImageWarning(chart: chart, file: file, line: line, key: key,
+                     message: "the unquoted number \(written) is listed as written, but Helm renders it as \(helm) (the chart as it is pulls that tag); quote it")
     }
 
     func scan(_ instance: ChartInstance, defines: [String: DefinedTemplate], linesByFile: [String: [ImageLine]],
@@ -184,6 +192,7 @@ public struct ImageScanner: Sendable {
                     unused[reference, default: []].insert(ImageSource(kind: .values, file: value.file, line: value.line, key: value.key, note: offNote))
                 } else {
                     used[reference, default: []].insert(ImageSource(kind: .values, file: value.file, line: value.line, key: value.key, note: note))
+                    warnings += value.notes
                 }
             case .warning(let warning):
                 if offNote == nil { warnings.append(warning) }
@@ -196,6 +205,10 @@ public struct ImageScanner: Sendable {
                     unused[reference, default: []].insert(ImageSource(kind: .template, file: line.file, line: line.line, reads: line.reads.sorted(), note: why))
                 } else {
                     used[reference, default: []].insert(ImageSource(kind: .template, file: line.file, line: line.line, reads: line.reads.sorted()))
+                    for number in line.numbers {
+                        warnings.append(Self.numberWarning(chart: label, file: line.file, line: line.line, key: number.path,
+                                                           written: number.written, helm: number.helm))
+                    }
                 }
             case .invalid(let text, let error):
                 guard line.liveness.isLive else { continue }
@@ -265,8 +278,9 @@ public struct ImageScanner: Sendable {
         func warning(_ message: String, key: String? = nil, line: Int? = nil) -> ImageWarning {
             ImageWarning(chart: instance.label, file: node.file, line: line ?? pair.keyLine, key: key ?? path, message: message)
         }
+        var numberNotes: [ImageWarning] = []
         func make(_ outcome: ValueOutcome, off: String?) -> ValueImage {
-            ValueImage(key: path, file: node.file, line: pair.keyLine, outcome: outcome, offBecause: off)
+            ValueImage(key: path, file: node.file, line: pair.keyLine, outcome: outcome, offBecause: off, notes: numberNotes)
         }
         func parse(_ text: String, note: String?) -> ValueOutcome {
             do throws(ImageReferenceError) { return .image(try ImageReference(parsing: text), note: note) } catch {
@@ -291,6 +305,10 @@ public struct ImageScanner: Sendable {
                     }
                     full = text + ":" + tagText
                     note = "tag from \(Self.sibling(path, tagKey))"
+                    if let helm = tag.helmRenderingIfDifferent {
+                        numberNotes.append(Self.numberWarning(chart: instance.label, file: tag.file, line: tag.line,
+                                                              key: Self.sibling(path, tagKey), written: tagText, helm: helm))
+                    }
                     break
                 }
             }
@@ -310,6 +328,10 @@ public struct ImageScanner: Sendable {
                     return make(.warning(warning("the value \(Quoting.doubleQuoted(text)) is a template (for tpl); chartsync does not render it, so the image is not listed", key: path + "." + field, line: value.line)), off: off)
                 }
                 if !text.isEmpty { parts[field] = text }
+                if let helm = value.helmRenderingIfDifferent {
+                    numberNotes.append(Self.numberWarning(chart: instance.label, file: value.file, line: value.line,
+                                                          key: path + "." + field, written: text, helm: helm))
+                }
             }
             var notes: [String] = []
             var registry = parts["registry"]

@@ -102,6 +102,9 @@ struct TemplateEvaluator {
     let context: TemplateContext
     /// Dotted `.Values` paths read so far (`image.tag`).
     var reads: Set<String> = []
+    /// Unquoted numbers rendered as written although Helm renders them otherwise: path, as
+    /// written, as Helm renders it.
+    var numbers: [(path: String, written: String, helm: String)] = []
     /// How deep `include` calls nest right now.
     private var includeDepth = 0
     /// How many `include` calls this evaluator may still make (named templates that include each
@@ -404,7 +407,7 @@ struct TemplateEvaluator {
     }
 
     /// Go's fmt for `%s`, `%v`, `%d` and `%%`.
-    private func printf(_ format: String, _ arguments: [TemplateValue]) throws(TemplateUnknown) -> String {
+    private mutating func printf(_ format: String, _ arguments: [TemplateValue]) throws(TemplateUnknown) -> String {
         var out = ""
         var index = 0
         var chars = format.makeIterator()
@@ -426,7 +429,7 @@ struct TemplateEvaluator {
     // MARK: - Conversions
 
     /// The text a value renders as ("" for nothing, as Helm renders a missing value).
-    func text(of value: TemplateValue) throws(TemplateUnknown) -> String {
+    mutating func text(of value: TemplateValue) throws(TemplateUnknown) -> String {
         switch value {
         case .string(let text), .number(let text): return text
         case .bool(let value): return value ? "true" : "false"
@@ -434,7 +437,9 @@ struct TemplateEvaluator {
         case .node(let node, let path):
             switch node.content {
             case .null: return ""
-            case .scalar(let text, _): return text
+            case .scalar(let text, _):
+                if let helm = node.helmRenderingIfDifferent { numbers.append((path, text, helm)) }
+                return text
             default: throw TemplateUnknown("renders the map or list .Values.\(path)")
             }
         case .root, .chart: throw TemplateUnknown("renders a context object")

@@ -109,6 +109,8 @@ struct TemplateImageResult: Sendable {
     let outcome: Outcome
     /// The `.Values` paths the value reads (evaluated, and as written).
     let reads: Set<String>
+    /// Unquoted numbers the value rendered as written where Helm renders them otherwise.
+    let numbers: [(path: String, written: String, helm: String)]
 }
 
 /// Walks a chart's templates with its default values, following `if`/`with`/`range` conditions
@@ -287,6 +289,7 @@ struct TemplateImageFinder {
         let key = "\(file)|\(line.line)|\(liveness.isLive)"
         guard seen.insert(key).inserted else { return }
         var reads = Self.writtenReads(line.value)
+        var numbers: [(path: String, written: String, helm: String)] = []
         let outcome: TemplateImageResult.Outcome
         if !line.value.contains("{{") {
             outcome = Self.reference(Self.yamlScalar(line.value))
@@ -304,8 +307,10 @@ struct TemplateImageFinder {
                 outcome = .unknown(error.reason)
             }
             reads.formUnion(evaluator.reads)
+            numbers = evaluator.numbers
         }
-        results.append(TemplateImageResult(file: file, line: line.line, written: line.value, liveness: liveness, outcome: outcome, reads: reads))
+        results.append(TemplateImageResult(file: file, line: line.line, written: line.value, liveness: liveness, outcome: outcome,
+                                           reads: reads, numbers: numbers))
     }
 
     private static func reference(_ text: String) -> TemplateImageResult.Outcome {

@@ -103,6 +103,56 @@ struct ValueNode: Sendable {
         return value == 0
     }
 
+    /// How Helm renders a plain YAML number: values are decoded into float64 and printed with
+    /// Go's `%v` (shortest digits; exponent form from 1e+06 up and below 1e-04). `1.10` renders as
+    /// `1.1`, `20230101` as `2.0230101e+07`. Nil when `text` is not a number.
+    static func helmRendering(ofNumber text: String) -> String? {
+        var body = Substring(text.filter { $0 != "_" })
+        var sign = ""
+        if body.first == "-" { sign = "-"; body = body.dropFirst() } else if body.first == "+" { body = body.dropFirst() }
+        let value: Double
+        if body.hasPrefix("0x"), let parsed = UInt64(body.dropFirst(2), radix: 16) {
+            value = Double(parsed)
+        } else if body.hasPrefix("0o"), let parsed = UInt64(body.dropFirst(2), radix: 8) {
+            value = Double(parsed)
+        } else if body.count > 1, body.first == "0", body.allSatisfy({ $0 >= "0" && $0 <= "7" }), let parsed = UInt64(body, radix: 8) {
+            value = Double(parsed)  // YAML 1.1 octal, as go-yaml v2 reads it
+        } else if numberIsZero(String(body)) != nil, let parsed = Double(body) {
+            value = parsed
+        } else {
+            return nil
+        }
+        guard value.isFinite else { return nil }
+        if value == 0 { return sign + "0" }
+        // Shortest round-trip digits and the decimal point position, from Swift's own shortest form.
+        let shortest = "\(value)"
+        let parts = shortest.split(separator: "e")
+        let mantissa = parts[0]
+        let exponent = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        let integer = mantissa.split(separator: ".", omittingEmptySubsequences: false)[0]
+        var digits = Array(mantissa.filter { $0 != "." })
+        var point = integer.count + exponent
+        while digits.first == "0" { digits.removeFirst(); point -= 1 }
+        while digits.last == "0" { digits.removeLast() }
+        let decimalExponent = point - 1
+        if decimalExponent < -4 || decimalExponent >= 6 {
+            var out = String(digits[0])
+            if digits.count > 1 { out += "." + String(digits[1...]) }
+            let magnitude = abs(decimalExponent)
+            return sign + out + "e" + (decimalExponent < 0 ? "-" : "+") + (magnitude < 10 ? "0" : "") + String(magnitude)
+        }
+        if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + String(digits) }
+        if point >= digits.count { return sign + String(digits) + String(repeating: "0", count: point - digits.count) }
+        return sign + String(digits[..<point]) + "." + String(digits[point...])
+    }
+
+    /// For a plain number scalar Helm renders differently from how it is written: how Helm renders it.
+    var helmRenderingIfDifferent: String? {
+        guard case .scalar(let text, true) = content, case .number? = scalarType,
+              let rendered = ValueNode.helmRendering(ofNumber: text), rendered != text else { return nil }
+        return rendered
+    }
+
     /// Whether Go templates take the node as true: false, 0, null, "" and empty collections are false.
     var isTruthy: Bool {
         switch content {

@@ -1,4 +1,4 @@
-import ChartSync
+@testable import ChartSync
 import ChartSyncArchive
 import ChartSyncCore
 import ChartSyncTestSupport
@@ -147,6 +147,24 @@ let digestA = "sha256:" + String(repeating: "a", count: 64)
         ])
         let scan = try ImageScanner().scan(tarball: tarball)
         #expect(scan.images.map(\.description) == ["docker.io/team/app:1.10", "docker.io/team/job:2.50", "docker.io/team/other:20230101"])
+        // Not silently: each unquoted number Helm renders otherwise is a warning saying how.
+        #expect(scan.warnings.map(\.description) == [
+            "numbers 1.0.0: numbers/templates/job.yaml:3: jobTag: the unquoted number 2.50 is listed as written, but Helm renders it as 2.5 (the chart as it is pulls that tag); quote it",
+            "numbers 1.0.0: numbers/values.yaml:3: image.tag: the unquoted number 1.10 is listed as written, but Helm renders it as 1.1 (the chart as it is pulls that tag); quote it",
+            "numbers 1.0.0: numbers/values.yaml:7: other.image.tag: the unquoted number 20230101 is listed as written, but Helm renders it as 2.0230101e+07 (the chart as it is pulls that tag); quote it",
+        ])
+        // What Helm itself renders.
+        #expect(try Helm.renderedImages([tarball]).first?.images == ["team/job:2.5"])
+    }
+
+    @Test(arguments: [
+        // Checked against Helm 4's rendering of unquoted values.
+        ("1.10", "1.1"), ("20230101", "2.0230101e+07"), ("2.50", "2.5"), ("1.0", "1"), ("7", "7"), ("0x1F", "31"),
+        ("1e3", "1000"), ("123456", "123456"), ("1234567", "1.234567e+06"), ("0.0001", "0.0001"), ("0.00001", "1e-05"),
+        ("-2.50", "-2.5"), ("0755", "493"), ("1_000", "1000"),
+    ])
+    func helmRendersPlainNumbersAsGoFloats(_ written: String, _ rendered: String) {
+        #expect(ValueNode.helmRendering(ofNumber: written) == rendered)
     }
 
     @Test func parentValuesOverrideASubchartAndAliasesNameTheSection() throws {
@@ -169,7 +187,9 @@ let digestA = "sha256:" + String(repeating: "a", count: 64)
             """),
             "values.yaml": "redis:\n  image:\n    tag: \"7.2.4\"\ncache:\n  image:\n    repository: bitnami/valkey\n",
         ])
-        let scan = try ImageScanner().scan(tarball: try charts.pack("app", as: "app.tgz"))
+        let app = try charts.pack("app", as: "app.tgz")
+        let scan = try ImageScanner().scan(tarball: app)
+        try expectHelmAgrees(scan, try Helm.renderedImages([app])[0].images ?? [])
         #expect(imagesByChart(scan) == [
             "app": [],
             "app > redis": ["docker.io/bitnami/redis:7.2.4"],
@@ -266,7 +286,9 @@ let digestA = "sha256:" + String(repeating: "a", count: 64)
         let mid = try charts.pack("src-mid/mid", as: "mid-1.0.0.tgz")
         try charts.copy(mid, to: "top/charts/mid-1.0.0.tgz")
         try charts.write("top", ["Chart.yaml": chartYAML("top"), "values.yaml": ""])
-        let scan = try ImageScanner().scan(tarball: try charts.pack("top", as: "top.tgz"))
+        let top = try charts.pack("top", as: "top.tgz")
+        let scan = try ImageScanner().scan(tarball: top)
+        try expectHelmAgrees(scan, try Helm.renderedImages([top])[0].images ?? [])
         #expect(imagesByChart(scan) == [
             "top": [],
             "top > mid": ["docker.io/team/mid:2.2"],
@@ -336,6 +358,7 @@ let digestA = "sha256:" + String(repeating: "a", count: 64)
             "registry.k8s.io/pause:3.9",
         ])
         #expect(scan.charts[0].unused.map(\.reference.description) == ["docker.io/envoyproxy/envoy:v1.29.1", "docker.io/library/alpine:3.19"])
+        try expectHelmAgrees(scan, try Helm.renderedImages([tarball])[0].images ?? [])
         let web = try #require(scan.charts[0].images.first { $0.reference.registry == "registry.example.com" })
         #expect(web.sources.map(\.description) == ["web/templates/deployment.yaml:12"])
         let sidecar = try #require(scan.charts[0].images.first { $0.reference.repository == "library/nginx" })

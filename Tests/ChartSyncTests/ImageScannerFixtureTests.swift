@@ -191,6 +191,19 @@ let expectedFixtureImages: [ExpectedChartImages] = [
         }
     }
 
+    @Test func helmRendersWhatTheTemplatesGave() throws {
+        // Real Helm 4 renders every fixture with its default values; the `image:` values of its
+        // manifests are exactly the images the scanner took from template lines (argo-workflows'
+        // executor image is a command-line argument, found in its values only).
+        let paths = expectedFixtureImages.map { Fixtures.path($0.file) }
+        let rendered = try Helm.renderedImages(paths)
+        try #require(rendered.count == paths.count)
+        for (path, helm) in zip(paths, rendered) {
+            #expect(helm.error == nil, "\(path): \(helm.error ?? "")")
+            try expectHelmAgrees(try ImageScanner().scan(tarball: path), helm.images ?? [])
+        }
+    }
+
     @Test func sourcesNameTheValuesKeyOrTemplateLine() throws {
         // nvidia-device-plugin 0.14.0: three daemonset lines render the helper, but two are inside
         // {{- if eq $hasConfigMap "true" }}, and the hasConfigMap helper gives false with the default
@@ -212,4 +225,13 @@ let expectedFixtureImages: [ExpectedChartImages] = [
         let minio = try #require(ci.charts.last?.images.first)
         #expect(minio.sources.map(\.file) == ["charts/argo-0.1.0.tgz!charts/minio-0.4.3.tgz!minio/templates/minio_deployment.yaml"])
     }
+}
+
+/// Checks a scan against the image values Helm rendered: the images the scanner took from template
+/// lines are exactly Helm's (normalized), and every image Helm rendered is listed.
+func expectHelmAgrees(_ scan: ImageScan, _ helmImages: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let helm = Set(try helmImages.map { try ImageReference(parsing: $0).description })
+    let fromTemplates = Set(scan.charts.flatMap(\.images).filter { $0.sources.contains { $0.kind == .template } }.map(\.reference.description))
+    #expect(fromTemplates == helm, "\(scan.tarball)", sourceLocation: sourceLocation)
+    #expect(helm.isSubset(of: Set(scan.images.map(\.description))), "\(scan.tarball)", sourceLocation: sourceLocation)
 }
