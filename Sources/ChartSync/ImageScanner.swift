@@ -35,9 +35,11 @@ import ChartSyncIndex
 ///      registry (Bitnami's convention). An empty or missing tag is the appVersion of the chart
 ///      whose values they are (the convention `image.tag | default .Chart.AppVersion`), unless a
 ///      digest is given; with neither tag nor appVersion the image is not listed and a warning says so.
-///    Scalars are taken as written in the YAML: `tag: 1.10` is "1.10" (Helm itself would render an
-///    unquoted 1.10 as 1.1). An image whose mapping (or a mapping above it) holds `enabled: false`
-///    is unused.
+///    Scalars are taken as written in the YAML: `tag: 1.10` is "1.10". Helm itself decodes an
+///    unquoted number as a float and renders 1.10 as 1.1 and 20230101 as 2.0230101e+07; where that
+///    differs from the text, the image is listed as written and a warning says what Helm renders
+///    (the same for numbers a template line renders). An image whose mapping (or a mapping above
+///    it) holds `enabled: false` is unused.
 /// 4. **Reconciling.** Templates decide where they can be followed: a values image read by a
 ///    template line that rendered replaces it (the template's result is listed); one read only by
 ///    lines that are off is unused; one read by a line that could not be rendered is listed from the
@@ -48,6 +50,8 @@ import ChartSyncIndex
 ///    `dict`, `.Release`-built names, `tpl`) are warnings naming the chart, file, line and key.
 ///
 /// Images are deduplicated per chart and sorted by their normalized text (``ImageReference``).
+/// The tarball is read in memory with the extraction rules and limits (``ChartFiles``); a values
+/// file over the per-file limit or YAML over the alias and depth limits is an error naming the file.
 public struct ImageScanner: Sendable {
     /// Size and entry limits for reading the tarball (Helm's defaults).
     public var limits: ExtractionLimits
