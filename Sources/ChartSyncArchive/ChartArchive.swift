@@ -13,12 +13,9 @@ public struct ChartArchive: Sendable {
     /// top-level `Chart.yaml` (not a subchart's) and, with `scanAll`, the newest entry time of all
     /// entries (otherwise reading stops at Chart.yaml and the time covers the entries before it).
     public init(path: String, maxChartFileBytes: Int = 1 << 20, scanAll: Bool = true) throws(ArchiveError) {
-        guard let reader = archive_read_new() else { throw .unreadable(path: path, message: "out of memory") }
-        defer { archive_read_free(reader) }
         // gzip only: some of libarchive's other filters run external programs.
-        archive_read_support_filter_gzip(reader)
-        archive_read_support_format_tar(reader)
-        archive_read_support_format_gnutar(reader)
+        guard let reader = LibArchiveEntry.newChartReader() else { throw .unreadable(path: path, message: "out of memory") }
+        defer { archive_read_free(reader) }
         guard archive_read_open_filename(reader, path, 64 * 1024) == ARCHIVE_OK else {
             throw .unreadable(path: path, message: ChartArchive.message(reader))
         }

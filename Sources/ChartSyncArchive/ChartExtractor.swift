@@ -114,10 +114,7 @@ public enum ChartExtractor {
     /// A libarchive reader for gzip'd (or plain) tar only: no other formats, and no filters that
     /// run external programs.
     private static func openReader(_ archive: String) throws(ArchiveError) -> OpaquePointer {
-        guard let reader = archive_read_new() else { throw .unreadable(path: archive, message: "out of memory") }
-        archive_read_support_filter_gzip(reader)
-        archive_read_support_format_tar(reader)
-        archive_read_support_format_gnutar(reader)
+        guard let reader = LibArchiveEntry.newChartReader() else { throw .unreadable(path: archive, message: "out of memory") }
         guard archive_read_open_filename(reader, archive, 64 * 1024) == ARCHIVE_OK else {
             let message = LibArchiveEntry.message(reader)
             archive_read_free(reader)

@@ -61,6 +61,16 @@ enum LibArchiveEntry {
         UInt32(archive_entry_mode(entry)) & 0o7777
     }
 
+    /// A new libarchive reader for chart tarballs: gzip'd (or plain) tar only, no other formats and
+    /// no filters that run external programs. The caller opens and frees it.
+    static func newChartReader() -> OpaquePointer? {
+        guard let reader = archive_read_new() else { return nil }
+        archive_read_support_filter_gzip(reader)
+        archive_read_support_format_tar(reader)
+        archive_read_support_format_gnutar(reader)
+        return reader
+    }
+
     /// libarchive's last error text for `archive` (a reader or a writer).
     static func message(_ archive: OpaquePointer) -> String {
         archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"

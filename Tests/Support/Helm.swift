@@ -20,6 +20,23 @@ public enum Helm {
         public let error: String?
     }
 
+    /// What Helm renders for one chart: the values of `image`/`<name>Image` keys, or its error.
+    public struct RenderedImages: Sendable, Decodable {
+        public let images: [String]?
+        public let error: String?
+    }
+
+    /// Renders each chart tarball with Helm and its default values (release "release", namespace
+    /// "chartsync", as an install), in one Python process, and lists the image keys' values.
+    public static func renderedImages(_ tarballs: [String]) throws -> [RenderedImages] {
+        struct Request: Encodable {
+            let charts: [String]
+        }
+        let input = String(decoding: try JSONEncoder().encode(Request(charts: tarballs)), as: UTF8.self)
+        let output = try runCommand(["python3", supportScriptsDirectory + "/helm-images.py"], input: input)
+        return try JSONDecoder().decode([RenderedImages].self, from: Data(output.utf8))
+    }
+
     /// Asks Helm to pull each case, in one Python process.
     public static func resolve(_ cases: [Case]) throws -> [Answer] {
         struct Request: Encodable {
