@@ -16,6 +16,8 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
         case charts
         /// versions.lock against the chart list.
         case lock
+        /// images.lock against the vendored charts and the chart list's `images:` section.
+        case images
     }
 
     /// The kind of problem; the raw values are the stable codes of `verify --json`.
@@ -46,6 +48,18 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
         case unpackChanged = "unpack-changed"
         /// The chart list's digest differs from the lock's for another reason (devel, allowMissingDigest).
         case chartListChanged = "chart-list-changed"
+        /// The chart list has an `images:` section but there is no images.lock.
+        case imagesLockMissing = "images-lock-missing"
+        /// images.lock is not valid, or a chart could not be read for its images.
+        case imagesLockInvalid = "images-lock-invalid"
+        /// A chart uses an image images.lock does not list.
+        case imageMissing = "image-missing"
+        /// images.lock lists an image nothing uses.
+        case imageUnused = "image-unused"
+        /// images.lock names other charts for an image.
+        case imageChartsChanged = "image-charts-changed"
+        /// A chart pins a digest images.lock records otherwise.
+        case imageDigestChanged = "image-digest-changed"
 
         /// The check the code belongs to.
         public var check: Check {
@@ -53,6 +67,8 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
             case .missing, .checksumMismatch, .treeMismatch, .unlisted, .notRegular, .unreadable: return .charts
             case .notLocked, .notListed, .constraintNotAdmitted, .constraintChanged, .repositoryChanged, .unpackChanged,
                  .chartListChanged: return .lock
+            case .imagesLockMissing, .imagesLockInvalid, .imageMissing, .imageUnused, .imageChartsChanged, .imageDigestChanged:
+                return .images
             }
         }
     }
@@ -204,7 +220,9 @@ public struct TreeVerifier: Sendable {
         }
         let stale = Self.lockFindings(list, lock: lock, listName: listName)
         let contents = try checkCharts(lock, known: [:])
-        let findings = (stale + contents.findings).sorted { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) }
+        // images.lock is compared once the tarballs are proven (its truth comes from them).
+        let images = contents.findings.isEmpty ? imagesFindings(list, lock: lock) : []
+        let findings = (stale + contents.findings + images).sorted { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) }
         let failed = Set(findings.compactMap(\.chart))
         let charts = lock.entries.map {
             TreeChartResult(name: $0.name, version: $0.version, file: "charts/external/" + $0.fileName,
@@ -270,6 +288,40 @@ public struct TreeVerifier: Sendable {
                 message: "was written for another chart list (\(lock.chartList.prefixed); \(listName) is now \(digest.prefixed): devel or allowMissingDigest changed); run chartsync pull"))
         }
         return findings
+    }
+
+    // MARK: - images.lock against the charts
+
+    /// Whether images.lock is what `chartsync images` would write (digests it pins aside).
+    /// Checked when images.lock exists or the chart list has an `images:` section.
+    func imagesFindings(_ list: ChartList, lock: Lockfile) -> [TreeFinding] {
+        let collector = ImageCollector(layout: layout)
+        let file = "images.lock"
+        let current: ImagesManifest?
+        let expected: ExpectedImages
+        do {
+            current = try collector.current()
+            guard current != nil || list.images != ChartList.ImageSettings() else { return [] }
+            expected = try collector.expected(list, lock: lock)
+        } catch {
+            return [TreeFinding(.imagesLockInvalid, file: file, chart: nil, expected: "a valid images.lock", actual: error.description,
+                                message: error.description)]
+        }
+        guard let current else {
+            return [TreeFinding(.imagesLockMissing, file: file, chart: nil, expected: "images.lock listing \(expected.manifest.images.count) image(s)",
+                                actual: "missing", message: "missing, and \(FileSystem.baseName(layout.chartList)) has an images section; run chartsync images")]
+        }
+        return ImageCollector.differences(expected: expected.manifest, current: current).map { difference in
+            let code: TreeFinding.Code
+            switch difference.kind {
+            case .missing: code = .imageMissing
+            case .unused: code = .imageUnused
+            case .chartsChanged: code = .imageChartsChanged
+            case .digestChanged: code = .imageDigestChanged
+            }
+            return TreeFinding(code, file: file, chart: nil, expected: difference.expected, actual: difference.actual,
+                               message: difference.description + "; run chartsync images")
+        }
     }
 
     // MARK: - charts/external against versions.lock

@@ -1,0 +1,225 @@
+import ChartSyncCore
+import ChartSyncIndex
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What images.lock should say, worked out from the vendored charts.
+public struct ExpectedImages: Sendable {
+    /// The manifest the charts and the chart list's `images:` section give (digests only where
+    /// a chart or `extra` names one).
+    public let manifest: ImagesManifest
+    /// What could not be determined without rendering, per chart.
+    public let warnings: [ImageWarning]
+    /// Images the charts use that `images.exclude` leaves out.
+    public let excluded: [ImageReference]
+    /// `images.exclude` entries that match no image (a typo, or the chart changed).
+    public let unmatchedExcludes: [ChartList.ImageSettings.Entry]
+}
+
+/// One way images.lock differs from what the charts say.
+public struct ImagesDifference: Sendable, Equatable, CustomStringConvertible {
+    /// What kind of difference.
+    public enum Kind: String, Sendable {
+        /// A chart uses the image (or `extra` lists it) and images.lock does not list it.
+        case missing = "image-missing"
+        /// images.lock lists an image no chart uses and `extra` does not list.
+        case unused = "image-unused"
+        /// Listed on both sides, with other charts (or another `extra` flag).
+        case chartsChanged = "image-charts-changed"
+        /// A chart pins a digest and images.lock records another.
+        case digestChanged = "image-digest-changed"
+    }
+
+    /// The kind.
+    public let kind: Kind
+    /// The image (without digest).
+    public let image: ImageReference
+    /// What the charts say.
+    public let expected: String
+    /// What images.lock says.
+    public let actual: String
+
+    public var description: String {
+        switch kind {
+        case .missing: return "\(image) is used by \(expected) but images.lock does not list it"
+        case .unused: return "images.lock lists \(image) (\(actual)), which no vendored chart uses and images.extra does not list"
+        case .chartsChanged: return "\(image): used by \(expected), images.lock says \(actual)"
+        case .digestChanged: return "\(image): a chart pins \(expected), images.lock records \(actual)"
+        }
+    }
+}
+
+/// Why `chartsync images` could not do its job.
+public enum ImagesError: ChartSyncFailure, CustomStringConvertible {
+    /// versions.lock is missing, invalid or does not match the chart list.
+    case lock(String)
+    /// A vendored tarball is not the one versions.lock records (scanning it would list someone else's images).
+    case notProven([String])
+    /// A chart could not be read.
+    case scan(ImageScanError)
+    /// images.lock is not valid.
+    case invalidManifest(path: String, line: Int, message: String)
+    /// `--check`: images.lock differs from what the charts say.
+    case stale(path: String, differences: [ImagesDifference])
+    /// A registry could not give a digest.
+    case resolve(image: String, reason: String, kind: FailureKind)
+    /// A file operation failed.
+    case fileSystem(FileSystemError)
+
+    public var kind: FailureKind {
+        switch self {
+        case .notProven, .stale: return .verification
+        case .lock, .invalidManifest: return .input
+        case .scan, .fileSystem: return .io
+        case .resolve(_, _, let kind): return kind
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .lock(let message): return message
+        case .notProven(let problems):
+            return "the vendored charts do not match versions.lock (run chartsync verify):\n  " + problems.joined(separator: "\n  ")
+        case .scan(let error): return error.description
+        case .invalidManifest(let path, let line, let message): return "\(path): line \(line): \(message)"
+        case .stale(let path, let differences):
+            return "\(path) is not what the vendored charts say; run chartsync images:\n  " + differences.map(\.description).joined(separator: "\n  ")
+        case .resolve(let image, let reason, _): return "\(image): \(reason)"
+        case .fileSystem(let error): return error.description
+        }
+    }
+}
+
+/// Works out images.lock from the vendored charts (each tarball proven against versions.lock
+/// first), the chart list's `images.extra` and `images.exclude`; keeps the digests images.lock
+/// already pins; compares it for `--check` and the gate.
+public struct ImageCollector: Sendable {
+    private let layout: ProjectLayout
+
+    /// Creates a collector for a project.
+    public init(layout: ProjectLayout) {
+        self.layout = layout
+    }
+
+    /// The images.lock path.
+    public var manifestPath: String { layout.root + "/images.lock" }
+
+    /// What images.lock should list: every image the locked charts use with default values
+    /// (each tarball's sha256 checked against versions.lock before it is read), plus `extra`,
+    /// minus `exclude`.
+    public func expected(_ list: ChartList, lock: Lockfile) throws(ImagesError) -> ExpectedImages {
+        var users: [ImageReference: Set<String>] = [:]
+        var warnings: [ImageWarning] = []
+        var problems: [String] = []
+        for entry in lock.entries {
+            let tarball = layout.external + "/" + entry.fileName
+            do {
+                let (digest, size) = try FileSystem.sha256(ofFile: tarball)
+                guard digest == entry.sha256, size == entry.size else {
+                    problems.append("charts/external/\(entry.fileName): expected \(entry.sha256.prefixed) (\(entry.size) bytes), found \(digest.prefixed) (\(size) bytes)")
+                    continue
+                }
+            } catch {
+                problems.append(error.description)
+                continue
+            }
+            let scan: ImageScan
+            do {
+                scan = try ImageScanner().scan(tarball: tarball)
+            } catch {
+                throw .scan(error)
+            }
+            for image in scan.images { users[image, default: []].insert(entry.name) }
+            warnings += scan.warnings
+        }
+        if !problems.isEmpty { throw .notProven(problems) }
+
+        var extras = Set<ImageReference>()
+        for entry in list.images.extra {
+            guard let reference = try? ImageReference(parsing: entry.text) else { continue }   // the reader refused invalid ones
+            extras.insert(reference)
+            if users[reference] == nil { users[reference] = [] }
+        }
+        var excluded: [ImageReference] = []
+        var unmatched: [ChartList.ImageSettings.Entry] = []
+        for entry in list.images.exclude {
+            guard let pattern = try? ImageReference(parsing: entry.text) else { continue }
+            let matches = users.keys.filter { Self.excludes(pattern, $0) && !extras.contains($0) }
+            if matches.isEmpty { unmatched.append(entry) }
+            for image in matches {
+                users[image] = nil
+                excluded.append(image)
+            }
+        }
+        let manifest = ImagesManifest(images: users.map { image, charts in
+            ImagesManifest.Image(reference: image, charts: Array(charts), extra: extras.contains(image))
+        })
+        return ExpectedImages(manifest: manifest, warnings: warnings, excluded: excluded.sorted(), unmatchedExcludes: unmatched)
+    }
+
+    /// Whether an `exclude` entry takes an image out: a name without tag or digest excludes every
+    /// tag of it; otherwise the tag (and digest, when given) must match too.
+    static func excludes(_ pattern: ImageReference, _ image: ImageReference) -> Bool {
+        guard pattern.name == image.name else { return false }
+        if pattern.tag == nil && pattern.digest == nil { return true }
+        return pattern.tag == image.tag && (pattern.digest == nil || pattern.digest == image.digest)
+    }
+
+    /// images.lock as it is on disk; nil when there is none.
+    public func current() throws(ImagesError) -> ImagesManifest? {
+        guard FileSystem.exists(manifestPath) || FileSystem.isSymlink(manifestPath) else { return nil }
+        do {
+            return try ImagesManifestCoding.parse(try FileSystem.readFile(manifestPath), source: manifestPath)
+        } catch let error as YAMLError {
+            throw .invalidManifest(path: manifestPath, line: error.line, message: error.message)
+        } catch let error as FileSystemError {
+            throw .fileSystem(error)
+        } catch {
+            throw .fileSystem(FileSystemError(path: manifestPath, message: String(describing: error)))
+        }
+    }
+
+    /// The expected manifest with the digests `current` pins for the same image (a digest a
+    /// chart gives itself wins).
+    public static func keepingDigests(_ expected: ImagesManifest, from current: ImagesManifest?) -> ImagesManifest {
+        guard let current else { return expected }
+        return ImagesManifest(images: expected.images.map { image in
+            var image = image
+            if image.reference.digest == nil, let pinned = current.image(image.reference)?.reference.digest {
+                image.reference.digest = pinned
+            }
+            return image
+        })
+    }
+
+    /// How `current` differs from `expected`: images missing or unused, other charts, or a digest
+    /// a chart pins that images.lock records otherwise. Digests images.lock adds are not differences.
+    public static func differences(expected: ImagesManifest, current: ImagesManifest) -> [ImagesDifference] {
+        var result: [ImagesDifference] = []
+        func users(_ image: ImagesManifest.Image) -> String {
+            let charts = image.charts.isEmpty ? "" : "chart(s) " + image.charts.joined(separator: ", ")
+            let extra = image.extra ? "images.extra" : ""
+            return [charts, extra].filter { !$0.isEmpty }.joined(separator: " and ")
+        }
+        for image in expected.images {
+            let name = image.reference.withoutDigest
+            guard let have = current.image(image.reference) else {
+                result.append(ImagesDifference(kind: .missing, image: name, expected: users(image), actual: "not listed"))
+                continue
+            }
+            if have.charts != image.charts || have.extra != image.extra {
+                result.append(ImagesDifference(kind: .chartsChanged, image: name, expected: users(image), actual: users(have)))
+            }
+            if let pinned = image.reference.digest, have.reference.digest != pinned {
+                result.append(ImagesDifference(kind: .digestChanged, image: name, expected: pinned, actual: have.reference.digest ?? "no digest"))
+            }
+        }
+        for image in current.images where expected.image(image.reference) == nil {
+            result.append(ImagesDifference(kind: .unused, image: image.reference.withoutDigest, expected: "not listed", actual: users(image)))
+        }
+        return result
+    }
+}
