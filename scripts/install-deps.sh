@@ -10,6 +10,7 @@ if [ "${1:-}" != "--python-only" ]; then
     nginx-light openssl ca-certificates                          # test servers (TLS, basic auth)
     zstd pigz                                                     # archives
     libxml2-utils python3-jsonschema                              # the gate's report schemas (tests)
+    docker-registry apache2-utils                                 # image tests: a real registry, htpasswd -B
   )
   command -v python3 >/dev/null || packages+=(python3 python3-pip)
   missing=()

@@ -23,4 +23,6 @@ static inline CURLcode ccurl_getinfo_string(CURL *h, CURLINFO i, char **v) { ret
 static const long ccurl_auth_basic = (long)CURLAUTH_BASIC;
 static const long ccurl_auth_bearer = (long)CURLAUTH_BEARER;
 static const long ccurl_global_default = CURL_GLOBAL_DEFAULT;
+/* curl_easy_nextheader origin: plain server headers (not CONNECT, 1xx or trailers). */
+static const unsigned int ccurl_header_origin_server = CURLH_HEADER;
 #endif

@@ -7,15 +7,22 @@ import Glibc
 import Darwin
 #endif
 
-/// The destination of one fetch: a file descriptor written as bytes arrive, and their SHA-256.
-/// Only the thread running the fetch touches it (libcurl calls back on that thread).
+/// The destination of one transfer: a file descriptor written as bytes arrive (or, for
+/// in-memory requests, a byte array), and their SHA-256.
+/// Only the thread running the transfer touches it (libcurl calls back on that thread).
 final class BodySink {
-    /// The most bytes of a non-success response body read (and dropped) before the transfer is cut.
+    /// The most bytes of a non-success response body read (and dropped, or kept in memory)
+    /// before the transfer is cut.
     static let discardLimit = 64 * 1024
 
+    /// The file written ("" in memory).
     let path: String
     let maxBytes: Int64?
     private var fd: Int32
+    /// Whether the body goes to `memory` instead of a file.
+    let inMemory: Bool
+    /// The body received in memory: a success body, or the first bytes of an error body.
+    private(set) var memory: [UInt8] = []
     private var hasher = SHA256()
     private(set) var bytes: Int64 = 0
 
@@ -36,8 +43,17 @@ final class BodySink {
     init(path: String, maxBytes: Int64?) throws(TransportError) {
         self.path = path
         self.maxBytes = maxBytes
+        inMemory = false
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw .io(path: path, message: errnoMessage(errno)) }
+    }
+
+    /// Collects the body in memory, at most `maxBytes` of a success body and `discardLimit` of another.
+    init(memoryLimit maxBytes: Int64) {
+        path = ""
+        self.maxBytes = maxBytes
+        inMemory = true
+        fd = -1
     }
 
     deinit {
@@ -46,8 +62,12 @@ final class BodySink {
 
     /// Empties the file and the hash, and prepares for a response on `handle`.
     func restart(handle: UnsafeMutableRawPointer, isHTTP: Bool) throws(TransportError) {
-        guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw .io(path: path, message: errnoMessage(errno))
+        if inMemory {
+            memory.removeAll(keepingCapacity: true)
+        } else {
+            guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
+                throw .io(path: path, message: errnoMessage(errno))
+            }
         }
         hasher = SHA256()
         bytes = 0
@@ -74,14 +94,23 @@ final class BodySink {
         if discarding {
             discarded += count
             if discarded > BodySink.discardLimit {
+                if inMemory { memory.append(contentsOf: UnsafeRawBufferPointer(
+                    start: data, count: count - (discarded - BodySink.discardLimit))) }
                 abortedDiscard = true
                 return 0
             }
+            if inMemory { memory.append(contentsOf: UnsafeRawBufferPointer(start: data, count: count)) }
             return count
         }
         if let maxBytes, bytes + Int64(count) > maxBytes {
             sizeExceeded = true
             return 0
+        }
+        if inMemory {
+            memory.append(contentsOf: UnsafeRawBufferPointer(start: data, count: count))
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: data, count: count))
+            bytes += Int64(count)
+            return count
         }
         var written = 0
         while written < count {
@@ -104,6 +133,7 @@ final class BodySink {
 
     /// Flushes and closes the file; returns the SHA-256 of its bytes.
     func finish() throws(TransportError) -> ChartSyncCore.Digest {
+        if inMemory { return ChartSyncCore.Digest(bytes: hasher.finalize()) }
         guard fsync(fd) == 0 else { throw .io(path: path, message: errnoMessage(errno)) }
         let result = close(fd)
         fd = -1
@@ -111,8 +141,12 @@ final class BodySink {
         return ChartSyncCore.Digest(bytes: hasher.finalize())
     }
 
-    /// Closes and removes the file after a failure.
+    /// Closes and removes the file after a failure (forgets the body in memory).
     func discard() {
+        if inMemory {
+            memory = []
+            return
+        }
         if fd >= 0 {
             close(fd)
             fd = -1

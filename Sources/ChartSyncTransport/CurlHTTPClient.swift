@@ -50,10 +50,50 @@ public final class CurlHTTPClient: HTTPClient {
 
     /// Fetches `request` into `destination`, retrying transient failures; see `HTTPClient`.
     public func fetch(_ request: TransferRequest, to destination: String) throws(TransportError) -> TransferResult {
+        let prepared = try prepare(request)
+        let sink = try BodySink(path: destination, maxBytes: request.maxBytes)
+        var succeeded = false
+        defer { if !succeeded { sink.discard() } }
+        let (final, attempts, _) = try transfer(request, prepared, sink: sink, acceptAnyStatus: false)
+        let digest = try sink.finish()
+        succeeded = true
+        return TransferResult(url: RepositoryURL.redacted(final.url.url), bytes: sink.bytes, sha256: digest,
+                              status: final.status, attempts: attempts)
+    }
+
+    /// The body limit of `send` when the request gives no `maxBytes`: 4 MiB (registries cap
+    /// manifests at 4 MiB too).
+    public static let defaultResponseLimit: Int64 = 4 << 20
+
+    /// Sends `request` and returns the final response in memory, whatever its status: the status,
+    /// the headers and the body (at most `maxBytes`, default `defaultResponseLimit`; larger fails
+    /// with `sizeLimitExceeded`). The same rules as `fetch`: redirects followed with credentials
+    /// kept on the original origin, TLS options, retries of transient failures. A retryable status
+    /// (408, 429, 5xx) that persists after the last attempt is thrown as `httpStatus`; a redirect
+    /// without a location too.
+    public func send(_ request: TransferRequest) throws(TransportError) -> HTTPResponse {
+        let prepared = try prepare(request)
+        let sink = BodySink(memoryLimit: request.maxBytes ?? CurlHTTPClient.defaultResponseLimit)
+        let (final, attempts, headers) = try transfer(request, prepared, sink: sink, acceptAnyStatus: true)
+        return HTTPResponse(url: RepositoryURL.redacted(final.url.url), status: final.status, headers: headers,
+                            body: sink.memory, bodyTruncated: sink.abortedDiscard, attempts: attempts)
+    }
+
+    /// A request checked and ready: its parsed URL, the credentials to send and the secrets to scrub.
+    private struct Prepared {
+        let start: CurlURL
+        let credentials: Credentials?
+        let secrets: [String]
+    }
+
+    private func prepare(_ request: TransferRequest) throws(TransportError) -> Prepared {
         let start = try CurlURL.parse(request.url)
-        let startRedacted = RepositoryURL.redacted(start.url)
         guard CurlGlobal.code == CURLE_OK.rawValue else {
-            throw .network(url: startRedacted, code: Int(CurlGlobal.code), message: "curl_global_init failed")
+            throw .network(url: RepositoryURL.redacted(start.url), code: Int(CurlGlobal.code),
+                           message: "curl_global_init failed")
+        }
+        for header in request.headers where !CurlHTTPClient.isValid(header) {
+            throw .invalidHeader(name: header.name)
         }
         var credentials = request.credentials
         if credentials == nil, let username = start.username {
@@ -61,12 +101,31 @@ public final class CurlHTTPClient: HTTPClient {
         }
         var secrets = credentials?.secrets ?? []
         if let password = start.password { secrets.append(password) }
+        return Prepared(start: start, credentials: credentials, secrets: secrets)
+    }
 
-        let sink = try BodySink(path: destination, maxBytes: request.maxBytes)
-        var succeeded = false
-        defer { if !succeeded { sink.discard() } }
+    /// A header libcurl can send as it is: a token name (not `Authorization`), a value without
+    /// control characters other than tab.
+    static func isValid(_ header: HTTPHeader) -> Bool {
+        let tokenExtras = Set("!#$%&'*+-.^_`|~".utf8)
+        func isTokenByte(_ byte: UInt8) -> Bool {
+            tokenExtras.contains(byte) || (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte)
+                || (0x61...0x7a).contains(byte)
+        }
+        guard !header.name.isEmpty, header.name.lowercased() != "authorization",
+              header.name.utf8.allSatisfy(isTokenByte)
+        else { return false }
+        return header.value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7f) }
+    }
+
+    /// Runs attempts until one succeeds or a failure is final; the final hop, the number of
+    /// attempts and the final response's headers.
+    private func transfer(_ request: TransferRequest, _ prepared: Prepared, sink: BodySink, acceptAnyStatus: Bool)
+        throws(TransportError) -> (AttemptSuccess, Int, [HTTPHeader]) {
+        let startRedacted = RepositoryURL.redacted(prepared.start.url)
         guard let exchange = Exchange(
-            sink: sink, start: start, credentials: credentials, secrets: secrets, maxBytes: request.maxBytes)
+            sink: sink, start: prepared.start, credentials: prepared.credentials, secrets: prepared.secrets,
+            request: request, acceptAnyStatus: acceptAnyStatus)
         else {
             throw .network(url: startRedacted, code: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed")
         }
@@ -75,10 +134,7 @@ public final class CurlHTTPClient: HTTPClient {
             guard !cancellation.isCancelled else { throw .cancelled(url: startRedacted) }
             switch exchange.run(client: self) {
             case let .success(final):
-                let digest = try sink.finish()
-                succeeded = true
-                return TransferResult(url: RepositoryURL.redacted(final.url.url), bytes: sink.bytes, sha256: digest,
-                                      status: final.status, attempts: attempt)
+                return (final, attempt, acceptAnyStatus ? exchange.responseHeaders() : [])
             case let .failure(failure):
                 guard failure.retryable, attempt < options.retry.maxAttempts else { throw failure.error }
                 let delay = options.retry.delay(
@@ -122,24 +178,53 @@ private final class Exchange {
     let credentials: Credentials?
     let secrets: [String]
     let maxBytes: Int64?
+    let method: HTTPMethod
+    /// Whether any final (non-redirect, non-retryable) status ends an attempt successfully.
+    let acceptAnyStatus: Bool
+    /// The request headers as a libcurl list (nil when there are none); freed in deinit.
+    private var headerList: UnsafeMutablePointer<curl_slist>?
     var warnedInsecure = false
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     /// Creates the easy handle; nil when libcurl cannot.
-    init?(sink: BodySink, start: CurlURL, credentials: Credentials?, secrets: [String], maxBytes: Int64?) {
+    init?(sink: BodySink, start: CurlURL, credentials: Credentials?, secrets: [String], request: TransferRequest,
+          acceptAnyStatus: Bool) {
         guard let handle = curl_easy_init() else { return nil }
         self.handle = handle
         self.sink = sink
         self.start = start
         self.credentials = credentials
         self.secrets = secrets
-        self.maxBytes = maxBytes
+        maxBytes = sink.maxBytes
+        method = request.method
+        self.acceptAnyStatus = acceptAnyStatus
+        for header in request.headers {
+            // "Name;" is libcurl's way to send a header with an empty value ("Name:" would remove it).
+            let line = header.value.isEmpty ? header.name + ";" : header.name + ": " + header.value
+            headerList = curl_slist_append(headerList, line)
+        }
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
     deinit {
         curl_easy_cleanup(handle)
+        curl_slist_free_all(headerList)
         errorBuffer.deallocate()
+    }
+
+    /// The headers of the last response received on the handle (server headers only, not those
+    /// of a proxy's CONNECT or of 1xx responses).
+    func responseHeaders() -> [HTTPHeader] {
+        var headers: [HTTPHeader] = []
+        var previous: UnsafeMutablePointer<curl_header>?
+        while let header = curl_easy_nextheader(handle, ccurl_header_origin_server, -1, previous) {
+            if let name = header.pointee.name {
+                let value = header.pointee.value.map { String(cString: $0) } ?? ""
+                headers.append(HTTPHeader(String(cString: name), value))
+            }
+            previous = header
+        }
+        return headers
     }
 
     /// One attempt: the request and every redirect after it.
@@ -215,6 +300,9 @@ private final class Exchange {
             }
             var failure = AttemptFailure(error: .httpStatus(url: here, code: status))
             failure.retryable = status == 408 || status == 429 || (500...599).contains(status)
+            if acceptAnyStatus && !failure.retryable {
+                return .success(AttemptSuccess(url: current, status: status))
+            }
             failure.reason = "HTTP \(status)"
             var retryAfter: curl_off_t = 0
             if ccurl_getinfo_off(handle, CURLINFO_RETRY_AFTER, &retryAfter) == CURLE_OK, retryAfter > 0 {
@@ -237,6 +325,8 @@ private final class Exchange {
         string(CURLOPT_URL, url.url)
         string(CURLOPT_PROTOCOLS_STR, "http,https,file")
         long(CURLOPT_FOLLOWLOCATION, 0)
+        if method == .head { long(CURLOPT_NOBODY, 1) }
+        if let headerList { results.append(ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)) }
         long(CURLOPT_NOSIGNAL, 1)
         long(CURLOPT_TCP_KEEPALIVE, 1)
         // Larger receive blocks: fewer callbacks and writes for big charts (curl's own tool uses 100 KiB).
@@ -246,7 +336,7 @@ private final class Exchange {
         long(CURLOPT_LOW_SPEED_TIME, max(0, options.lowSpeedTime))
         string(CURLOPT_USERAGENT, options.userAgent)
         results.append(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
-        if let maxBytes {
+        if let maxBytes, method != .head {
             results.append(ccurl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBytes)))
         }
         results.append(ccurl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in

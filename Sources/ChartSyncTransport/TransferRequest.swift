@@ -1,6 +1,32 @@
 import ChartSyncCore
 
-/// What to fetch: a URL, optional credentials and an optional size cap.
+/// The HTTP request methods chartsync uses.
+public enum HTTPMethod: String, Sendable, Equatable {
+    /// Fetch the body.
+    case get = "GET"
+    /// Only the status and headers (libcurl's `CURLOPT_NOBODY`).
+    case head = "HEAD"
+}
+
+/// One HTTP header line: a name (case-insensitive) and its value.
+public struct HTTPHeader: Sendable, Hashable, CustomStringConvertible {
+    /// The header name as written, e.g. `Accept`.
+    public var name: String
+    /// The value, without surrounding spaces.
+    public var value: String
+
+    /// Creates a header.
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// `Name: value`.
+    public var description: String { "\(name): \(value)" }
+}
+
+/// What to fetch: a URL, optional credentials and an optional size cap; the method and extra
+/// request headers (e.g. `Accept`) for API calls such as a container registry's.
 public struct TransferRequest: Sendable, Equatable {
     /// The `http://`, `https://` or `file://` URL to fetch; userinfo in it is used as basic credentials.
     public var url: String
@@ -8,12 +34,61 @@ public struct TransferRequest: Sendable, Equatable {
     public var credentials: Credentials?
     /// The most bytes the body may have (e.g. for an index); more fails with `sizeLimitExceeded`.
     public var maxBytes: Int64?
+    /// GET (the default) or HEAD.
+    public var method: HTTPMethod
+    /// Extra request headers, sent on every hop of a redirect. They must not carry secrets:
+    /// `Authorization` is refused (`invalidHeader`); credentials go in `credentials`, which the
+    /// redirect rules keep on the original origin.
+    public var headers: [HTTPHeader]
 
     /// Creates a request for `url`.
-    public init(url: String, credentials: Credentials? = nil, maxBytes: Int64? = nil) {
+    public init(url: String, credentials: Credentials? = nil, maxBytes: Int64? = nil,
+                method: HTTPMethod = .get, headers: [HTTPHeader] = []) {
         self.url = url
         self.credentials = credentials
         self.maxBytes = maxBytes
+        self.method = method
+        self.headers = headers
+    }
+}
+
+/// A response held in memory: the final status and headers (after redirects) and a small body.
+public struct HTTPResponse: Sendable, Equatable {
+    /// The URL the response finally came from, after redirects, redacted.
+    public let url: String
+    /// The HTTP status of the final response (0 for `file://`).
+    public let status: Int
+    /// The final response's headers in the order received (not those of redirect hops).
+    public let headers: [HTTPHeader]
+    /// The body: for a 2xx response all of it (at most the request's `maxBytes`); for another
+    /// status its first 64 KiB at most (`bodyTruncated` tells); empty for HEAD.
+    public let body: [UInt8]
+    /// Whether the body of a non-2xx response was cut at 64 KiB.
+    public let bodyTruncated: Bool
+    /// How many attempts were made, 1 when the first one succeeded.
+    public let attempts: Int
+
+    /// Creates a response (mostly for fakes).
+    public init(url: String, status: Int, headers: [HTTPHeader], body: [UInt8], bodyTruncated: Bool = false,
+                attempts: Int = 1) {
+        self.url = url
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.bodyTruncated = bodyTruncated
+        self.attempts = attempts
+    }
+
+    /// The first value of the header `name` (case-insensitive), if any.
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
+
+    /// Every value of the header `name` (case-insensitive), in order.
+    public func headerValues(_ name: String) -> [String] {
+        let wanted = name.lowercased()
+        return headers.filter { $0.name.lowercased() == wanted }.map(\.value)
     }
 }
 

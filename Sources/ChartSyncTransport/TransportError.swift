@@ -20,6 +20,9 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
     case io(path: String, message: String)
     /// The client's cancellation flag was set (Ctrl-C).
     case cancelled(url: String)
+    /// A request header has an invalid name or a value with a line break, or is `Authorization`
+    /// (credentials go in `TransferRequest.credentials`); nothing was sent.
+    case invalidHeader(name: String)
 
     /// A message saying what failed, where, and why; never a credential.
     public var description: String {
@@ -45,6 +48,9 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
             return "cannot write \(path): \(message)"
         case let .cancelled(url):
             return "cancelled fetching \(url)"
+        case let .invalidHeader(name):
+            return "invalid request header \"\(name)\": a name is a token, a value holds no line break, "
+                + "and credentials are not passed as headers"
         }
     }
 
@@ -57,7 +63,7 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
             return url
         case let .insecureRedirect(from, _):
             return from
-        case .io:
+        case .io, .invalidHeader:
             return nil
         }
     }

@@ -55,6 +55,8 @@ public struct RecordedRequest: Sendable, Decodable, Equatable {
     public let authorization: String?
     /// The User-Agent header, if any.
     public let userAgent: String?
+    /// The Accept header, if any.
+    public let accept: String?
 }
 
 /// A scriptable HTTP server (Python 3, `Scripts/faultserver.py`) on 127.0.0.1 and a free port:

@@ -14,7 +14,7 @@ Unplanned paths answer 404. A STEP is an object with "kind":
   stall     body, after, seconds: send `after` bytes, then wait `seconds`, then close
   slow      body, chunk, interval: send the body `chunk` bytes at a time, `interval` seconds apart
   echo_auth answer 200 with the Authorization header received (empty body when none)
-A REQUEST is {"method", "path", "host", "authorization", "userAgent"}.
+A REQUEST is {"method", "path", "host", "authorization", "userAgent", "accept"}.
 The server exits when stdin reaches end of file or its parent process changes.
 """
 import base64
@@ -67,6 +67,7 @@ class Handler(BaseHTTPRequestHandler):
                 "host": self.headers.get("Host"),
                 "authorization": self.headers.get("Authorization"),
                 "userAgent": self.headers.get("User-Agent"),
+                "accept": self.headers.get("Accept"),
             })
         step = next_step(path) or {"kind": "respond", "status": 404, "body": ""}
         self.close_connection = True

@@ -1,0 +1,98 @@
+/// Why a container image could not be resolved to a manifest digest; every case names the image
+/// or the registry, URLs are redacted and no case ever holds a password or token.
+///
+/// `category` says how to report it (chartsync's exit codes): what the user must fix in the image
+/// list or the registry settings (unknown tag or repository, refused or missing credentials, a
+/// plain-HTTP token service not allowed) is `.input` (exit 2); a registry that cannot be reached,
+/// answers with an unexpected status or malformed data is `.io` (exit 3); a manifest whose bytes
+/// do not hash to the digest the registry (or the reference) names is `.verification` (exit 1).
+public enum RegistryError: Error, Equatable, CustomStringConvertible {
+    /// The reference cannot be asked for: a repository, tag or digest outside the grammar.
+    case invalidReference(image: String, reason: String)
+    /// The registry has no manifest under that tag (or digest) in the repository (HTTP 404,
+    /// `MANIFEST_UNKNOWN`); the repository itself exists, or the registry does not say.
+    case manifestUnknown(image: String)
+    /// The registry has no such repository (`NAME_UNKNOWN`).
+    case repositoryUnknown(image: String, registry: String)
+    /// The registry (or its token service) refused the credentials, or refused anonymous access.
+    case authenticationFailed(registry: String, reason: String)
+    /// The registry asks for HTTP basic authentication and none is configured for it.
+    case credentialsRequired(registry: String)
+    /// The registry answered 403: the credentials are valid but may not pull this repository.
+    case accessDenied(image: String, registry: String)
+    /// The registry's token service is plain HTTP while the registry is not allowed plain HTTP.
+    case insecureTokenRealm(registry: String, realm: String)
+    /// No connection: connection refused, host not found, or a timeout.
+    case unreachable(registry: String, url: String, message: String)
+    /// The registry answered with a status chartsync cannot act on.
+    case unexpectedStatus(image: String, url: String, status: Int, message: String?)
+    /// An answer that is not what the distribution API specifies: a malformed digest header, a
+    /// body that is no image manifest, a token response without a token, an unusable challenge.
+    case malformedResponse(registry: String, url: String, reason: String)
+    /// The manifest bytes hash to another digest than the one the registry or the reference names.
+    case digestMismatch(image: String, expected: String, actual: String)
+    /// Another transport failure: TLS, a server error after all retries, too many redirects.
+    case transport(registry: String, TransportError)
+    /// The run was cancelled (Ctrl-C).
+    case cancelled(image: String)
+
+    /// How a failure is to be reported; mirrors chartsync's `FailureKind` one to one.
+    public enum Category: Sendable, Equatable {
+        /// Proof failed (exit 1).
+        case verification
+        /// The image list or the registry settings are wrong (exit 2).
+        case input
+        /// I/O or network (exit 3).
+        case io
+        /// Interrupted (exit 130).
+        case interrupted
+    }
+
+    /// How to report this error (see the type's documentation).
+    public var category: Category {
+        switch self {
+        case .invalidReference, .manifestUnknown, .repositoryUnknown, .authenticationFailed, .credentialsRequired,
+             .accessDenied, .insecureTokenRealm:
+            return .input
+        case .unreachable, .unexpectedStatus, .malformedResponse, .transport:
+            return .io
+        case .digestMismatch:
+            return .verification
+        case .cancelled:
+            return .interrupted
+        }
+    }
+
+    /// A message naming the image or registry, what was expected and what was found.
+    public var description: String {
+        switch self {
+        case let .invalidReference(image, reason):
+            return "cannot resolve image \(image): \(reason)"
+        case let .manifestUnknown(image):
+            return "image \(image) not found: the registry has no manifest for it (unknown tag or digest)"
+        case let .repositoryUnknown(image, registry):
+            return "image \(image) not found: registry \(registry) has no such repository"
+        case let .authenticationFailed(registry, reason):
+            return "authentication with registry \(registry) failed: \(reason)"
+        case let .credentialsRequired(registry):
+            return "registry \(registry) requires credentials (HTTP basic authentication) and none are configured for it"
+        case let .accessDenied(image, registry):
+            return "registry \(registry) denies access to image \(image) (HTTP 403)"
+        case let .insecureTokenRealm(registry, realm):
+            return "registry \(registry) sends chartsync to the token service \(realm) over plain HTTP; "
+                + "allow plain HTTP for that registry (or its token service's host) to accept it"
+        case let .unreachable(registry, url, message):
+            return "cannot reach registry \(registry) at \(url): \(message)"
+        case let .unexpectedStatus(image, url, status, message):
+            return "registry answered HTTP \(status) for image \(image) (\(url))" + (message.map { ": \($0)" } ?? "")
+        case let .malformedResponse(registry, url, reason):
+            return "malformed answer from registry \(registry) (\(url)): \(reason)"
+        case let .digestMismatch(image, expected, actual):
+            return "manifest of image \(image) does not match its digest: expected \(expected), the bytes hash to \(actual)"
+        case let .transport(registry, error):
+            return "registry \(registry): \(error.description)"
+        case let .cancelled(image):
+            return "cancelled resolving image \(image)"
+        }
+    }
+}
