@@ -1,5 +1,7 @@
 import ChartSyncCore
 import ChartSyncIndex
+import ChartSyncTransport
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -221,5 +223,143 @@ public struct ImageCollector: Sendable {
             result.append(ImagesDifference(kind: .unused, image: image.reference.withoutDigest, expected: "not listed", actual: users(image)))
         }
         return result
+    }
+}
+
+extension RegistryError: ChartSyncFailure {
+    public var kind: FailureKind {
+        switch category {
+        case .verification: return .verification
+        case .input: return .input
+        case .io: return .io
+        case .interrupted: return .interrupted
+        }
+    }
+}
+
+/// How to run `chartsync images`.
+public struct ImagesOptions: Sendable {
+    /// Compare images.lock with what the charts say; write nothing (exit 1 when they differ).
+    public var check: Bool
+    /// Ask each registry for the manifest digest of every tag and record `name:tag@sha256:...`.
+    public var resolve: Bool
+    /// Transport settings for registries not listed under `images.registries` (and the base for those listed).
+    public var transport: TransportOptions
+    /// Where credential variables named in the chart list are read.
+    public var environment: [String: String]
+
+    /// Creates options.
+    public init(check: Bool = false, resolve: Bool = false, transport: TransportOptions = TransportOptions(),
+                environment: [String: String] = [:]) {
+        self.check = check
+        self.resolve = resolve
+        self.transport = transport
+        self.environment = environment
+    }
+}
+
+/// What `chartsync images` did.
+public struct ImagesReport: Sendable {
+    /// images.lock as written (or, with `check`, as found current).
+    public let manifest: ImagesManifest
+    /// What the charts and chart list say (warnings, exclusions).
+    public let expected: ExpectedImages
+    /// images.lock changed on disk.
+    public let written: Bool
+    /// Images whose digest was asked of a registry.
+    public let resolved: Int
+}
+
+/// Why resolving failed for some images (each named); reported with the first failure's kind.
+public struct ImagesResolveError: ChartSyncFailure, CustomStringConvertible {
+    /// Every image that could not be resolved, with the registry's answer.
+    public let failures: [(image: String, error: RegistryError)]
+
+    public var kind: FailureKind { failures.first?.error.kind ?? .io }
+
+    public var description: String {
+        "could not resolve \(failures.count) image(s); images.lock was not changed:\n  "
+            + failures.map { "\($0.image): \($0.error)" }.joined(separator: "\n  ")
+    }
+}
+
+extension ImageCollector {
+    /// Runs `chartsync images`: works out the images, keeps the digests images.lock pins (or asks
+    /// the registries with `resolve`), and writes images.lock atomically when it changes; with
+    /// `check`, only compares. `resolver` replaces the registry client (tests).
+    public func run(_ options: ImagesOptions, resolver: (any ImageResolver)? = nil) throws -> ImagesReport {
+        let list: ChartList, lock: Lockfile
+        do {
+            (list, lock) = try layout.currentLock()
+        } catch let problem as ProjectLayout.LockProblem {
+            throw ImagesError.lock(problem.message)
+        }
+        let expected = try self.expected(list, lock: lock)
+        let current = try self.current()
+        if options.check {
+            let differences = ImageCollector.differences(expected: expected.manifest, current: current ?? ImagesManifest(images: []))
+            if current == nil || !differences.isEmpty {
+                throw ImagesError.stale(path: manifestPath, differences: differences)
+            }
+            return ImagesReport(manifest: current!, expected: expected, written: false, resolved: 0)
+        }
+        var manifest = ImageCollector.keepingDigests(expected.manifest, from: current)
+        var resolved = 0
+        if options.resolve {
+            let client = try resolver ?? registryClient(list, options: options)
+            (manifest, resolved) = try resolve(manifest, chartPinned: expected.manifest, with: client)
+        }
+        let text = Array(ImagesManifestCoding.text(manifest).utf8)
+        let before = FileSystem.isRegularFile(manifestPath) ? try? FileSystem.readFile(manifestPath) : nil
+        if before != text {
+            try FileSystem.writeAtomically(text, to: manifestPath)
+        }
+        return ImagesReport(manifest: manifest, expected: expected, written: before != text, resolved: resolved)
+    }
+
+    /// The registry client for the chart list's `images.registries` (others get `options.transport`, https).
+    private func registryClient(_ list: ChartList, options: ImagesOptions) throws -> RegistryClient {
+        var endpoints: [String: RegistryEndpoint] = [:]
+        for registry in list.images.registries {
+            let credentials: Credentials?
+            do {
+                credentials = try AccessSettings.credentials(registry.access, environment: options.environment, root: layout.root)
+            } catch {
+                throw ImagesError.lock("registry \"\(registry.host)\": \(error)")
+            }
+            endpoints[registry.host] = RegistryEndpoint(
+                plainHTTP: registry.plainHTTP, credentials: credentials,
+                transport: AccessSettings.transport(registry.access, base: options.transport, root: layout.root))
+        }
+        return RegistryClient(endpoints: endpoints, defaultEndpoint: RegistryEndpoint(transport: options.transport))
+    }
+
+    /// Every image's digest from its registry, on a few threads; a digest a chart pins itself is
+    /// only checked to exist. Nothing is returned unless every image resolved.
+    private func resolve(_ manifest: ImagesManifest, chartPinned: ImagesManifest,
+                         with client: any ImageResolver) throws -> (ImagesManifest, Int) {
+        let images = manifest.images
+        let results = Mutex<[Int: Result<String, RegistryError>]>([:])
+        WorkerPool.run(count: images.count, threads: 8) { i in
+            var reference = images[i].reference
+            if chartPinned.image(reference)?.reference.digest == nil { reference.digest = nil }
+            let result = Result { () throws(RegistryError) -> String in try client.resolve(reference) }
+            results.withLock { $0[i] = result }
+        }
+        let all = results.withLock { $0 }
+        var failures: [(image: String, error: RegistryError)] = []
+        var out: [ImagesManifest.Image] = []
+        for (i, image) in images.enumerated() {
+            switch all[i]! {
+            case .success(let digest):
+                var pinned = image
+                pinned.reference.digest = digest
+                out.append(pinned)
+            case .failure(let error):
+                failures.append((image.reference.withoutDigest.description, error))
+            }
+        }
+        if !failures.isEmpty { throw ImagesResolveError(failures: failures) }
+        return (ImagesManifest(images: out), images.count)
     }
 }

@@ -101,14 +101,18 @@ public struct Packer: Sendable {
 
     /// Writes the bundle, its parts file (when split) and its `.sha256` sidecar.
     public func pack(_ options: PackOptions) throws -> PackReport {
-        let lock = try loadLock()
+        let (list, lock) = try loadLock()
         let files = try collect()
         try prove(lock, files: files)
+        // images.lock travels with the charts only when it is what they say.
+        let images = TreeVerifier(layout: layout).imagesFindings(list, lock: lock)
+        if !images.isEmpty { throw PackError.notProven(images.map(\.description)) }
         let manifest = BundleManifest(
             name: options.name ?? String(layout.root.split(separator: "/").last ?? "bundle"),
             sequence: options.sequence, chartsyncVersion: options.chartsyncVersion,
             charts: lock.entries.map { BundleManifest.Chart(name: $0.name, version: $0.version, sha256: $0.sha256) },
-            files: files.map { BundleManifest.File(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable) })
+            files: files.map { BundleManifest.File(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable) },
+            images: try ImageCollector(layout: layout).current()?.images.map(\.reference.description) ?? [])
         let manifestBytes = Array(manifest.json.utf8)
         var signature: [UInt8]?
         var signer: String?
@@ -152,23 +156,12 @@ public struct Packer: Sendable {
         ChartSyncCore.Digest(bytes: SHA256.hash(data: bytes)).hex
     }
 
-    private func loadLock() throws -> Lockfile {
-        guard FileSystem.isRegularFile(layout.lock) else {
-            throw PackError.lock("\(layout.lock) is missing (or not a regular file); run chartsync pull first")
-        }
-        let list = try ChartListReader.read(path: layout.chartList)
-        let lock: Lockfile
+    private func loadLock() throws -> (ChartList, Lockfile) {
         do {
-            lock = try LockfileCoding.parse(try FileSystem.readFile(layout.lock), source: layout.lock)
-        } catch let error as YAMLError {
-            throw PackError.lock("\(error.source): line \(error.line): \(error.message)")
+            return try layout.currentLock()
+        } catch let problem as ProjectLayout.LockProblem {
+            throw PackError.lock(problem.message)
         }
-        let stale = TreeVerifier.lockFindings(list, lock: lock, listName: FileSystem.baseName(layout.chartList))
-        guard stale.isEmpty else {
-            throw PackError.lock("\(layout.lock) does not match \(layout.chartList); run chartsync pull first:\n  "
-                                 + stale.map(\.description).joined(separator: "\n  "))
-        }
-        return lock
     }
 
     /// A payload file: its path relative to the root, size, digest, mode.
@@ -184,6 +177,7 @@ public struct Packer: Sendable {
     /// charts/patches (dotfiles skipped; links and special files refused).
     private func collect() throws -> [Collected] {
         var paths = [FileSystem.baseName(layout.chartList), "versions.lock"]
+        if FileSystem.isRegularFile(layout.root + "/images.lock") { paths.append("images.lock") }
         for tree in ["charts/external", "charts/custom", "charts/patches"] where FileSystem.isDirectory(layout.root + "/" + tree) {
             try walk(tree, into: &paths)
         }

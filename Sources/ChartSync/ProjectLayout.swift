@@ -1,3 +1,5 @@
+import ChartSyncCore
+import ChartSyncIndex
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -23,6 +25,32 @@ public struct ProjectLayout: Sendable {
     public var external: String { charts + "/external" }
     /// `versions.lock`.
     public var lock: String { root + "/versions.lock" }
+
+    /// Why versions.lock cannot be used as it is (missing, invalid, or not for this chart list).
+    struct LockProblem: Error {
+        let message: String
+    }
+
+    /// The chart list and versions.lock, the lock checked current for the list (what `bundle`
+    /// and `images` build on). An invalid chart list throws its `ChartListError`.
+    func currentLock() throws -> (ChartList, Lockfile) {
+        guard FileSystem.isRegularFile(lock) else {
+            throw LockProblem(message: "\(lock) is missing (or not a regular file); run chartsync pull first")
+        }
+        let list = try ChartListReader.read(path: chartList)
+        let parsed: Lockfile
+        do {
+            parsed = try LockfileCoding.parse(try FileSystem.readFile(lock), source: lock)
+        } catch let error as YAMLError {
+            throw LockProblem(message: "\(error.source): line \(error.line): \(error.message)")
+        }
+        let stale = TreeVerifier.lockFindings(list, lock: parsed, listName: FileSystem.baseName(chartList))
+        guard stale.isEmpty else {
+            throw LockProblem(message: "\(lock) does not match \(chartList); run chartsync pull first:\n  "
+                              + stale.map(\.description).joined(separator: "\n  "))
+        }
+        return (list, parsed)
+    }
 
     /// Refuses symbolic links where chartsync writes, and creates charts/external when missing.
     func prepare() throws(PullError) {

@@ -137,35 +137,18 @@ public final class Puller: Sendable {
     }
 
     private func client(for repository: ChartList.Repository, options: PullOptions) -> any HTTPClient {
-        var transport = options.transport
-        if let caFile = repository.access.caFile { transport.caFile = path(caFile) }
-        if let certFile = repository.access.certFile { transport.certFile = path(certFile) }
-        if let keyFile = repository.access.keyFile { transport.keyFile = path(keyFile) }
-        if repository.access.insecureSkipTLSVerify { transport.insecureSkipTLSVerify = true }
+        var transport = AccessSettings.transport(repository.access, base: options.transport, root: layout.root)
         if repository.passCredentials { transport.allowCredentialsOnRedirect = true }
         return makeClient(transport, cancellation)
     }
 
     private func credentials(for repository: ChartList.Repository, options: PullOptions) throws(PullError) -> Credentials? {
-        if let file = repository.access.credentialsFile {
-            do {
-                return try CredentialsSource.load(file: path(file))
-            } catch {
-                throw .invalidInput("repository \"\(repository.name)\": \(error)")
-            }
+        do {
+            return try AccessSettings.credentials(repository.access, environment: options.environment, root: layout.root)
+        } catch {
+            throw .invalidInput("repository \"\(repository.name)\": \(error)")
         }
-        if let token = repository.access.tokenEnv {
-            return options.environment[token].map { .bearer(token: $0) }
-        }
-        if let user = repository.access.usernameEnv, let password = repository.access.passwordEnv,
-           let u = options.environment[user], let p = options.environment[password] {
-            return .basic(username: u, password: p)
-        }
-        return nil
     }
-
-    /// A path from the chart list, relative to the project root.
-    private func path(_ text: String) -> String { text.hasPrefix("/") ? text : layout.root + "/" + text }
 
     private func fetchURL(_ written: String) -> String {
         RepositoryLocation.url(from: written, currentDirectory: layout.root)

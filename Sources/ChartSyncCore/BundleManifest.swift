@@ -51,12 +51,16 @@ public struct BundleManifest: Sendable, Equatable {
     public var charts: [Chart]
     /// Files, sorted by path bytes.
     public var files: [File]
+    /// The container images images.lock lists (as recorded there, pinned when resolved), sorted;
+    /// empty when the bundle carries no images.lock.
+    public var images: [String]
 
-    /// Creates a manifest; charts and files are sorted.
-    public init(name: String, sequence: Int64, chartsyncVersion: String, charts: [Chart], files: [File]) {
+    /// Creates a manifest; charts, files and images are sorted.
+    public init(name: String, sequence: Int64, chartsyncVersion: String, charts: [Chart], files: [File], images: [String] = []) {
         self.name = name
         self.sequence = sequence
         self.chartsyncVersion = chartsyncVersion
+        self.images = images.sorted()
         self.charts = charts.sorted { $0.name < $1.name }
         self.files = files.sorted { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
     }
@@ -76,6 +80,9 @@ public struct BundleManifest: Sendable, Equatable {
         out += charts.map { "\n    {\"name\": \(q($0.name)), \"version\": \(q($0.version)), \"sha256\": \(q($0.sha256.hex))}" }
             .joined(separator: ",")
         out += charts.isEmpty ? "],\n" : "\n  ],\n"
+        if !images.isEmpty {
+            out += "  \"images\": [" + images.map { "\n    " + q($0) }.joined(separator: ",") + "\n  ],\n"
+        }
         out += "  \"files\": ["
         out += files.map {
             "\n    {\"path\": \(q($0.path)), \"size\": \($0.size), \"sha256\": \(q($0.sha256.hex)), \"mode\": \($0.executable ? "\"0755\"" : "\"0644\"")}"

@@ -2,7 +2,7 @@ import ChartSyncCore
 
 /// Reading a bundle manifest (JSON, read with the same strict field rules as every other input).
 public enum BundleManifestCoding {
-    static let topKeys: Set<String> = ["format", "name", "sequence", "chartsyncVersion", "charts", "files"]
+    static let topKeys: Set<String> = ["format", "name", "sequence", "chartsyncVersion", "charts", "images", "files"]
     static let chartKeys: Set<String> = ["name", "version", "sha256"]
     static let fileKeys: Set<String> = ["path", "size", "sha256", "mode"]
 
@@ -42,7 +42,10 @@ public enum BundleManifestCoding {
             guard seen.insert(path).inserted else { throw item.error("\(path) is listed twice") }
             files.append(BundleManifest.File(path: path, size: size, sha256: digest, executable: mode == "0755"))
         }
+        var images: [String] = []
+        if let list = values["images"] { images = try list.strings() }
         return BundleManifest(name: try values["name"]?.string() ?? "", sequence: sequence,
-                              chartsyncVersion: try values["chartsyncVersion"]?.string() ?? "", charts: charts, files: files)
+                              chartsyncVersion: try values["chartsyncVersion"]?.string() ?? "", charts: charts, files: files,
+                              images: images)
     }
 }

@@ -196,6 +196,10 @@ struct InspectCommand: ParsableCommand {
         Terminal.output("payload:   \(manifest.files.count) file(s), \(manifest.payloadBytes) bytes")
         Terminal.output("charts:")
         for chart in manifest.charts { Terminal.output("  \(chart.name) \(chart.version)  sha256:\(chart.sha256.hex)") }
+        if !manifest.images.isEmpty {
+            Terminal.output("images (images.lock):")
+            for image in manifest.images { Terminal.output("  \(image)") }
+        }
     }
 }
 

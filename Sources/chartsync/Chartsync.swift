@@ -16,7 +16,7 @@ struct Chartsync: ParsableCommand {
             3 I/O or network failure, 130 interrupted.
             """,
         version: version,
-        subcommands: [PullCommand.self, BundleCommand.self, VerifyCommand.self, InspectCommand.self, KeygenCommand.self,
+        subcommands: [PullCommand.self, ImagesCommand.self, BundleCommand.self, VerifyCommand.self, InspectCommand.self, KeygenCommand.self,
                       SearchCommand.self, IndexCommand.self]
     )
 

@@ -105,9 +105,11 @@ struct InspectSummary: Encodable {
     let signer: String?
     let parts: [String]
     let charts: [Chart]
+    let images: [String]
     let files: [File]
 
     init(manifest: BundleManifest, signer: String?, parts: [String]) {
+        images = manifest.images
         name = manifest.name
         sequence = manifest.sequence
         chartsyncVersion = manifest.chartsyncVersion

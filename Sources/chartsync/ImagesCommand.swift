@@ -1,0 +1,104 @@
+import ArgumentParser
+import ChartSync
+import ChartSyncCore
+import ChartSyncIndex
+import Foundation
+
+/// `chartsync images`: the container images the vendored charts use, in images.lock.
+struct ImagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "Write images.lock: the container images the vendored charts use with default values.",
+        discussion: """
+            Reads every tarball versions.lock lists (proven against it first), subcharts included, \
+            and lists the images with the charts that use them; the chart list's images.extra adds \
+            and images.exclude removes. Digests images.lock already records are kept. --resolve asks \
+            each registry (OCI distribution API) for the manifest digest of every tag and records \
+            name:tag@sha256:... --check writes nothing and exits 1 when images.lock is not current. \
+            What cannot be known without rendering is a warning naming the chart, file and key.
+            """
+    )
+
+    @Option(name: [.customShort("f"), .customLong("file")], help: "The chart list; its directory is the project root.")
+    var file = "chartsync.yaml"
+
+    @Flag(name: .customLong("check"), help: "Only compare images.lock with what the charts say (exit 1 when it differs).")
+    var check = false
+
+    @Flag(name: .customLong("resolve"), help: "Pin every image to the manifest digest its registry gives for the tag.")
+    var resolve = false
+
+    @Flag(name: .customLong("json"), help: "Print the result as JSON.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "No warnings on stderr.")
+    var quiet = false
+
+    @OptionGroup var transport: TransportFlags
+
+    func validate() throws {
+        if check && resolve { throw ValidationError("--check and --resolve do not go together (--check writes nothing)") }
+    }
+
+    func run() throws {
+        let collector = ImageCollector(layout: ProjectLayout(chartList: Paths.absolute(file)))
+        let options = ImagesOptions(check: check, resolve: resolve, transport: transport.options,
+                                    environment: ProcessInfo.processInfo.environment)
+        let report = try Failure.mapping { try collector.run(options) }
+        if !quiet {
+            for warning in report.expected.warnings { Terminal.note("warning: \(warning)") }
+            for entry in report.expected.unmatchedExcludes {
+                Terminal.note("warning: \(Paths.display(Paths.absolute(file))):\(entry.line): images.exclude \(entry.text) matches no image")
+            }
+        }
+        if json {
+            Terminal.output(try JSONOutput.encode(ImagesSummary(report, path: collector.manifestPath, check: check)))
+            return
+        }
+        for image in report.manifest.images {
+            let users = image.charts + (image.extra ? ["(images.extra)"] : [])
+            Terminal.output("\(image.reference)  \(users.joined(separator: ", "))")
+        }
+        let pinned = report.manifest.images.filter { $0.reference.digest != nil }.count
+        let verb = check ? "is current" : report.written ? "written" : "unchanged"
+        Terminal.output("\(Paths.display(collector.manifestPath)) \(verb): \(report.manifest.images.count) image(s), \(pinned) pinned by digest"
+            + (report.expected.excluded.isEmpty ? "" : ", \(report.expected.excluded.count) excluded")
+            + (report.resolved > 0 ? "; \(report.resolved) resolved" : ""))
+    }
+}
+
+/// `images --json`.
+struct ImagesSummary: Encodable {
+    struct Image: Encodable {
+        let image: String
+        let digest: String?
+        let charts: [String]
+        let extra: Bool
+    }
+
+    struct Warning: Encodable {
+        let chart: String
+        let file: String
+        let line: Int?
+        let key: String?
+        let message: String
+    }
+
+    let file: String
+    let status: String
+    let images: [Image]
+    let excluded: [String]
+    let warnings: [Warning]
+    let resolved: Int
+
+    init(_ report: ImagesReport, path: String, check: Bool) {
+        file = path
+        status = check ? "current" : report.written ? "written" : "unchanged"
+        images = report.manifest.images.map {
+            Image(image: $0.reference.description, digest: $0.reference.digest, charts: $0.charts, extra: $0.extra)
+        }
+        excluded = report.expected.excluded.map(\.description)
+        warnings = report.expected.warnings.map { Warning(chart: $0.chart, file: $0.file, line: $0.line, key: $0.key, message: $0.message) }
+        resolved = report.resolved
+    }
+}
