@@ -140,6 +140,8 @@ public struct TreeVerification: Sendable {
     public let bytes: Int64
     /// Every problem, sorted by file.
     public let findings: [TreeFinding]
+    /// images.lock was compared (it exists, or the chart list has an images section, and the charts were proven).
+    public var imagesChecked = false
 
     /// Nothing was found.
     public var passed: Bool { findings.isEmpty }
@@ -222,6 +224,8 @@ public struct TreeVerifier: Sendable {
         let contents = try checkCharts(lock, known: [:])
         // images.lock is compared once the tarballs are proven (its truth comes from them).
         let images = contents.findings.isEmpty ? imagesFindings(list, lock: lock) : []
+        let imagesChecked = contents.findings.isEmpty
+            && (FileSystem.exists(layout.root + "/images.lock") || list.images != ChartList.ImageSettings())
         let findings = (stale + contents.findings + images).sorted { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) }
         let failed = Set(findings.compactMap(\.chart))
         let charts = lock.entries.map {
@@ -229,8 +233,10 @@ public struct TreeVerifier: Sendable {
                             directory: $0.tree == nil ? nil : "charts/external/" + $0.directoryName,
                             passed: !failed.contains($0.name))
         }
-        return TreeVerification(root: layout.root, chartList: listName, charts: charts, files: contents.files,
-                                bytes: contents.bytes, findings: findings)
+        var verification = TreeVerification(root: layout.root, chartList: listName, charts: charts, files: contents.files,
+                                            bytes: contents.bytes, findings: findings)
+        verification.imagesChecked = imagesChecked
+        return verification
     }
 
     // MARK: - versions.lock against the chart list

@@ -94,8 +94,11 @@ struct GateReport {
             var byChart: [String: [TreeFinding]] = [:]
             var unlisted: [TreeFinding] = []
             var lock: [TreeFinding] = []
+            var images: [TreeFinding] = []
             for finding in verification.findings {
-                if finding.check == .lock {
+                if finding.check == .images {
+                    images.append(finding)
+                } else if finding.check == .lock {
                     lock.append(finding)
                 } else if let chart = finding.chart, verification.charts.contains(where: { $0.name == chart }) {
                     byChart[chart, default: []].append(finding)
@@ -108,6 +111,9 @@ struct GateReport {
             }
             cases.append(("chartsync.verify.charts", "charts/external holds only what versions.lock lists", "charts/external", unlisted))
             cases.append(("chartsync.verify.lock", "versions.lock matches \(chartList)", "versions.lock", lock))
+            if verification.imagesChecked {
+                cases.append(("chartsync.verify.images", "images.lock matches the charts", "images.lock", images))
+            }
         } else {
             errorOnly = failure?.message ?? "not run"
         }
