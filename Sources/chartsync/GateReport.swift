@@ -176,7 +176,8 @@ struct GateReport {
             Paths.display(root + "/" + finding.file) + (finding.line.map { ":\($0)" } ?? "") + ": " + finding.message
         }
         if verification.passed {
-            lines.append("verified \(verification.charts.count) chart(s), \(verification.files) file(s), \(verification.bytes) bytes against versions.lock; versions.lock matches \(chartList)")
+            lines.append("verified \(verification.charts.count) chart(s), \(verification.files) file(s), \(verification.bytes) bytes against versions.lock; versions.lock matches \(chartList)"
+                + (verification.imagesChecked ? "; images.lock matches the charts" : ""))
         } else {
             let charts = Set(verification.findings.compactMap(\.chart)).count
             lines.append("\(verification.findings.count) problem(s)\(charts > 0 ? " concerning \(charts) chart(s)" : ""); \(verification.charts.count) chart(s) locked")
