@@ -35,9 +35,9 @@ import ChartSyncIndex
 ///      registry (Bitnami's convention). An empty or missing tag is the appVersion of the chart
 ///      whose values they are (the convention `image.tag | default .Chart.AppVersion`), unless a
 ///      digest is given; with neither tag nor appVersion the image is not listed and a warning says so.
-///    Scalars are taken as written in the YAML: `tag: 1.10` is "1.10". Helm itself decodes an
-///    unquoted number as a float and renders 1.10 as 1.1 and 20230101 as 2.0230101e+07; where that
-///    differs from the text, the image is listed as written and a warning says what Helm renders
+///    Strings are taken as written. Helm decodes an unquoted number as a float and renders 1.10
+///    as 1.1 and 20230101 as 2.0230101e+07: that is what the cluster pulls, so that is what is
+///    listed (an invalid result is a warning), with a warning saying the chart should quote it
 ///    (the same for numbers a template line renders). An image whose mapping (or a mapping above
 ///    it) holds `enabled: false` is unused.
 /// 4. **Reconciling.** Templates decide where they can be followed: a values image read by a
@@ -146,7 +146,7 @@ public struct ImageScanner: Sendable {
     /// The warning for an unquoted number that Helm renders otherwise than it is written.
     static func numberWarning(chart: String, file: String, line: Int, key: String, written: String, helm: String) -> ImageWarning {
         ImageWarning(chart: chart, file: file, line: line, key: key,
-                     message: "the unquoted number \(written) is listed as written, but Helm renders it as \(helm) (the chart as it is pulls that tag); quote it")
+                     message: "the unquoted number \(written) renders as \(helm) (Helm reads it as a number), so the chart pulls that and it is what is listed; the chart should quote it")
     }
 
     func scan(_ instance: ChartInstance, defines: [String: DefinedTemplate], linesByFile: [String: [ImageLine]],
@@ -307,7 +307,8 @@ public struct ImageScanner: Sendable {
                     if tagText.contains("{{") {
                         return make(.warning(warning("the tag \(Quoting.doubleQuoted(tagText)) is a template (for tpl); chartsync does not render it, so the image is not listed", key: Self.sibling(path, tagKey), line: tag.line)), off: offBecause)
                     }
-                    full = text + ":" + tagText
+                    // What the cluster pulls: Helm renders an unquoted number as a float (1.10 as 1.1).
+                    full = text + ":" + (tag.helmRenderingIfDifferent ?? tagText)
                     note = "tag from \(Self.sibling(path, tagKey))"
                     if let helm = tag.helmRenderingIfDifferent {
                         numberNotes.append(Self.numberWarning(chart: instance.label, file: tag.file, line: tag.line,
@@ -331,7 +332,7 @@ public struct ImageScanner: Sendable {
                 if text.contains("{{") {
                     return make(.warning(warning("the value \(Quoting.doubleQuoted(text)) is a template (for tpl); chartsync does not render it, so the image is not listed", key: path + "." + field, line: value.line)), off: off)
                 }
-                if !text.isEmpty { parts[field] = text }
+                if !text.isEmpty { parts[field] = value.helmRenderingIfDifferent ?? text }
                 if let helm = value.helmRenderingIfDifferent {
                     numberNotes.append(Self.numberWarning(chart: instance.label, file: value.file, line: value.line,
                                                           key: path + "." + field, written: text, helm: helm))

@@ -102,8 +102,8 @@ struct TemplateEvaluator {
     let context: TemplateContext
     /// Dotted `.Values` paths read so far (`image.tag`).
     var reads: Set<String> = []
-    /// Unquoted numbers rendered as written although Helm renders them otherwise: path, as
-    /// written, as Helm renders it.
+    /// Unquoted numbers Helm renders otherwise than they are written (rendered as Helm does):
+    /// path, as written, as Helm renders it.
     var numbers: [(path: String, written: String, helm: String)] = []
     /// How deep `include` calls nest right now.
     private var includeDepth = 0
@@ -438,7 +438,10 @@ struct TemplateEvaluator {
             switch node.content {
             case .null: return ""
             case .scalar(let text, _):
-                if let helm = node.helmRenderingIfDifferent { numbers.append((path, text, helm)) }
+                if let helm = node.helmRenderingIfDifferent {
+                    numbers.append((path, text, helm))
+                    return helm   // what Helm renders: the number as a float
+                }
                 return text
             default: throw TemplateUnknown("renders the map or list .Values.\(path)")
             }
