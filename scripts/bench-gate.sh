@@ -102,7 +102,7 @@ import os, signal, statistics, subprocess, sys, tempfile, time
 
 sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
 sys.path.insert(0, os.path.join(os.getcwd(), "scripts", "bench"))
-from report import Report
+from report import Report, stop_child_on_signals
 
 runs, warmup, binary, work, gate_cmd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 project = os.path.join(work, "project")
@@ -119,24 +119,7 @@ mib = lambda b: b / 2**20
 report = Report("gate")
 
 running = None
-
-
-def stop(signum, frame):
-    # Runs once: a Ctrl-C reaches this process both directly and as the shell's SIGTERM, and
-    # a second handler run inside the first one's wait would deadlock on Popen's lock. So no
-    # Popen.wait here: the child is killed and left for init to reap.
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if running is not None and running.returncode is None:
-        try:
-            os.kill(running.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    sys.exit(128 + signum)
-
-
-signal.signal(signal.SIGTERM, stop)
-signal.signal(signal.SIGINT, stop)
+stop_child_on_signals(lambda: running)
 
 
 def run(argv, cwd, env=None, capture=False):

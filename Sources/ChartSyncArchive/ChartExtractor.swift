@@ -160,18 +160,11 @@ private struct Extraction {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { buffer.deallocate() }
         var previous: String?
-        while true {
-            var entry: OpaquePointer?
-            let status = archive_read_next_header(reader, &entry)
-            if status == ARCHIVE_EOF { break }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                let after = previous.map { " (after entry \(Quoting.doubleQuoted($0)))" } ?? ""
-                throw .unreadable(path: archive, message: LibArchiveEntry.message(reader) + after)
-            }
+        while let (entry, warned) = try LibArchiveEntry.next(reader, archive: archive, previous: previous) {
             let (name, text, problem) = LibArchiveEntry.name(of: entry)
             entries += 1
             if entries > limits.maxEntries { throw .tooManyEntries(path: archive, entry: name, limit: limits.maxEntries) }
-            if status == ARCHIVE_WARN {
+            if warned {
                 throw refuse(name, "libarchive warned: \(LibArchiveEntry.message(reader))")
             }
             guard let text else { throw refuse(name, problem ?? "has no name") }

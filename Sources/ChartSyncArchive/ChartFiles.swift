@@ -83,18 +83,11 @@ public struct ChartFiles: Sendable {
         var impliedDirectories = Set<String>()
         var kept: [String: [UInt8]] = [:]
         var previous: String?
-        while true {
-            var entry: OpaquePointer?
-            let status = archive_read_next_header(reader, &entry)
-            if status == ARCHIVE_EOF { break }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                let after = previous.map { " (after entry \(Quoting.doubleQuoted($0)))" } ?? ""
-                throw .unreadable(path: archive, message: LibArchiveEntry.message(reader) + after)
-            }
+        while let (entry, warned) = try LibArchiveEntry.next(reader, archive: archive, previous: previous) {
             let (name, text, problem) = LibArchiveEntry.name(of: entry)
             budget.entries += 1
             if budget.entries > limits.maxEntries { throw .tooManyEntries(path: archive, entry: name, limit: limits.maxEntries) }
-            if status == ARCHIVE_WARN { throw refuse(name, "libarchive warned: \(LibArchiveEntry.message(reader))") }
+            if warned { throw refuse(name, "libarchive warned: \(LibArchiveEntry.message(reader))") }
             guard let text else { throw refuse(name, problem ?? "has no name") }
             let isDirectory: Bool
             switch LibArchiveEntry.kind(of: entry) {

@@ -71,6 +71,20 @@ enum LibArchiveEntry {
         return reader
     }
 
+    /// The next entry of `reader` and whether libarchive warned about it, nil at the end; an error
+    /// names `archive` and the entry read before (`previous`).
+    static func next(_ reader: OpaquePointer, archive: String, previous: String?) throws(ArchiveError) -> (entry: OpaquePointer, warned: Bool)? {
+        var entry: OpaquePointer?
+        let status = archive_read_next_header(reader, &entry)
+        if status == ARCHIVE_EOF { return nil }
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+            var after = ""
+            if let previous { after = " (after entry \(Quoting.doubleQuoted(previous)))" }
+            throw .unreadable(path: archive, message: message(reader) + after)
+        }
+        return (entry, status == ARCHIVE_WARN)
+    }
+
     /// libarchive's last error text for `archive` (a reader or a writer).
     static func message(_ archive: OpaquePointer) -> String {
         archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"

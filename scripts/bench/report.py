@@ -12,7 +12,30 @@ there, tab-separated, which scripts/bench.sh turns into the summary of BENCHMARK
 Tabs and newlines inside a field become spaces, so a line always has six fields.
 """
 import os
+import signal
 import sys
+
+
+def stop_child_on_signals(running):
+    """On SIGTERM or SIGINT, kill the child `running()` returns (a Popen or None) and exit.
+
+    Runs once: a Ctrl-C reaches the measuring process both directly and as the shell's SIGTERM,
+    and a second handler run inside the first one's wait would deadlock on Popen's lock. So no
+    Popen.wait here: the child is killed and left for init to reap.
+    """
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        child = running()
+        if child is not None and child.returncode is None:
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 class Report:
