@@ -66,8 +66,6 @@ public enum ImagesError: ChartSyncFailure, CustomStringConvertible {
     case invalidManifest(path: String, line: Int, message: String)
     /// `--check`: images.lock differs from what the charts say.
     case stale(path: String, differences: [ImagesDifference])
-    /// A registry could not give a digest.
-    case resolve(image: String, reason: String, kind: FailureKind)
     /// A file operation failed.
     case fileSystem(FileSystemError)
 
@@ -76,7 +74,6 @@ public enum ImagesError: ChartSyncFailure, CustomStringConvertible {
         case .notProven, .stale: return .verification
         case .lock, .invalidManifest: return .input
         case .scan, .fileSystem: return .io
-        case .resolve(_, _, let kind): return kind
         }
     }
 
@@ -89,7 +86,6 @@ public enum ImagesError: ChartSyncFailure, CustomStringConvertible {
         case .invalidManifest(let path, let line, let message): return "\(path): line \(line): \(message)"
         case .stale(let path, let differences):
             return "\(path) is not what the vendored charts say; run chartsync images:\n  " + differences.map(\.description).joined(separator: "\n  ")
-        case .resolve(let image, let reason, _): return "\(image): \(reason)"
         case .fileSystem(let error): return error.description
         }
     }
@@ -110,23 +106,25 @@ public struct ImageCollector: Sendable {
     public var manifestPath: String { layout.root + "/images.lock" }
 
     /// What images.lock should list: every image the locked charts use with default values
-    /// (each tarball's sha256 checked against versions.lock before it is read), plus `extra`,
-    /// minus `exclude`.
-    public func expected(_ list: ChartList, lock: Lockfile) throws(ImagesError) -> ExpectedImages {
+    /// (each tarball's sha256 checked against versions.lock before it is read, unless the caller
+    /// has just proven them: `tarballsProven`), plus `extra`, minus `exclude`.
+    public func expected(_ list: ChartList, lock: Lockfile, tarballsProven: Bool = false) throws(ImagesError) -> ExpectedImages {
         var users: [ImageReference: Set<String>] = [:]
         var warnings: [ImageWarning] = []
         var problems: [String] = []
         for entry in lock.entries {
             let tarball = layout.external + "/" + entry.fileName
-            do {
-                let (digest, size) = try FileSystem.sha256(ofFile: tarball)
-                guard digest == entry.sha256, size == entry.size else {
-                    problems.append("charts/external/\(entry.fileName): expected \(entry.sha256.prefixed) (\(entry.size) bytes), found \(digest.prefixed) (\(size) bytes)")
+            if !tarballsProven {
+                do {
+                    let (digest, size) = try FileSystem.sha256(ofFile: tarball)
+                    guard digest == entry.sha256, size == entry.size else {
+                        problems.append("charts/external/\(entry.fileName): expected \(entry.sha256.prefixed) (\(entry.size) bytes), found \(digest.prefixed) (\(size) bytes)")
+                        continue
+                    }
+                } catch {
+                    problems.append(error.description)
                     continue
                 }
-            } catch {
-                problems.append(error.description)
-                continue
             }
             let scan: ImageScan
             do {

@@ -105,7 +105,7 @@ public struct Packer: Sendable {
         let files = try collect()
         try prove(lock, files: files)
         // images.lock travels with the charts only when it is what they say.
-        let images = TreeVerifier(layout: layout).imagesFindings(list, lock: lock)
+        let images = TreeVerifier(layout: layout).imagesFindings(list, lock: lock) ?? []
         if !images.isEmpty { throw PackError.notProven(images.map(\.description)) }
         let manifest = BundleManifest(
             name: options.name ?? String(layout.root.split(separator: "/").last ?? "bundle"),

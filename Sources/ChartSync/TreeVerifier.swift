@@ -223,10 +223,8 @@ public struct TreeVerifier: Sendable {
         let stale = Self.lockFindings(list, lock: lock, listName: listName)
         let contents = try checkCharts(lock, known: [:])
         // images.lock is compared once the tarballs are proven (its truth comes from them).
-        let images = contents.findings.isEmpty ? imagesFindings(list, lock: lock) : []
-        let imagesChecked = contents.findings.isEmpty
-            && (FileSystem.exists(layout.root + "/images.lock") || list.images != ChartList.ImageSettings())
-        let findings = (stale + contents.findings + images).sorted { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) }
+        let images = contents.findings.isEmpty ? imagesFindings(list, lock: lock) : nil
+        let findings = (stale + contents.findings + (images ?? [])).sorted { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) }
         let failed = Set(findings.compactMap(\.chart))
         let charts = lock.entries.map {
             TreeChartResult(name: $0.name, version: $0.version, file: "charts/external/" + $0.fileName,
@@ -235,7 +233,7 @@ public struct TreeVerifier: Sendable {
         }
         var verification = TreeVerification(root: layout.root, chartList: listName, charts: charts, files: contents.files,
                                             bytes: contents.bytes, findings: findings)
-        verification.imagesChecked = imagesChecked
+        verification.imagesChecked = images != nil
         return verification
     }
 
@@ -298,17 +296,18 @@ public struct TreeVerifier: Sendable {
 
     // MARK: - images.lock against the charts
 
-    /// Whether images.lock is what `chartsync images` would write (digests it pins aside).
-    /// Checked when images.lock exists or the chart list has an `images:` section.
-    func imagesFindings(_ list: ChartList, lock: Lockfile) -> [TreeFinding] {
+    /// Whether images.lock is what `chartsync images` would write (digests it pins aside); nil
+    /// when there is nothing to check (no images.lock and no `images:` section). The caller has
+    /// proven the tarballs against the lock, so they are not hashed again here.
+    func imagesFindings(_ list: ChartList, lock: Lockfile) -> [TreeFinding]? {
         let collector = ImageCollector(layout: layout)
         let file = "images.lock"
         let current: ImagesManifest?
         let expected: ExpectedImages
         do {
             current = try collector.current()
-            guard current != nil || list.images != ChartList.ImageSettings() else { return [] }
-            expected = try collector.expected(list, lock: lock)
+            guard current != nil || list.images != ChartList.ImageSettings() else { return nil }
+            expected = try collector.expected(list, lock: lock, tarballsProven: true)
         } catch {
             return [TreeFinding(.imagesLockInvalid, file: file, chart: nil, expected: "a valid images.lock", actual: error.description,
                                 message: error.description)]
@@ -412,7 +411,7 @@ public struct TreeVerifier: Sendable {
                 do throws(ArchiveError) {
                     result = .tree(try TreeDigest.listing(directory: root + "/" + name))
                 } catch {
-                    result = Self.failure(error)
+                    result = Self.failure(error, directory: root + "/" + name)
                 }
             } else {
                 do throws(FileSystemError) {
@@ -546,11 +545,11 @@ public struct TreeVerifier: Sendable {
         return try? TreeDigest.listing(directory: extracted.directory)
     }
 
-    private static func failure(_ error: ArchiveError) -> Hashed {
+    private static func failure(_ error: ArchiveError, directory: String) -> Hashed {
         switch error {
         case .unsafeTreeEntry(let path, let reason): return .failed(.notRegular, path: path, reason: reason)
         case .cannotReadTree(let path, let message): return .failed(.unreadable, path: path, reason: message)
-        default: return .failed(.unreadable, path: "", reason: error.description)
+        default: return .failed(.unreadable, path: directory, reason: error.description)
         }
     }
 

@@ -98,6 +98,18 @@ import Testing
         #expect(try CLI.run(["verify"], in: project.path).status == 0)
     }
 
+    @Test func aTarballThatIsNotTheLockedOneIsNotRead() throws {
+        let project = try vendoredCopy()
+        let path = project.path + "/charts/external/hello-worker-0.5.0.tgz"
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[200] ^= 0x01
+        try project.directory.write("charts/external/hello-worker-0.5.0.tgz", bytes)
+        let run = try images(project)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("charts/external/hello-worker-0.5.0.tgz: expected sha256:"), "\(run.stderr)")
+        #expect(!project.exists("images.lock"))
+    }
+
     @Test func pinnedDigestsAreKept() throws {
         let project = try vendoredCopy()
         #expect(try images(project).status == 0)
