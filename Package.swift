@@ -1,9 +1,10 @@
 // swift-tools-version: 6.0
+// chartsync builds and runs on Linux only (glibc: st_mtim, flock, pthreads, Debian's libcurl,
+// libarchive and libyaml); no Apple platform is declared because none is built or tested.
 import PackageDescription
 
 let package = Package(
     name: "chartsync",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "ChartSync", targets: ["ChartSync"]),
         .executable(name: "chartsync", targets: ["chartsync"]),

@@ -2,11 +2,7 @@ import ChartSyncArchive
 import ChartSyncCore
 import ChartSyncIndex
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One problem the working-tree gate found: which file, what was expected, what is there.
 public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {

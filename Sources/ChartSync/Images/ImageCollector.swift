@@ -2,11 +2,7 @@ import ChartSyncCore
 import ChartSyncIndex
 import ChartSyncTransport
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What images.lock should say, worked out from the vendored charts.
 public struct ExpectedImages: Sendable {

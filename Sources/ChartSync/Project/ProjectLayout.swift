@@ -1,10 +1,6 @@
 import ChartSyncCore
 import ChartSyncIndex
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where a project keeps its chart list, vendored charts and lock; all relative to one root.
 public struct ProjectLayout: Sendable {

@@ -1,11 +1,7 @@
 import ChartSyncArchive
 import ChartSyncCore
 import ChartSyncIndex
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Why a directory of charts could not be indexed.
 public enum RepositoryIndexError: Error, Sendable, CustomStringConvertible {

@@ -1,10 +1,6 @@
 import ChartSyncCore
 import Crypto
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A file-system failure, naming the path and the system's reason.
 public struct FileSystemError: Error, Sendable, CustomStringConvertible {

@@ -1,9 +1,5 @@
 import Synchronization
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Runs blocking jobs (libcurl transfers) on a fixed number of threads.
 enum WorkerPool {

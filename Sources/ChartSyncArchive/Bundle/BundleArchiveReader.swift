@@ -1,11 +1,7 @@
 import CArchive
 import ChartSyncCore
 import Crypto
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Streams one bundle (one file, or its parts in order as one stream, each part checked against its expected size and SHA-256
 /// as it is read — a bad part is named as soon as its end is reached).

@@ -1,11 +1,7 @@
 import CArchive
 import ChartSyncCore
 import Crypto
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Writes airgap bundles: a POSIX tar (pax restricted) of `MANIFEST`, the optional
 /// `MANIFEST.sig`, and `payload/<path>` for every payload file sorted by path bytes, compressed

@@ -1,10 +1,6 @@
 import ChartSyncCore
 import Crypto
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The bundle reader's raw byte source: the parts of a bundle read in order as one stream,
 /// each hashed and counted as it is read and, when expectations are given, proven the moment

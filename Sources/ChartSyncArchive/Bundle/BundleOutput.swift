@@ -1,10 +1,6 @@
 import ChartSyncCore
 import Crypto
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where the bundle writer's compressed stream goes: one file, or parts of exactly `splitSize`
 /// bytes (the last one shorter). Every file is written under a temporary name beside its final

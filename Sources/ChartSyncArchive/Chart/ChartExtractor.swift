@@ -1,11 +1,7 @@
 import CArchive
 import ChartSyncCore
 import Crypto
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Limits for unpacking one chart (Helm's own defaults: 100 MiB total, 5 MiB per file).
 public struct ExtractionLimits: Sendable {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// File-descriptor-relative file operations that never follow symbolic links: every path
 /// component is opened with `O_NOFOLLOW` relative to an already open directory.

@@ -1,10 +1,6 @@
 import CArchive
 import ChartSyncCore
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What chart extraction and bundle reading ask of a libarchive entry header: its name as UTF-8
 /// text and whether its type and mode are on the allow-list. Pure reads of the header, no file system.

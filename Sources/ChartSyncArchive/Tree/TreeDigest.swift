@@ -1,10 +1,6 @@
 import ChartSyncCore
 import Crypto
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The digest of an unpacked chart: the one recorded in versions.lock for unpacked charts.
 public enum TreeDigest {

@@ -1,10 +1,6 @@
 import CArchive
 import Crypto
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Creates directories and files below an open root directory with fd-relative calls only:
 /// every component is opened with `O_NOFOLLOW`, files are created with `O_EXCL`, so nothing is

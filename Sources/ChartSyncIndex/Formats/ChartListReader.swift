@@ -1,9 +1,5 @@
 import ChartSyncCore
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Why a chart list was refused; always names the file and, when it applies, the line.
 public struct ChartListError: Error, Sendable, CustomStringConvertible {

@@ -1,9 +1,5 @@
 import ChartSyncCore
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reads Helm repository indexes (index.yaml, or its JSON form) from libyaml events, building
 /// only the entries of the charts asked for. It follows Helm's loader: unknown fields and

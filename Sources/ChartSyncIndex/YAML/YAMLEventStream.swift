@@ -1,9 +1,5 @@
 import CYAML
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The kinds of libyaml parser events chartsync reacts to.
 enum YAMLEventKind {

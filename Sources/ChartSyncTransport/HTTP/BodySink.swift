@@ -1,11 +1,7 @@
 import CCurl
 import ChartSyncCore
 import Crypto
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The destination of one transfer: a file descriptor written as bytes arrive (or, for
 /// in-memory requests, a byte array), and their SHA-256.

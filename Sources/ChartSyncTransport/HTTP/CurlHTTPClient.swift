@@ -1,10 +1,6 @@
 import CCurl
 import ChartSyncCore
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The libcurl implementation of `HTTPClient`: streams to disk while hashing, follows redirects
 /// itself (credentials stay with the original origin), verifies TLS, retries transient failures.
