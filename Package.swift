@@ -21,19 +21,24 @@ let package = Package(
 
         // Pure Swift values and rules.
         .target(name: "ChartSyncCore"),
+        // The one file-system and POSIX layer: atomic writes, file hashing, errno text, directory
+        // fds, temporary directories, the project lock, the worker pool.
+        .target(name: "ChartSyncBasics", dependencies: [
+            "ChartSyncCore", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Streaming YAML reading: index.yaml, Chart.yaml.
-        .target(name: "ChartSyncIndex", dependencies: ["ChartSyncCore", "CYAML"]),
+        .target(name: "ChartSyncIndex", dependencies: ["ChartSyncCore", "ChartSyncBasics", "CYAML"]),
         // HTTP(S)/file transport over libcurl.
         .target(name: "ChartSyncTransport", dependencies: [
-            "ChartSyncCore", "CCurl", .product(name: "Crypto", package: "swift-crypto"),
+            "ChartSyncCore", "ChartSyncBasics", "CCurl", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Chart tarball and bundle reading/writing over libarchive.
         .target(name: "ChartSyncArchive", dependencies: [
-            "ChartSyncCore", "CArchive", .product(name: "Crypto", package: "swift-crypto"),
+            "ChartSyncCore", "ChartSyncBasics", "CArchive", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Use cases: search, index, (pull, bundle, verify).
         .target(name: "ChartSync", dependencies: [
-            "ChartSyncCore", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
+            "ChartSyncCore", "ChartSyncBasics", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "chartsync", dependencies: [
@@ -47,6 +52,6 @@ let package = Package(
         .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncTestSupport"]),
-        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncBasics", "ChartSyncTestSupport"]),
     ]
 )

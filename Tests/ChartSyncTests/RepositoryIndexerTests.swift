@@ -1,6 +1,7 @@
 import ChartSyncCore
 import ChartSyncIndex
 import ChartSyncTestSupport
+import ChartSyncBasics
 @testable import ChartSync
 import Foundation
 import Testing

@@ -1,7 +1,8 @@
 import ChartSyncArchive
+import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
-import Crypto
+import enum Crypto.Curve25519
 import Foundation
 
 /// What a verified bundle holds.
@@ -129,7 +130,7 @@ public struct BundleVerifier: Sendable {
         }
         defer { FileSystem.removeTree(stagingParent) }
         let staging = stagingParent + "/tree"
-        let streamDigest: ChartSyncCore.Digest
+        let streamDigest: Digest
         do {
             streamDigest = try reader.extract(into: staging, expected: manifest.files.map {
                 BundleExpectedFile(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable)
@@ -160,7 +161,7 @@ public struct BundleVerifier: Sendable {
         for line in String(decoding: try FileSystem.readFile(path, limit: 1 << 20), as: UTF8.self).split(separator: "\n")
         where !line.hasPrefix("#") {
             let fields = line.split(separator: " ")
-            guard fields.count == 3, let size = Int64(fields[0]), let digest = ChartSyncCore.Digest(String(fields[1])) else {
+            guard fields.count == 3, let size = Int64(fields[0]), let digest = Digest(String(fields[1])) else {
                 throw VerifyError.badParts("\(path): malformed line \"\(line)\"")
             }
             expected.append(BundlePart(file: FileSystem.parent(of: base) + "/" + String(fields[2]), size: size, sha256: digest))
@@ -173,13 +174,13 @@ public struct BundleVerifier: Sendable {
         return expected
     }
 
-    private func checkSidecar(base: String, digest: ChartSyncCore.Digest) throws {
+    private func checkSidecar(base: String, digest: Digest) throws {
         let path = base + ".sha256"
         guard FileSystem.isRegularFile(path) else { return }
         let text = String(decoding: try FileSystem.readFile(path, limit: 1 << 20), as: UTF8.self)
         let name = FileSystem.baseName(base)
         guard let line = text.split(separator: "\n").first(where: { $0.hasSuffix("  " + name) }),
-              let expected = ChartSyncCore.Digest(String(line.prefix(64))) else { return }
+              let expected = Digest(String(line.prefix(64))) else { return }
         guard expected == digest else {
             throw VerifyError.sidecarMismatch(file: base, expected: expected.prefixed, actual: digest.prefixed)
         }

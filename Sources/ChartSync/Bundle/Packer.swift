@@ -1,9 +1,9 @@
 import ChartSyncArchive
+import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
-import Crypto
+import struct Crypto.SHA256
 import Foundation
-import Synchronization
 
 /// How to pack a bundle.
 public struct PackOptions: Sendable {
@@ -105,7 +105,7 @@ public struct Packer: Sendable {
         let files = try collect()
         try prove(lock, files: files)
         // images.lock travels with the charts only when it is what they say.
-        let images = TreeVerifier(layout: layout).imagesFindings(list, lock: lock) ?? []
+        let images = ImageCollector(layout: layout).lockFindings(list, lock: lock) ?? []
         if !images.isEmpty { throw PackError.notProven(images.map(\.description)) }
         let manifest = BundleManifest(
             name: options.name ?? String(layout.root.split(separator: "/").last ?? "bundle"),
@@ -121,7 +121,7 @@ public struct Packer: Sendable {
             signature = try SigningKey.sign(manifestBytes, with: key)
             signer = SigningKey.fingerprint(key.publicKey)
         }
-        var expected: [String: (size: Int64, sha256: ChartSyncCore.Digest)] = [:]
+        var expected: [String: (size: Int64, sha256: Digest)] = [:]
         for f in files { expected[f.path] = (f.size, f.sha256) }
         let result: BundleWriteResult
         do {
@@ -136,7 +136,7 @@ public struct Packer: Sendable {
         // The files were hashed just before; the writer checked sizes. Any write since then
         // changes a file's ctime or mtime: then the bundle is not what the manifest says.
         for file in files where FileSystem.identity(layout.root + "/" + file.path) != file.identity {
-            for part in result.parts { unlink(part.file) }
+            for part in result.parts { FileSystem.removeFile(part.file) }
             throw PackError.changed(path: layout.root + "/" + file.path)
         }
         let sidecar = options.output + ".sha256"
@@ -153,7 +153,7 @@ public struct Packer: Sendable {
     }
 
     private func sha256Hex(_ bytes: [UInt8]) -> String {
-        ChartSyncCore.Digest(bytes: SHA256.hash(data: bytes)).hex
+        Digest(bytes: SHA256.hash(data: bytes)).hex
     }
 
     private func loadLock() throws -> (ChartList, Lockfile) {
@@ -168,7 +168,7 @@ public struct Packer: Sendable {
     struct Collected {
         let path: String
         let size: Int64
-        let sha256: ChartSyncCore.Digest
+        let sha256: Digest
         let executable: Bool
         let identity: FileSystem.Identity?
     }
@@ -183,22 +183,19 @@ public struct Packer: Sendable {
         }
         // Hash on every core: this pass is the re-proof and the manifest's digests.
         let root = layout.root
-        let hashed = Mutex<[Int: Result<Collected, FileSystemError>]>([:])
-        let all = paths
-        WorkerPool.run(count: all.count, threads: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) { i in
-            let full = root + "/" + all[i]
-            let result = Result { () throws(FileSystemError) -> Collected in
+        let hashed = WorkerPool.map(paths, threads: WorkerPool.processorCount) { path in
+            let full = root + "/" + path
+            return Result { () throws(FileSystemError) -> Collected in
                 let identity = FileSystem.identity(full)
                 let (digest, size) = try FileSystem.sha256(ofFile: full)
                 guard FileSystem.identity(full) == identity else {
                     throw FileSystemError(path: full, message: "changed while it was being read; try again")
                 }
-                return Collected(path: all[i], size: size, sha256: digest, executable: FileSystem.isExecutable(full),
+                return Collected(path: path, size: size, sha256: digest, executable: FileSystem.isExecutable(full),
                                  identity: identity)
             }
-            hashed.withLock { $0[i] = result }
         }
-        return try hashed.withLock { results in try all.indices.map { try results[$0]!.get() } }
+        return try hashed.map { try $0.get() }
     }
 
     private func walk(_ relative: String, into paths: inout [String]) throws {
@@ -220,7 +217,7 @@ public struct Packer: Sendable {
     private func prove(_ lock: Lockfile, files: [Collected]) throws {
         var known: [String: (sha256: Digest, size: Int64)] = [:]
         for file in files { known[file.path] = (file.sha256, file.size) }
-        let check = try TreeVerifier(layout: layout).checkCharts(lock, known: known)
+        let check = try VendoredCharts(layout: layout).check(lock, known: known)
         if !check.findings.isEmpty { throw PackError.notProven(check.findings.map(\.description)) }
         onEvent?(.proved(charts: lock.entries.count, files: files.count))
     }

@@ -1,5 +1,7 @@
+import ChartSyncBasics
 import ChartSyncCore
-import Crypto
+import enum Crypto.Curve25519
+import struct Crypto.SHA256
 import Foundation
 
 /// Why a key or signature could not be used.
@@ -34,8 +36,7 @@ public enum SigningKey {
 
     /// Reads a private key file.
     public static func loadPrivate(_ path: String) throws -> Curve25519.Signing.PrivateKey {
-        var info = stat()
-        if lstat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+        if let permissions = FileSystem.permissions(path), permissions & 0o077 != 0 {
             throw SigningError(message: "\(path): a private key must not be readable by others (chmod 600)", kind: .input)
         }
         let raw = try read(path, tag: privateTag)

@@ -1,8 +1,7 @@
+import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
 import ChartSyncTransport
-import Synchronization
-import Glibc
 
 /// What images.lock should say, worked out from the vendored charts.
 public struct ExpectedImages: Sendable {
@@ -91,7 +90,7 @@ public enum ImagesError: ChartSyncFailure, CustomStringConvertible {
 /// first), the chart list's `images.extra` and `images.exclude`; keeps the digests images.lock
 /// already pins; compares it for `--check` and the gate.
 public struct ImageCollector: Sendable {
-    private let layout: ProjectLayout
+    let layout: ProjectLayout
 
     /// Creates a collector for a project.
     public init(layout: ProjectLayout) {
@@ -333,18 +332,15 @@ extension ImageCollector {
     private func resolve(_ manifest: ImagesManifest, chartPinned: ImagesManifest,
                          with client: any ImageResolver) throws -> (ImagesManifest, Int) {
         let images = manifest.images
-        let results = Mutex<[Int: Result<String, RegistryError>]>([:])
-        WorkerPool.run(count: images.count, threads: 8) { i in
-            var reference = images[i].reference
+        let all = WorkerPool.map(images, threads: 8) { image in
+            var reference = image.reference
             if chartPinned.image(reference)?.reference.digest == nil { reference.digest = nil }
-            let result = Result { () throws(RegistryError) -> String in try client.resolve(reference) }
-            results.withLock { $0[i] = result }
+            return Result { () throws(RegistryError) -> String in try client.resolve(reference) }
         }
-        let all = results.withLock { $0 }
         var failures: [(image: String, error: RegistryError)] = []
         var out: [ImagesManifest.Image] = []
         for (i, image) in images.enumerated() {
-            switch all[i]! {
+            switch all[i] {
             case .success(let digest):
                 var pinned = image
                 pinned.reference.digest = digest

@@ -1,3 +1,4 @@
+import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
 import ChartSyncTransport

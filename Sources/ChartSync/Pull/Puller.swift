@@ -1,12 +1,8 @@
 import ChartSyncArchive
+import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
 import ChartSyncTransport
-import Crypto
-import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// How `pull` runs.
 public struct PullOptions: Sendable {
@@ -73,19 +69,22 @@ public final class Puller: Sendable {
         }
     }
 
-    /// The SHA-256 of a chart list's canonical text (what versions.lock records).
-    public static func digest(of list: ChartList) -> Digest {
-        Digest(bytes: SHA256.hash(data: Array(list.canonicalText.utf8)))
-    }
-
     /// Runs a pull.
     public func pull(_ list: ChartList, options: PullOptions) throws(PullError) -> PullReport {
         try layout.prepare()
-        let lock = try DirectoryLock(layout.root)
+        let lock: DirectoryLock
+        do {
+            lock = try DirectoryLock(layout.root)
+        } catch {
+            switch error {
+            case .locked(let path): throw .locked(path: path)
+            case .fileSystem(let failure): throw .fileSystem(failure)
+            }
+        }
         defer { withExtendedLifetime(lock) {} }
         removeStaleStaging()
         let old = try readLock()
-        let digest = Puller.digest(of: list)
+        let digest = ChartListDigest.of(list)
         let plans: [Plan]
         if options.frozen {
             plans = try frozenPlans(list, lock: old, digest: digest, options: options)
@@ -123,16 +122,10 @@ public final class Puller: Sendable {
     }
 
     private func readLock() throws(PullError) -> Lockfile? {
-        guard FileSystem.exists(layout.lock) else { return nil }
         do {
-            let bytes = try FileSystem.readFile(layout.lock)
-            // An empty file is a project that has not pulled yet.
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x09 || $0 == 0x0d }) { return nil }
-            return try LockfileCoding.parse(bytes, source: layout.lock)
-        } catch let error as YAMLError {
-            throw .invalidInput("\(error.source): line \(error.line): \(error.message)")
+            return try LockfileReader.read(layout.lock)
         } catch {
-            throw .invalidInput(String(describing: error))
+            throw .invalidInput(error.description)
         }
     }
 
@@ -165,14 +158,12 @@ public final class Puller: Sendable {
             clients[r.name] = client(for: r, options: options)
             credentials[r.name] = try self.credentials(for: r, options: options)
         }
-        let indexes = Mutex<[String: Result<IndexFile, PullError>]>([:])
         let wantedCopy = wanted
         let onEvent = onEvent
         let layoutRoot = layout.root
         let clientsCopy = clients
         let credentialsCopy = credentials
-        WorkerPool.run(count: repositories.count, threads: options.jobs) { i in
-            let r = repositories[i]
+        let fetchedIndexes = WorkerPool.map(repositories, threads: options.jobs) { r -> Result<IndexFile, PullError> in
             let fetcher = IndexFetcher(client: clientsCopy[r.name]!, onEvent: onEvent, maxIndexBytes: 512 << 20)
             let result: Result<IndexFile, PullError>
             do {
@@ -187,11 +178,12 @@ public final class Puller: Sendable {
             } catch {
                 result = .failure(.invalidInput(String(describing: error)))
             }
-            indexes.withLock { $0[r.name] = result }
+            return result
         }
         var plans: [Plan] = []
         var errors: [PullError] = []
-        let fetched = indexes.withLock { $0 }
+        var fetched: [String: Result<IndexFile, PullError>] = [:]
+        for (r, result) in zip(repositories, fetchedIndexes) { fetched[r.name] = result }
         for r in repositories {
             if case .failure(let error) = fetched[r.name]! { errors.append(error) }
         }
@@ -289,11 +281,11 @@ public final class Puller: Sendable {
     }
 
     private func makeStaging() throws(PullError) -> String {
-        var template = Array((layout.charts + "/.chartsync-staging-XXXXXX").utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw .fileSystem(FileSystemError(path: layout.charts, message: "cannot create a staging directory: \(FileSystem.reason())"))
+        do {
+            return try FileSystem.makeTemporaryDirectory(in: layout.charts, prefix: ".chartsync-staging")
+        } catch {
+            throw .fileSystem(error)
         }
-        return String(cString: template)
     }
 
     /// Staging directories left by a run that was killed (we hold the lock, so none is live).
@@ -304,22 +296,15 @@ public final class Puller: Sendable {
     }
 
     private func run(_ plans: [Plan], staging: String, jobs: Int) -> [Result<Outcome, PullError>] {
-        let results = Mutex<[Int: Result<Outcome, PullError>]>([:])
         let external = layout.external
         let onEvent = onEvent
         let cancellation = cancellation
-        WorkerPool.run(count: plans.count, threads: jobs) { i in
-            let result: Result<Outcome, PullError>
-            if cancellation.isCancelled {
-                result = .failure(.interrupted)
-            } else {
-                result = Result { () throws(PullError) -> Outcome in
-                    try Puller.work(plans[i], staging: staging, external: external, onEvent: onEvent)
-                }
+        return WorkerPool.map(plans, threads: jobs) { plan in
+            if cancellation.isCancelled { return .failure(.interrupted) }
+            return Result { () throws(PullError) -> Outcome in
+                try Puller.work(plan, staging: staging, external: external, onEvent: onEvent)
             }
-            results.withLock { $0[i] = result }
         }
-        return results.withLock { all in plans.indices.map { all[$0]! } }
     }
 
     /// One chart: keep what is already proven in place, else download, prove and stage it.

@@ -1,7 +1,7 @@
 import ChartSyncArchive
+import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
-import Glibc
 
 /// Why a directory of charts could not be indexed.
 public enum RepositoryIndexError: Error, Sendable, CustomStringConvertible {
@@ -59,20 +59,10 @@ public struct RepositoryIndexer: Sendable {
             newest = max(newest, archive.newestModification)
             onEvent?(.indexedChart(name: metadata.name, version: metadata.version, file: name))
             entries.append(IndexWriter.Entry(metadata: metadata, digest: digest, urls: [url],
-                                             created: RepositoryIndexer.rfc3339(archive.newestModification)))
+                                             created: Timestamp.rfc3339(archive.newestModification)))
         }
-        let yaml = IndexWriter.yaml(entries: entries, generated: RepositoryIndexer.rfc3339(sourceDateEpoch ?? newest))
+        let yaml = IndexWriter.yaml(entries: entries, generated: Timestamp.rfc3339(sourceDateEpoch ?? newest))
         try FileSystem.writeAtomically(Array(yaml.utf8), to: output ?? directory + "/index.yaml")
         return entries
-    }
-
-    /// Seconds since 1970 as an RFC 3339 UTC time (`2024-01-02T03:04:05Z`).
-    static func rfc3339(_ seconds: Int64) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

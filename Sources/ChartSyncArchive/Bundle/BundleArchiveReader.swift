@@ -1,6 +1,7 @@
 import CArchive
+import ChartSyncBasics
 import ChartSyncCore
-import Crypto
+import struct Crypto.SHA256
 import Glibc
 
 /// Streams one bundle (one file, or its parts in order as one stream, each part checked against its expected size and SHA-256
@@ -115,7 +116,7 @@ public final class BundleArchiveReader {
     /// executable; directories 0755), written while hashed, and flushed. After the archive's end the
     /// rest of the stream is read, so every part is proven. On any failure `staging` is removed
     /// completely and nothing else was created.
-    public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> ChartSyncCore.Digest {
+    public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest {
         if case .start = stage { _ = try readManifest() }
         guard case .manifestRead(let pending) = stage else { throw .invalidBundleRequest(reason: "\(name) was already read") }
         stage = .done
@@ -130,15 +131,15 @@ public final class BundleArchiveReader {
             throw .cannotCreate(path: staging, message: "the last component must be a directory name")
         }
         let parent = open(parentPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard parent >= 0 else { throw .cannotCreate(path: staging, message: DirectoryFD.reason()) }
+        guard parent >= 0 else { throw .cannotCreate(path: staging, message: SystemError.text()) }
         defer { close(parent) }
         guard mkdirat(parent, directoryName, 0o700) == 0 else {
             if errno == EEXIST { throw .destinationExists(path: staging) }
-            throw .cannotCreate(path: staging, message: DirectoryFD.reason())
+            throw .cannotCreate(path: staging, message: SystemError.text())
         }
         let root = DirectoryFD.openDirectory(directoryName, in: parent)
         guard root >= 0 else {
-            let message = DirectoryFD.reason()
+            let message = SystemError.text()
             DirectoryFD.removeTree(Array(directoryName.utf8), in: parent)
             throw .cannotCreate(path: staging, message: message)
         }
@@ -158,7 +159,7 @@ public final class BundleArchiveReader {
             if !missing.isEmpty {
                 throw .missingEntries(path: name, entries: missing.map(BundlePath.entryName).sorted(by: EntryPath.byteOrder))
             }
-            guard fchmod(root, 0o755) == 0 else { throw .cannotCreate(path: staging, message: DirectoryFD.reason()) }
+            guard fchmod(root, 0o755) == 0 else { throw .cannotCreate(path: staging, message: SystemError.text()) }
             DirectoryFD.syncDirectories(root)
             fsync(parent)
         } catch {
@@ -249,12 +250,12 @@ public final class BundleArchiveReader {
         }
         extraction.total = total
         if size != want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: size) }
-        let digest = ChartSyncCore.Digest(bytes: hasher.finalize())
+        let digest = Digest(bytes: hasher.finalize())
         if digest != want.sha256 {
             throw .entryDigestMismatch(path: name, entry: entryName, expected: want.sha256, actual: digest)
         }
         guard fchmod(fd, mode_t(wantedMode)) == 0, fsync(fd) == 0 else {
-            throw .cannotWrite(path: name, entry: entryName, target: target, message: DirectoryFD.reason())
+            throw .cannotWrite(path: name, entry: entryName, target: target, message: SystemError.text())
         }
         extraction.written.insert(relative)
     }

@@ -1,6 +1,7 @@
 import CArchive
+import ChartSyncBasics
 import ChartSyncCore
-import Crypto
+import struct Crypto.SHA256
 import Glibc
 
 /// Writes airgap bundles: a POSIX tar (pax restricted) of `MANIFEST`, the optional
@@ -22,7 +23,7 @@ public enum BundleArchiveWriter {
     /// just before and check afterwards that they did not change (saves one SHA-256 pass).
     public static func write(
         to path: String, manifest: [UInt8], signature: [UInt8]?, payload: [BundlePayloadFile],
-        expected: [String: (size: Int64, sha256: ChartSyncCore.Digest)], compression: BundleCompression,
+        expected: [String: (size: Int64, sha256: Digest)], compression: BundleCompression,
         mtime: Int64, splitSize: Int64?, proveContent: Bool = true
     ) throws(ArchiveError) -> BundleWriteResult {
         let files = try plan(payload: payload, expected: expected, mtime: mtime, splitSize: splitSize, proveContent: proveContent)
@@ -42,12 +43,12 @@ public enum BundleArchiveWriter {
         let file: BundlePayloadFile
         let entry: String
         let size: Int64
-        let sha256: ChartSyncCore.Digest?
+        let sha256: Digest?
     }
 
     /// Checks the request and returns the payload in entry order.
     private static func plan(
-        payload: [BundlePayloadFile], expected: [String: (size: Int64, sha256: ChartSyncCore.Digest)],
+        payload: [BundlePayloadFile], expected: [String: (size: Int64, sha256: Digest)],
         mtime: Int64, splitSize: Int64?, proveContent: Bool
     ) throws(ArchiveError) -> [PlannedFile] {
         if let splitSize, splitSize <= 0 {
@@ -195,12 +196,12 @@ public enum BundleArchiveWriter {
     ) throws(ArchiveError) {
         let source = file.file.source
         func changed(_ reason: String) -> ArchiveError { .payloadChanged(source: source, entry: file.entry, reason: reason) }
-        func unreadable(_ message: String = DirectoryFD.reason()) -> ArchiveError {
+        func unreadable(_ message: String = SystemError.text()) -> ArchiveError {
             .cannotReadSource(source: source, entry: file.entry, message: message)
         }
         let fd = open(source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            throw unreadable(errno == ELOOP ? "it is a symbolic link" : DirectoryFD.reason())
+            throw unreadable(errno == ELOOP ? "it is a symbolic link" : SystemError.text())
         }
         defer { close(fd) }
         var info = stat()
@@ -234,7 +235,7 @@ public enum BundleArchiveWriter {
         }
         if size != file.size { throw changed("it holds \(size) bytes, the manifest says \(file.size)") }
         if let expected = file.sha256 {
-            let digest = ChartSyncCore.Digest(bytes: hasher.finalize())
+            let digest = Digest(bytes: hasher.finalize())
             if digest != expected { throw changed("its sha256 is \(digest.hex), the manifest says \(expected.hex)") }
         }
         try check(archive_write_finish_entry(archive), "cannot finish \(Quoting.doubleQuoted(file.entry))")

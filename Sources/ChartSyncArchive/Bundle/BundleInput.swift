@@ -1,5 +1,6 @@
+import ChartSyncBasics
 import ChartSyncCore
-import Crypto
+import struct Crypto.SHA256
 import Glibc
 
 /// The bundle reader's raw byte source: the parts of a bundle read in order as one stream,
@@ -37,7 +38,7 @@ final class BundleInput {
         }
         for (offset, part) in parts.enumerated() {
             var info = stat()
-            guard stat(part, &info) == 0 else { throw .cannotReadPart(part: part, message: DirectoryFD.reason()) }
+            guard stat(part, &info) == 0 else { throw .cannotReadPart(part: part, message: SystemError.text()) }
             guard (info.st_mode & S_IFMT) == S_IFREG else { throw .cannotReadPart(part: part, message: "not a regular file") }
             if let expected {
                 let want = expected[offset].size
@@ -60,7 +61,7 @@ final class BundleInput {
     var currentPart: String { parts[min(index, parts.count - 1)] }
 
     /// The SHA-256 of everything read so far (the whole stream once ``exhausted``).
-    var digest: ChartSyncCore.Digest { ChartSyncCore.Digest(bytes: whole.finalize()) }
+    var digest: Digest { Digest(bytes: whole.finalize()) }
 
     /// Reads the next block into ``buffer``: its size, 0 at the end of the last part, or -1 with ``failure`` set.
     func next() -> Int {
@@ -69,12 +70,12 @@ final class BundleInput {
             let part = parts[index]
             if fd < 0 {
                 fd = open(part, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { return fail(.cannotReadPart(part: part, message: DirectoryFD.reason())) }
+                guard fd >= 0 else { return fail(.cannotReadPart(part: part, message: SystemError.text())) }
             }
             let count = read(fd, buffer.baseAddress, buffer.count)
             if count < 0 {
                 if errno == EINTR { continue }
-                return fail(.cannotReadPart(part: part, message: DirectoryFD.reason()))
+                return fail(.cannotReadPart(part: part, message: SystemError.text()))
             }
             if count == 0 {
                 guard finishPart() else { return -1 }
@@ -133,7 +134,7 @@ final class BundleInput {
         close(fd)
         fd = -1
         let part = parts[index]
-        let actual = BundlePart(file: part, size: partSize, sha256: ChartSyncCore.Digest(bytes: partHasher.finalize()))
+        let actual = BundlePart(file: part, size: partSize, sha256: Digest(bytes: partHasher.finalize()))
         if let expected {
             let want = expected[index]
             if let onDisk, onDisk > want.size {

@@ -1,5 +1,6 @@
+import ChartSyncBasics
 import ChartSyncCore
-import Crypto
+import struct Crypto.SHA256
 import Glibc
 
 /// Where the bundle writer's compressed stream goes: one file, or parts of exactly `splitSize`
@@ -41,9 +42,9 @@ final class BundleOutput {
         }
         self.base = base
         directory = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directory >= 0 else { throw .cannotWriteBundle(path: path, message: "cannot open its directory: \(DirectoryFD.reason())") }
+        guard directory >= 0 else { throw .cannotWriteBundle(path: path, message: "cannot open its directory: \(SystemError.text())") }
         guard let names = DirectoryFD.names(in: directory) else {
-            let message = DirectoryFD.reason()
+            let message = SystemError.text()
             close(directory)
             throw .cannotWriteBundle(path: path, message: "cannot list its directory: \(message)")
         }
@@ -128,7 +129,7 @@ final class BundleOutput {
             }
             if errno != EEXIST { break }
         }
-        failure = .cannotWriteBundle(path: partPath(index), message: "cannot create a temporary file beside it: \(DirectoryFD.reason())")
+        failure = .cannotWriteBundle(path: partPath(index), message: "cannot create a temporary file beside it: \(SystemError.text())")
         return false
     }
 
@@ -137,14 +138,14 @@ final class BundleOutput {
         guard let part = current else { return true }
         current = nil
         let synced = fsync(part.fd) == 0
-        let message = DirectoryFD.reason()
+        let message = SystemError.text()
         let closed = close(part.fd) == 0
         let index = finished.count
         guard synced, closed else {
-            failure = .cannotWriteBundle(path: partPath(index), message: synced ? DirectoryFD.reason() : message)
+            failure = .cannotWriteBundle(path: partPath(index), message: synced ? SystemError.text() : message)
             return false
         }
-        let described = BundlePart(file: partPath(index), size: part.size, sha256: ChartSyncCore.Digest(bytes: part.hasher.finalize()))
+        let described = BundlePart(file: partPath(index), size: part.size, sha256: Digest(bytes: part.hasher.finalize()))
         finished.append((part.temporary, finalName(index), described))
         return true
     }
@@ -160,14 +161,14 @@ final class BundleOutput {
                 throw .bundleExists(path: path, name: file.part.file)
             }
             guard renameat(directory, file.temporary, directory, file.final) == 0 else {
-                throw .cannotWriteBundle(path: file.part.file, message: "cannot rename into place: \(DirectoryFD.reason())")
+                throw .cannotWriteBundle(path: file.part.file, message: "cannot rename into place: \(SystemError.text())")
             }
             renamed.append(file.final)
         }
         guard fsync(directory) == 0 else {
-            throw .cannotWriteBundle(path: path, message: "cannot flush its directory: \(DirectoryFD.reason())")
+            throw .cannotWriteBundle(path: path, message: "cannot flush its directory: \(SystemError.text())")
         }
-        let digest = splitSize == nil ? finished[0].part.sha256 : ChartSyncCore.Digest(bytes: whole.finalize())
+        let digest = splitSize == nil ? finished[0].part.sha256 : Digest(bytes: whole.finalize())
         return BundleWriteResult(parts: finished.map(\.part), sha256: digest, size: total)
     }
 

@@ -1,6 +1,7 @@
 import CArchive
+import ChartSyncBasics
 import ChartSyncCore
-import Crypto
+import struct Crypto.SHA256
 import Glibc
 
 /// Limits for unpacking one chart (Helm's own defaults: 100 MiB total, 5 MiB per file).
@@ -27,7 +28,7 @@ public struct ExtractedChart: Sendable {
     /// The relative paths of the regular files written, sorted by their UTF-8 bytes.
     public let files: [String]
     /// The digest of the unpacked tree, as ``TreeDigest/compute(directory:)`` would compute it.
-    public let treeDigest: ChartSyncCore.Digest
+    public let treeDigest: Digest
     /// The number of file bytes written (decompressed).
     public let bytes: Int64
 }
@@ -62,23 +63,24 @@ public enum ChartExtractor {
         defer { archive_read_free(reader) }
 
         let parent = open(parentPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard parent >= 0 else { throw .cannotCreate(path: destination, message: DirectoryFD.reason()) }
+        guard parent >= 0 else { throw .cannotCreate(path: destination, message: SystemError.text()) }
         defer { close(parent) }
         // Reserve the destination (mkdir is atomic), then stage beside it and rename over it.
         guard mkdirat(parent, name, 0o755) == 0 else {
             if errno == EEXIST { throw .destinationExists(path: destination) }
-            throw .cannotCreate(path: destination, message: DirectoryFD.reason())
+            throw .cannotCreate(path: destination, message: SystemError.text())
         }
-        var template = Array("\(parentPath)/.\(name).partial-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            let message = DirectoryFD.reason()
+        let made: String
+        do {
+            made = try FileSystem.makeTemporaryDirectory(in: parentPath, prefix: ".\(name).partial")
+        } catch {
             unlinkat(parent, name, AT_REMOVEDIR)
-            throw .cannotCreate(path: destination, message: "cannot create a staging directory beside it: \(message)")
+            throw .cannotCreate(path: destination, message: "cannot create a staging directory beside it: \(error.message)")
         }
-        let stagingName = DirectoryFD.splitPath(String(cString: made)).name
+        let stagingName = DirectoryFD.splitPath(made).name
         let staging = DirectoryFD.openDirectory(stagingName, in: parent)
         guard staging >= 0 else {
-            let message = DirectoryFD.reason()
+            let message = SystemError.text()
             DirectoryFD.removeTree(Array(stagingName.utf8), in: parent)
             unlinkat(parent, name, AT_REMOVEDIR)
             throw .cannotCreate(path: destination, message: "cannot open the staging directory: \(message)")
@@ -91,11 +93,11 @@ public enum ChartExtractor {
             defer { close(staging) }
             try extraction.run()
             guard fchmod(staging, 0o755) == 0 else {
-                throw .cannotCreate(path: destination, message: "cannot set the mode: \(DirectoryFD.reason())")
+                throw .cannotCreate(path: destination, message: "cannot set the mode: \(SystemError.text())")
             }
             DirectoryFD.syncDirectories(staging)
             guard renameat(parent, stagingName, parent, name) == 0 else {
-                throw .cannotCreate(path: destination, message: "cannot rename the staging directory into place: \(DirectoryFD.reason())")
+                throw .cannotCreate(path: destination, message: "cannot rename the staging directory into place: \(SystemError.text())")
             }
             fsync(parent)
         } catch {
@@ -263,9 +265,9 @@ private struct Extraction {
             }
         }
         guard fchmod(fd, executable ? 0o755 : 0o644) == 0, fsync(fd) == 0 else {
-            throw writeError(name, components, DirectoryFD.reason())
+            throw writeError(name, components, SystemError.text())
         }
-        let hex = ChartSyncCore.Digest(bytes: hasher.finalize()).hex
+        let hex = Digest(bytes: hasher.finalize()).hex
         hashes.append((relative, hex))
     }
 

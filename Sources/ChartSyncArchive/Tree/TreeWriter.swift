@@ -1,5 +1,6 @@
 import CArchive
-import Crypto
+import ChartSyncBasics
+import struct Crypto.SHA256
 import Glibc
 
 /// Creates directories and files below an open root directory with fd-relative calls only:
@@ -10,7 +11,7 @@ struct TreeWriter {
     struct Failure: Error {
         /// The reason, as it appears in messages.
         let message: String
-        init(_ message: String = DirectoryFD.reason()) { self.message = message }
+        init(_ message: String = SystemError.text()) { self.message = message }
     }
 
     /// The directory all writes are relative to.

@@ -1,3 +1,4 @@
+import ChartSyncBasics
 import ChartSyncCore
 import Glibc
 
@@ -29,10 +30,10 @@ public enum ChartListReader {
     public static func read(path: String) throws(ChartListError) -> ChartList {
         var info = stat()
         guard lstat(path, &info) == 0 else {
-            throw ChartListError(source: path, line: 0, message: "cannot read: \(String(cString: strerror(errno)))")
+            throw ChartListError(source: path, line: 0, message: "cannot read: \(SystemError.text())")
         }
         guard let file = fopen(path, "rb") else {
-            throw ChartListError(source: path, line: 0, message: "cannot read: \(String(cString: strerror(errno)))")
+            throw ChartListError(source: path, line: 0, message: "cannot read: \(SystemError.text())")
         }
         defer { fclose(file) }
         var bytes: [UInt8] = []

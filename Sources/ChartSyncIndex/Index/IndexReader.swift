@@ -1,3 +1,4 @@
+import ChartSyncBasics
 import ChartSyncCore
 import Glibc
 
@@ -22,14 +23,14 @@ public struct IndexReader: Sendable {
                      warn: (IndexWarning) -> Void = { _ in }) throws(IndexError) -> IndexFile {
         let source = source ?? path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadable(source: source, message: IndexReader.reason()) }
+        guard fd >= 0 else { throw .unreadable(source: source, message: SystemError.text()) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .unreadable(source: source, message: IndexReader.reason()) }
+        guard fstat(fd, &info) == 0 else { throw .unreadable(source: source, message: SystemError.text()) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(source: source, message: "not a regular file") }
         var head = [UInt8](repeating: 0, count: 4096)
         let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard n >= 0 else { throw .unreadable(source: source, message: IndexReader.reason()) }
+        guard n >= 0 else { throw .unreadable(source: source, message: SystemError.text()) }
         guard n > 0 else { throw .empty(source: source) }
         let stream = YAMLEventStream(fileDescriptor: fd, source: source)
         return try parse(stream, strict: !IndexReader.looksLikeJSON(head[0..<n]), charts: charts, warn: warn)
@@ -67,7 +68,6 @@ public struct IndexReader: Sendable {
         bytes.first { ![0x20, 0x09, 0x0a, 0x0d].contains($0) } == UInt8(ascii: "{")
     }
 
-    private static func reason() -> String { String(cString: strerror(errno)) }
 }
 
 /// One pass over one index's events.

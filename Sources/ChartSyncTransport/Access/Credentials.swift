@@ -1,3 +1,4 @@
+import ChartSyncBasics
 import Glibc
 
 /// Basic auth or a bearer token; `description`, `debugDescription` and mirrors never reveal the secret.
@@ -144,10 +145,10 @@ public enum CredentialsSource {
 
     private static func readSecretFile(_ path: String) throws(CredentialsError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadable(path: path, message: errnoMessage(errno)) }
+        guard fd >= 0 else { throw .unreadable(path: path, message: SystemError.text(errno)) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, message: errnoMessage(errno)) }
+        guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, message: SystemError.text(errno)) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw .unreadable(path: path, message: "not a regular file")
         }
@@ -159,7 +160,7 @@ public enum CredentialsSource {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .unreadable(path: path, message: errnoMessage(errno))
+                throw .unreadable(path: path, message: SystemError.text(errno))
             }
             if n == 0 { break }
             bytes.append(contentsOf: buffer[0..<n])
@@ -170,10 +171,4 @@ public enum CredentialsSource {
         }
         return text
     }
-}
-
-/// The text of an errno value, e.g. "No such file or directory".
-func errnoMessage(_ code: Int32) -> String {
-    guard let text = strerror(code) else { return "errno \(code)" }
-    return String(cString: text)
 }

@@ -1,6 +1,7 @@
 import CCurl
+import ChartSyncBasics
 import ChartSyncCore
-import Crypto
+import struct Crypto.SHA256
 import Glibc
 
 /// The destination of one transfer: a file descriptor written as bytes arrive (or, for
@@ -41,7 +42,7 @@ final class BodySink {
         self.maxBytes = maxBytes
         inMemory = false
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw .io(path: path, message: errnoMessage(errno)) }
+        guard fd >= 0 else { throw .io(path: path, message: SystemError.text(errno)) }
     }
 
     /// Collects the body in memory, at most `maxBytes` of a success body and `discardLimit` of another.
@@ -62,7 +63,7 @@ final class BodySink {
             memory.removeAll(keepingCapacity: true)
         } else {
             guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-                throw .io(path: path, message: errnoMessage(errno))
+                throw .io(path: path, message: SystemError.text(errno))
             }
         }
         hasher = SHA256()
@@ -128,13 +129,13 @@ final class BodySink {
     }
 
     /// Flushes and closes the file; returns the SHA-256 of its bytes.
-    func finish() throws(TransportError) -> ChartSyncCore.Digest {
-        if inMemory { return ChartSyncCore.Digest(bytes: hasher.finalize()) }
-        guard fsync(fd) == 0 else { throw .io(path: path, message: errnoMessage(errno)) }
+    func finish() throws(TransportError) -> Digest {
+        if inMemory { return Digest(bytes: hasher.finalize()) }
+        guard fsync(fd) == 0 else { throw .io(path: path, message: SystemError.text(errno)) }
         let result = close(fd)
         fd = -1
-        guard result == 0 else { throw .io(path: path, message: errnoMessage(errno)) }
-        return ChartSyncCore.Digest(bytes: hasher.finalize())
+        guard result == 0 else { throw .io(path: path, message: SystemError.text(errno)) }
+        return Digest(bytes: hasher.finalize())
     }
 
     /// Closes and removes the file after a failure (forgets the body in memory).

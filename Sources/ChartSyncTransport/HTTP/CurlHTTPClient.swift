@@ -1,4 +1,5 @@
 import CCurl
+import ChartSyncBasics
 import ChartSyncCore
 import Glibc
 
@@ -250,7 +251,7 @@ private final class Exchange {
             let here = RepositoryURL.redacted(current.url)
 
             if let writeErrno = sink.writeErrno {
-                return .failure(AttemptFailure(error: .io(path: sink.path, message: errnoMessage(writeErrno))))
+                return .failure(AttemptFailure(error: .io(path: sink.path, message: SystemError.text(writeErrno))))
             }
             let success = !isHTTP || (200..<300).contains(status)
             if success && (sink.sizeExceeded || code == CURLE_FILESIZE_EXCEEDED) {

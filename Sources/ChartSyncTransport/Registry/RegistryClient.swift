@@ -1,6 +1,6 @@
 import CCurl
 import ChartSyncCore
-import Crypto
+import struct Crypto.SHA256
 import Synchronization
 
 /// The role: turn a container image reference into the digest of its manifest.
@@ -374,7 +374,7 @@ private struct RegistrySession {
         guard (200..<300).contains(response.status) else { throw failure(for: response, url: url) }
         var hasher = SHA256()
         response.body.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        let actual = ChartSyncCore.Digest(bytes: hasher.finalize()).prefixed
+        let actual = Digest(bytes: hasher.finalize()).prefixed
         let json = JSONValue.parse(response.body)
         guard let version = json?["schemaVersion"]?.number, version == 2 else {
             let type = response.header("Content-Type").map { " (Content-Type \($0.prefix(100)))" } ?? ""

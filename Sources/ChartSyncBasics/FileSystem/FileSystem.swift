@@ -1,26 +1,29 @@
 import ChartSyncCore
-import Crypto
+import struct Crypto.SHA256
 import Glibc
 
 /// A file-system failure, naming the path and the system's reason.
-public struct FileSystemError: Error, Sendable, CustomStringConvertible {
+public struct FileSystemError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The path concerned.
     public let path: String
     /// What was being done and why it failed.
     public let message: String
+
+    /// Creates an error for `path`.
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
 
     public var description: String { "\(path): \(message)" }
 }
 
 /// The file operations chartsync builds its integrity rules on: files reach their final path
 /// only by rename after being written and flushed; symlinks are never written through.
-enum FileSystem {
-    /// The system's text for the current errno.
-    static func reason() -> String { String(cString: strerror(errno)) }
-
+public enum FileSystem {
     /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename,
     /// fsync of the directory. Refuses when `path` is a symlink. Leaves no temporary file on failure.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileSystemError) {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileSystemError) {
         var info = stat()
         if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
             throw FileSystemError(path: path, message: "is a symbolic link; refusing to write through it")
@@ -28,7 +31,7 @@ enum FileSystem {
         let directory = parent(of: path)
         var template = Array((directory + "/.chartsync-tmp-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot create a temporary file: \(reason())") }
+        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot create a temporary file: \(SystemError.text())") }
         let temporary = String(cString: template)
         var ok = false
         defer {
@@ -38,29 +41,29 @@ enum FileSystem {
             defer { close(fd) }
             try writeAll(fd: fd, bytes, path: path)
             guard fchmod(fd, mode) == 0, fsync(fd) == 0 else {
-                throw FileSystemError(path: path, message: "cannot flush: \(reason())")
+                throw FileSystemError(path: path, message: "cannot flush: \(SystemError.text())")
             }
         }
-        guard rename(temporary, path) == 0 else { throw FileSystemError(path: path, message: "cannot rename into place: \(reason())") }
+        guard rename(temporary, path) == 0 else { throw FileSystemError(path: path, message: "cannot rename into place: \(SystemError.text())") }
         ok = true
         syncDirectory(directory)
     }
 
     /// Writes every byte to `fd`, retrying short writes.
-    static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
+    public static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileSystemError(path: path, message: "cannot write: \(reason())")
+                throw FileSystemError(path: path, message: "cannot write: \(SystemError.text())")
             }
             offset += n
         }
     }
 
     /// fsync of a directory, so a rename in it is durable.
-    static func syncDirectory(_ path: String) {
+    public static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         fsync(fd)
@@ -68,24 +71,24 @@ enum FileSystem {
     }
 
     /// The directory part of a path (`.` when there is none).
-    static func parent(of path: String) -> String {
+    public static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// A fresh private directory under `directory` (default: the system's temporary directory).
-    static func makeTemporaryDirectory(in directory: String? = nil, prefix: String = "chartsync") throws(FileSystemError) -> String {
+    public static func makeTemporaryDirectory(in directory: String? = nil, prefix: String = "chartsync") throws(FileSystemError) -> String {
         let base = directory ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array((base + "/" + prefix + "-XXXXXX").utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw FileSystemError(path: base, message: "cannot create a temporary directory: \(reason())")
+            throw FileSystemError(path: base, message: "cannot create a temporary directory: \(SystemError.text())")
         }
         return String(cString: template)
     }
 
     /// Puts `replacement` at `destination`: the old directory (if any) is first moved into
     /// `scratch` (same file system), so `destination` is always either the old or the new tree.
-    static func replaceDirectory(_ destination: String, with replacement: String, scratch: String) throws(FileSystemError) {
+    public static func replaceDirectory(_ destination: String, with replacement: String, scratch: String) throws(FileSystemError) {
         if exists(destination) {
             guard isDirectory(destination) else {
                 throw FileSystemError(path: destination, message: "exists and is not a directory; not replacing it")
@@ -102,7 +105,7 @@ enum FileSystem {
     }
 
     /// Removes a directory tree (no symlink is followed).
-    static func removeTree(_ path: String) {
+    public static func removeTree(_ path: String) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         if (info.st_mode & S_IFMT) == S_IFDIR {
@@ -114,8 +117,8 @@ enum FileSystem {
     }
 
     /// The names in a directory, sorted, without `.` and `..`.
-    static func listDirectory(_ path: String) throws(FileSystemError) -> [String] {
-        guard let dir = opendir(path) else { throw FileSystemError(path: path, message: "cannot list: \(reason())") }
+    public static func listDirectory(_ path: String) throws(FileSystemError) -> [String] {
+        guard let dir = opendir(path) else { throw FileSystemError(path: path, message: "cannot list: \(SystemError.text())") }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -128,27 +131,27 @@ enum FileSystem {
     }
 
     /// Whether `path` is a regular file (symlinks are not followed).
-    static func isRegularFile(_ path: String) -> Bool {
+    public static func isRegularFile(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Whether `path` is a symbolic link.
-    static func isSymlink(_ path: String) -> Bool {
+    public static func isSymlink(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
     }
 
     /// Whether anything (even a dangling link) is at `path`.
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
 
     /// Reads a whole small file (refusing links).
-    static func readFile(_ path: String, limit: Int = 64 << 20) throws(FileSystemError) -> [UInt8] {
+    public static func readFile(_ path: String, limit: Int = 64 << 20) throws(FileSystemError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot open: \(reason())") }
+        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot open: \(SystemError.text())") }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -156,7 +159,7 @@ enum FileSystem {
             let n = read(fd, &buffer, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileSystemError(path: path, message: "cannot read: \(reason())")
+                throw FileSystemError(path: path, message: "cannot read: \(SystemError.text())")
             }
             if n == 0 { return bytes }
             bytes += buffer[0..<n]
@@ -165,20 +168,24 @@ enum FileSystem {
     }
 
     /// Renames, naming both paths on failure.
-    static func move(_ from: String, to: String) throws(FileSystemError) {
+    public static func move(_ from: String, to: String) throws(FileSystemError) {
         guard rename(from, to) == 0 else {
-            throw FileSystemError(path: to, message: "cannot move \(from) here: \(reason())")
+            throw FileSystemError(path: to, message: "cannot move \(from) here: \(SystemError.text())")
         }
     }
 
     /// What changes when a file is written: device, inode, size, mtime and ctime (nanoseconds).
-    struct Identity: Equatable, Sendable {
-        let device: UInt64, inode: UInt64, size: Int64
-        let mtime: Int64, mtimeNanoseconds: Int, ctime: Int64, ctimeNanoseconds: Int
+    public struct Identity: Equatable, Sendable {
+        /// Device and inode.
+        public let device: UInt64, inode: UInt64
+        /// Size in bytes.
+        public let size: Int64
+        /// Modification and status-change times.
+        public let mtime: Int64, mtimeNanoseconds: Int, ctime: Int64, ctimeNanoseconds: Int
     }
 
     /// The identity of a file (symlinks not followed); nil when it cannot be read.
-    static func identity(_ path: String) -> Identity? {
+    public static func identity(_ path: String) -> Identity? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         return Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
@@ -187,41 +194,109 @@ enum FileSystem {
     }
 
     /// The last component of a path.
-    static func baseName(_ path: String) -> String {
+    public static func baseName(_ path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path
     }
 
     /// Whether a regular file has any execute bit.
-    static func isExecutable(_ path: String) -> Bool {
+    public static func isExecutable(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0 && (info.st_mode & 0o111) != 0
     }
 
     /// Whether `path` is a directory (symlinks are not followed).
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// The SHA-256 and size of a file, read in 1 MiB blocks.
-    static func sha256(ofFile path: String) throws(FileSystemError) -> (digest: Digest, size: Int64) {
+    /// The SHA-256 and size of a file (never through a symlink), read in 1 MiB blocks.
+    public static func sha256(ofFile path: String) throws(FileSystemError) -> (digest: Digest, size: Int64) {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot open: \(reason())") }
+        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot open: \(SystemError.text())") }
         defer { close(fd) }
-        var hasher = SHA256()
-        var size: Int64 = 0
+        return try sha256(of: fd, path: path)
+    }
+
+    /// The SHA-256 and size of what is left to read from the open file `fd` (`path` names it in errors).
+    public static func sha256(of fd: Int32, path: String) throws(FileSystemError) -> (digest: Digest, size: Int64) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
+        do {
+            return try sha256(of: fd, buffer: buffer)
+        } catch {
+            throw FileSystemError(path: path, message: "cannot read: \(error.text)")
+        }
+    }
+
+    /// The SHA-256 and size of what is left to read from `fd`, read through `buffer` (callers
+    /// hashing many files share one buffer). The one file-hashing loop of chartsync.
+    public static func sha256(of fd: Int32, buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> (digest: Digest, size: Int64) {
+        var hasher = SHA256()
+        var size: Int64 = 0
         while true {
             let n = read(fd, buffer.baseAddress, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileSystemError(path: path, message: "cannot read: \(reason())")
+                throw SystemCallError(code: errno)
             }
             if n == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             size += Int64(n)
         }
         return (Digest(bytes: hasher.finalize()), size)
+    }
+
+    /// Creates the directory `path` (mode 0755) unless a directory is already there.
+    public static func makeDirectory(_ path: String) throws(FileSystemError) {
+        guard mkdir(path, 0o755) == 0 || (errno == EEXIST && isDirectory(path)) else {
+            throw FileSystemError(path: path, message: "cannot create: \(SystemError.text())")
+        }
+    }
+
+    /// The type of what is at `path` (symlinks not followed), e.g. "a symbolic link"; nil when nothing is there.
+    public static func kind(_ path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return SystemError.describe(info.st_mode)
+    }
+
+    /// Removes the file `path` (not a directory); true when it is gone.
+    @discardableResult
+    public static func removeFile(_ path: String) -> Bool {
+        unlink(path) == 0 || errno == ENOENT
+    }
+}
+
+/// What is at a path, symbolic links not followed.
+public enum FileType: Sendable, Equatable {
+    /// A regular file.
+    case regular
+    /// A directory.
+    case directory
+    /// Anything else, described for messages ("a symbolic link", "a FIFO", ...).
+    case other(String)
+}
+
+extension FileSystem {
+    /// The type of what is at `path` (symlinks not followed); nil when nothing is there.
+    public static func type(of path: String) throws(FileSystemError) -> FileType? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw FileSystemError(path: path, message: "cannot read: \(SystemError.text())")
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        default: return .other(SystemError.describe(info.st_mode))
+        }
+    }
+
+    /// The permission bits of what is at `path` (symlinks not followed); nil when nothing is there.
+    public static func permissions(_ path: String) -> mode_t? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return info.st_mode & 0o7777
     }
 }

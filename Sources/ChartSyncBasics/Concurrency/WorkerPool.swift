@@ -1,10 +1,26 @@
-import Synchronization
 import Glibc
+import Synchronization
 
-/// Runs blocking jobs (libcurl transfers) on a fixed number of threads.
-enum WorkerPool {
+/// Runs blocking jobs (libcurl transfers, file hashing) on a fixed number of threads.
+public enum WorkerPool {
+    /// The number of online processors (at least 1): the thread count for CPU-bound work.
+    public static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// `transform(element)` for every element on up to `threads` threads; the results in the
+    /// elements' order, whatever order the threads finish in.
+    public static func map<Element: Sendable, Result: Sendable>(
+        _ elements: [Element], threads: Int, _ transform: @escaping @Sendable (Element) -> Result
+    ) -> [Result] {
+        let slots = Mutex<[Int: Result]>([:])
+        run(count: elements.count, threads: threads) { i in
+            let result = transform(elements[i])
+            slots.withLock { $0[i] = result }
+        }
+        return slots.withLock { all in elements.indices.map { all[$0]! } }
+    }
+
     /// Calls `body(i)` for every i in 0..<count on up to `threads` threads; returns when all are done.
-    static func run(count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    public static func run(count: Int, threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
         guard count > 0 else { return }
         let queue = JobQueue(count: count)
         let workers = max(1, min(threads, count))

@@ -2,22 +2,19 @@ import Glibc
 
 /// File-descriptor-relative file operations that never follow symbolic links: every path
 /// component is opened with `O_NOFOLLOW` relative to an already open directory.
-enum DirectoryFD {
-    /// The system's text for the current errno.
-    static func reason(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
-
+public enum DirectoryFD {
     /// Opens the directory `name` inside `parent` without following a symlink; -1 with errno set otherwise.
-    static func openDirectory(_ name: String, in parent: Int32) -> Int32 {
+    public static func openDirectory(_ name: String, in parent: Int32) -> Int32 {
         openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
     }
 
     /// Opens the directory at `path` (its last component must not be a symlink); -1 with errno set otherwise.
-    static func openDirectory(path: String) -> Int32 {
+    public static func openDirectory(path: String) -> Int32 {
         open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
     }
 
     /// The names in the directory `fd` (without `.` and `..`) as raw bytes; nil with errno set on failure.
-    static func names(in fd: Int32) -> [[UInt8]]? {
+    public static func names(in fd: Int32) -> [[UInt8]]? {
         let copy = dup(fd)
         guard copy >= 0 else { return nil }
         guard let stream = fdopendir(copy) else {
@@ -49,7 +46,7 @@ enum DirectoryFD {
     /// Removes `name` inside `parent` and everything below it, never following symlinks
     /// (a symlink is removed itself). Best effort: returns false when something could not be removed.
     @discardableResult
-    static func removeTree(_ name: [UInt8], in parent: Int32) -> Bool {
+    public static func removeTree(_ name: [UInt8], in parent: Int32) -> Bool {
         let path = name.map { CChar(bitPattern: $0) } + [0]
         var info = stat()
         guard fstatat(parent, path, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return errno == ENOENT }
@@ -68,7 +65,7 @@ enum DirectoryFD {
     }
 
     /// fsync of every directory at and below `fd`, so that the entries created in them are durable.
-    static func syncDirectories(_ fd: Int32) {
+    public static func syncDirectories(_ fd: Int32) {
         fsync(fd)
         guard let children = names(in: fd) else { return }
         for child in children {
@@ -83,7 +80,7 @@ enum DirectoryFD {
     }
 
     /// The directory part and the last component of `path` (`.` when there is no directory part).
-    static func splitPath(_ path: String) -> (parent: String, name: String) {
+    public static func splitPath(_ path: String) -> (parent: String, name: String) {
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return (".", String(trimmed)) }

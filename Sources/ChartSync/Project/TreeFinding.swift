@@ -1,0 +1,105 @@
+import ChartSyncCore
+
+/// One problem the working-tree gate found: which file, what was expected, what is there.
+public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
+    /// What a finding is about.
+    public enum Check: String, Sendable, CaseIterable {
+        /// charts/external against versions.lock.
+        case charts
+        /// versions.lock against the chart list.
+        case lock
+        /// images.lock against the vendored charts and the chart list's `images:` section.
+        case images
+    }
+
+    /// The kind of problem; the raw values are the stable codes of `verify --json`.
+    public enum Code: String, Sendable, CaseIterable {
+        /// A file or directory versions.lock lists is not there.
+        case missing
+        /// A tarball's sha256 or size differs from versions.lock.
+        case checksumMismatch = "checksum-mismatch"
+        /// A file of an unpacked chart differs from its tarball (or the tree digest from the lock).
+        case treeMismatch = "tree-mismatch"
+        /// Something in charts/external that versions.lock does not list.
+        case unlisted
+        /// A symbolic link or special file where a regular file or directory belongs.
+        case notRegular = "not-regular"
+        /// A file that could not be read (an I/O failure, not a mismatch).
+        case unreadable
+        /// A chart in the chart list without a versions.lock entry.
+        case notLocked = "not-locked"
+        /// A versions.lock entry the chart list no longer lists.
+        case notListed = "not-listed"
+        /// The chart list's constraint does not admit the locked version.
+        case constraintNotAdmitted = "constraint-not-admitted"
+        /// The constraint still admits the locked version but is not the one it was resolved from.
+        case constraintChanged = "constraint-changed"
+        /// The chart's repository URL differs from the one it was locked from.
+        case repositoryChanged = "repository-changed"
+        /// `unpack` differs between the chart list and versions.lock.
+        case unpackChanged = "unpack-changed"
+        /// The chart list's digest differs from the lock's for another reason (devel, allowMissingDigest).
+        case chartListChanged = "chart-list-changed"
+        /// The chart list has an `images:` section but there is no images.lock.
+        case imagesLockMissing = "images-lock-missing"
+        /// images.lock is not valid, or a chart could not be read for its images.
+        case imagesLockInvalid = "images-lock-invalid"
+        /// A chart uses an image images.lock does not list.
+        case imageMissing = "image-missing"
+        /// images.lock lists an image nothing uses.
+        case imageUnused = "image-unused"
+        /// images.lock names other charts for an image.
+        case imageChartsChanged = "image-charts-changed"
+        /// A chart pins a digest images.lock records otherwise.
+        case imageDigestChanged = "image-digest-changed"
+
+        /// The check the code belongs to.
+        public var check: Check {
+            switch self {
+            case .missing, .checksumMismatch, .treeMismatch, .unlisted, .notRegular, .unreadable: return .charts
+            case .notLocked, .notListed, .constraintNotAdmitted, .constraintChanged, .repositoryChanged, .unpackChanged,
+                 .chartListChanged: return .lock
+            case .imagesLockMissing, .imagesLockInvalid, .imageMissing, .imageUnused, .imageChartsChanged, .imageDigestChanged:
+                return .images
+            }
+        }
+    }
+
+    /// The kind of problem.
+    public let code: Code
+    /// The file concerned, relative to the project root.
+    public let file: String
+    /// The 1-based line in `file`, when known (chart list entries).
+    public let line: Int?
+    /// The chart concerned, when one is.
+    public let chart: String?
+    /// What versions.lock (or the chart's tarball) says should be there.
+    public let expected: String
+    /// What is there.
+    public let actual: String
+    /// The problem in words (without the file name).
+    public let message: String
+
+    /// Creates a finding.
+    public init(_ code: Code, file: String, line: Int? = nil, chart: String?, expected: String, actual: String, message: String) {
+        self.code = code
+        self.file = file
+        self.line = line
+        self.chart = chart
+        self.expected = expected
+        self.actual = actual
+        self.message = message
+    }
+
+    /// The check it belongs to.
+    public var check: Check { code.check }
+
+    /// Verification failure, or I/O failure for a file that could not be read.
+    public var kind: FailureKind { code == .unreadable ? .io : .verification }
+
+    /// `file[:line]: message`.
+    public var description: String {
+        if let line { return "\(file):\(line): \(message)" }
+        return "\(file): \(message)"
+    }
+}
