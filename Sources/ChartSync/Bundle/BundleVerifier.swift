@@ -157,14 +157,14 @@ public struct BundleVerifier: Sendable {
         guard FileSystem.isRegularFile(path) else {
             throw VerifyError.badParts("\(path) is missing: a split bundle needs its parts file to prove each part")
         }
-        var expected: [BundlePart] = []
-        for line in String(decoding: try FileSystem.readFile(path, limit: 1 << 20), as: UTF8.self).split(separator: "\n")
-        where !line.hasPrefix("#") {
-            let fields = line.split(separator: " ")
-            guard fields.count == 3, let size = Int64(fields[0]), let digest = Digest(String(fields[1])) else {
-                throw VerifyError.badParts("\(path): malformed line \"\(line)\"")
-            }
-            expected.append(BundlePart(file: FileSystem.parent(of: base) + "/" + String(fields[2]), size: size, sha256: digest))
+        let list: BundlePartsList
+        do {
+            list = try BundleSidecarCoding.parseParts(try FileSystem.readFile(path, limit: 1 << 20), source: path)
+        } catch let error as SidecarError {
+            throw VerifyError.badParts(error.description)
+        }
+        let expected = list.parts.map {
+            BundlePart(file: FileSystem.parent(of: base) + "/" + $0.name, size: $0.size, sha256: $0.sha256)
         }
         guard expected.count == parts.count else {
             let missing = expected.map(\.file).filter { !parts.contains($0) }
@@ -177,10 +177,13 @@ public struct BundleVerifier: Sendable {
     private func checkSidecar(base: String, digest: Digest) throws {
         let path = base + ".sha256"
         guard FileSystem.isRegularFile(path) else { return }
-        let text = String(decoding: try FileSystem.readFile(path, limit: 1 << 20), as: UTF8.self)
-        let name = FileSystem.baseName(base)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasSuffix("  " + name) }),
-              let expected = Digest(String(line.prefix(64))) else { return }
+        let list: ChecksumList
+        do {
+            list = try BundleSidecarCoding.parseChecksums(try FileSystem.readFile(path, limit: 1 << 20), source: path)
+        } catch let error as SidecarError {
+            throw VerifyError.badParts(error.description)
+        }
+        guard let expected = list.digest(of: FileSystem.baseName(base)) else { return }
         guard expected == digest else {
             throw VerifyError.sidecarMismatch(file: base, expected: expected.prefixed, actual: digest.prefixed)
         }

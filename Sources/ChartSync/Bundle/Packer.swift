@@ -140,20 +140,18 @@ public struct Packer: Sendable {
             throw PackError.changed(path: layout.root + "/" + file.path)
         }
         let sidecar = options.output + ".sha256"
-        var lines = result.parts.map { "\($0.sha256.hex)  \(FileSystem.baseName($0.file))\n" }.joined()
+        var checksums = result.parts.map { ChecksumList.Line(sha256: $0.sha256, name: FileSystem.baseName($0.file)) }
         if result.parts.count > 1 {
             let partsFile = options.output + ".parts"
-            let partsText = "# chartsync bundle parts: size sha256 file, in order; the whole stream is sha256:\(result.sha256.hex)\n"
-                + result.parts.map { "\($0.size) \($0.sha256.hex) \(FileSystem.baseName($0.file))\n" }.joined()
-            try FileSystem.writeAtomically(Array(partsText.utf8), to: partsFile)
-            lines += "\(sha256Hex(Array(partsText.utf8)))  \(FileSystem.baseName(partsFile))\n"
+            let parts = BundlePartsList(
+                parts: result.parts.map { .init(name: FileSystem.baseName($0.file), size: $0.size, sha256: $0.sha256) },
+                whole: result.sha256)
+            let partsBytes = Array(BundleSidecarCoding.text(parts).utf8)
+            try FileSystem.writeAtomically(partsBytes, to: partsFile)
+            checksums.append(.init(sha256: Digest(bytes: SHA256.hash(data: partsBytes)), name: FileSystem.baseName(partsFile)))
         }
-        try FileSystem.writeAtomically(Array(lines.utf8), to: sidecar)
+        try FileSystem.writeAtomically(Array(BundleSidecarCoding.text(ChecksumList(lines: checksums)).utf8), to: sidecar)
         return PackReport(manifest: manifest, parts: result.parts, sha256: result.sha256, sidecar: sidecar, signer: signer)
-    }
-
-    private func sha256Hex(_ bytes: [UInt8]) -> String {
-        Digest(bytes: SHA256.hash(data: bytes)).hex
     }
 
     private func loadLock() throws -> (ChartList, Lockfile) {
