@@ -31,9 +31,11 @@ let package = Package(
         .target(name: "ChartSyncArchive", dependencies: [
             "ChartSyncCore", "CArchive", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Go-template lexer, parser and evaluator, and Helm's values coalescing (image discovery).
+        .target(name: "ChartSyncTemplate", dependencies: ["ChartSyncCore", "ChartSyncIndex"]),
         // Use cases: search, index, (pull, bundle, verify).
         .target(name: "ChartSync", dependencies: [
-            "ChartSyncCore", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
+            "ChartSyncCore", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive", "ChartSyncTemplate",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "chartsync", dependencies: [
@@ -47,6 +49,6 @@ let package = Package(
         .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncTestSupport"]),
-        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncTemplate", "ChartSyncTestSupport"]),
     ]
 )

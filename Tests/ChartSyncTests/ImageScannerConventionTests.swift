@@ -1,6 +1,7 @@
 @testable import ChartSync
 import ChartSyncArchive
 import ChartSyncCore
+import ChartSyncTemplate
 import ChartSyncTestSupport
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 import ChartSyncArchive
 import ChartSyncCore
 import ChartSyncIndex
+import ChartSyncTemplate
 
 /// A dependency as Chart.yaml (or, for apiVersion v1 charts, requirements.yaml) lists it.
 struct DependencySpec: Sendable {

@@ -1,4 +1,5 @@
 import ChartSyncCore
+import ChartSyncTemplate
 
 /// Whether a point of a template is rendered with default values.
 enum Liveness: Sendable, Equatable {

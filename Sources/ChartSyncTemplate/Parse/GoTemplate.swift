@@ -2,9 +2,9 @@
 /// (`{{ ... }}`, with `{{-`/`-}}` trimming applied to the text beside them) and the control
 /// structures of Go's text/template (`if`, `with`, `range`, `define`, `block`) with their bodies.
 /// Comments are dropped. Offsets are UTF-8 byte offsets into the file.
-struct GoTemplate: Sendable {
+public struct GoTemplate: Sendable {
     /// A node of the parsed tree.
-    indirect enum Node: Sendable {
+    public indirect enum Node: Sendable {
         /// Text to output, trimmed as the actions beside it ask; `rawStart..<rawEnd` is where it
         /// lies in the file before trimming.
         case text(String, rawStart: Int, rawEnd: Int)
@@ -21,38 +21,38 @@ struct GoTemplate: Sendable {
     }
 
     /// One arm of a control structure: the keyword (`if`, `with`, `range`), its action and body.
-    struct Arm: Sendable {
+    public struct Arm: Sendable {
         /// `if`, `with` or `range`.
-        let keyword: String
+        public let keyword: String
         /// The action holding the condition (its text is the pipeline after the keyword).
-        let action: Action
+        public let action: Action
         /// The nodes inside.
-        let body: [Node]
+        public let body: [Node]
     }
 
     /// One `{{ ... }}` with its text between the delimiters, without trim markers and spaces.
-    struct Action: Sendable {
+    public struct Action: Sendable {
         /// The text inside (for control actions: what follows the keyword).
-        let text: String
+        public let text: String
         /// The 1-based line the action starts on.
-        let line: Int
+        public let line: Int
         /// Byte offset of `{{` and just past `}}`.
-        let start: Int, end: Int
+        public let start: Int, end: Int
     }
 
     /// The top-level nodes.
-    let nodes: [Node]
+    public let nodes: [Node]
 
     /// Why a template could not be parsed (an unclosed action or an unbalanced `end`).
-    struct ParseError: Error, Sendable {
+    public struct ParseError: Error, Sendable {
         /// The 1-based line.
-        let line: Int
+        public let line: Int
         /// What is wrong.
-        let message: String
+        public let message: String
     }
 
     /// Parses `bytes` (a template file or a piece of one) whose first line is `firstLine`.
-    init(bytes: [UInt8], firstLine: Int = 1) throws(ParseError) {
+    public init(bytes: [UInt8], firstLine: Int = 1) throws(ParseError) {
         let tokens = try GoTemplate.lex(bytes, firstLine: firstLine)
         var index = 0
         let (nodes, terminator) = try GoTemplate.parseNodes(tokens, &index)
@@ -252,7 +252,7 @@ struct GoTemplate: Sendable {
     }
 
     /// Every `define`d (and `block`) template of the nodes, by name.
-    static func defines(in nodes: [Node]) -> [(String, [Node])] {
+    public static func defines(in nodes: [Node]) -> [(String, [Node])] {
         var found: [(String, [Node])] = []
         for node in nodes {
             switch node {
@@ -273,7 +273,7 @@ struct GoTemplate: Sendable {
 
 extension String {
     /// The text without leading and trailing spaces, tabs and line breaks.
-    var trimmingSpaces: String {
+    public var trimmingSpaces: String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])

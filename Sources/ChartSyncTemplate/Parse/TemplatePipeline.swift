@@ -1,5 +1,5 @@
 /// An expression of a template action: a pipeline of commands, as text/template parses them.
-indirect enum TemplateExpression: Sendable {
+public indirect enum TemplateExpression: Sendable {
     /// `.a.b` (from dot), `$.a.b` / `$x.a.b` (from a variable; `$` is the root), `(pipeline).a.b`.
     case field(base: FieldBase, names: [String])
     /// A string literal.
@@ -16,29 +16,33 @@ indirect enum TemplateExpression: Sendable {
     case pipe([TemplateExpression])
 
     /// Where a field chain starts.
-    enum FieldBase: Sendable {
+    public enum FieldBase: Sendable {
+        /// `.`.
         case dot
+        /// A variable, with its `$`.
         case variable(String)
+        /// A parenthesized pipeline.
         case expression(TemplateExpression)
     }
 }
 
 /// A parsed action: optional variable declaration or assignment, and the pipeline.
-struct TemplatePipeline: Sendable {
+public struct TemplatePipeline: Sendable {
     /// The variables declared (`:=`) or assigned (`=`), with `$`.
-    let variables: [String]
+    public let variables: [String]
     /// Whether the variables are declared rather than assigned.
-    let declares: Bool
+    public let declares: Bool
     /// The expression.
-    let expression: TemplateExpression
+    public let expression: TemplateExpression
 
     /// Why an action's text could not be parsed.
-    struct SyntaxError: Error, Sendable {
-        let message: String
+    public struct SyntaxError: Error, Sendable {
+        /// What is wrong.
+        public let message: String
     }
 
     /// Parses the text of an action (without delimiters).
-    init(parsing text: String) throws(SyntaxError) {
+    public init(parsing text: String) throws(SyntaxError) {
         var lexer = TemplateLexer(text)
         var tokens: [TemplateLexer.Token] = []
         while let token = try lexer.next() { tokens.append(token) }
@@ -145,7 +149,7 @@ struct TemplatePipeline: Sendable {
 }
 
 /// The tokens of one action's text.
-struct TemplateLexer {
+public struct TemplateLexer {
     /// A token.
     enum Token: CustomStringConvertible {
         case string(String), number(String), identifier(String)
@@ -177,7 +181,8 @@ struct TemplateLexer {
 
     init(_ text: String) { bytes = Array(text.utf8) }
 
-    static func isIdentifierByte(_ b: UInt8) -> Bool {
+    /// Whether `b` may be part of an identifier (ASCII letters, digits, `_`, and any non-ASCII byte).
+    public static func isIdentifierByte(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b >= 0x80
     }
 
