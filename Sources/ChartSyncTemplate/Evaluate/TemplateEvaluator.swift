@@ -73,10 +73,7 @@ public struct TemplateEvaluator {
     /// Runs an output action: declarations and assignments update `scope` and give nil; anything
     /// else gives its value.
     public mutating func run(_ action: GoTemplate.Action, scope: inout TemplateScope) throws(TemplateUnknown) -> TemplateValue? {
-        let pipeline: TemplatePipeline
-        do throws(TemplatePipeline.SyntaxError) { pipeline = try TemplatePipeline(parsing: action.text) } catch {
-            throw TemplateUnknown("cannot be parsed: \(error.message)")
-        }
+        let pipeline = try parsed(action)
         if !pipeline.variables.isEmpty {
             let value: TemplateValue
             do { value = try evaluate(pipeline.expression, scope) } catch { value = .opaque(path: nil) }
@@ -88,13 +85,18 @@ public struct TemplateEvaluator {
 
     /// The value of a control action's pipeline (which may declare variables into `scope`).
     public mutating func condition(_ action: GoTemplate.Action, scope: inout TemplateScope) throws(TemplateUnknown) -> TemplateValue {
-        let pipeline: TemplatePipeline
-        do throws(TemplatePipeline.SyntaxError) { pipeline = try TemplatePipeline(parsing: action.text) } catch {
-            throw TemplateUnknown("cannot be parsed: \(error.message)")
-        }
+        let pipeline = try parsed(action)
         let value = try evaluate(pipeline.expression, scope)
         for name in pipeline.variables { scope.set(name, value, declaring: pipeline.declares) }
         return value
+    }
+
+    /// The pipeline the template parser made of `action`; one that could not be parsed is unknown.
+    private func parsed(_ action: GoTemplate.Action) throws(TemplateUnknown) -> TemplatePipeline {
+        switch action.pipeline {
+        case .success(let pipeline): return pipeline
+        case .failure(let error): throw TemplateUnknown("cannot be parsed: \(error.message)")
+        }
     }
 
     // MARK: - Expressions
