@@ -1,7 +1,17 @@
-/// Helm's value coalescing (pkg/chartutil/coalesce.go), for default values only: the higher
-/// layer wins key by key, mappings merge recursively, and a null in the higher layer removes the
-/// key from the lower one.
+/// Helm's value coalescing (pkg/chart/common/util/coalesce.go; pkg/chartutil in Helm 3), for
+/// default values only: the higher layer wins key by key, mappings merge recursively, a null in
+/// the higher layer removes the key from the lower one, and a parent's `global` section is copied
+/// down into each subchart's section.
 public enum ValueCoalescing {
+    /// What a parent's values give one subchart.
+    public enum SubchartSection: Sendable {
+        /// The section to coalesce over the subchart's own values.yaml.
+        case section(ValueNode)
+        /// The parent's section under the subchart's name is neither a mapping nor null (Helm
+        /// ignores it, so the subchart's own defaults are used); the node says where it is.
+        case notAMapping(ValueNode)
+    }
+
     /// `high` over `low`: keys of `high` win; mappings present in both merge; a null in `high`
     /// deletes the key. When `high` is not a mapping it wins as a whole.
     public static func coalesce(_ high: ValueNode, over low: ValueNode) -> ValueNode {
@@ -34,5 +44,15 @@ public enum ValueCoalescing {
             result.set("global", parentGlobal)
         }
         return result
+    }
+
+    /// The section the subchart installed as `name` gets from its parent's computed values
+    /// `parent` (Helm's coalesceDeps): the parent's `name` section, an empty mapping in
+    /// `emptyFile` when there is none or it is null, with the parent's globals passed in.
+    public static func subchartSection(_ name: String, of parent: ValueNode, emptyFile: String) -> SubchartSection {
+        var own = parent[name] ?? .emptyMap(file: emptyFile)
+        if own.isNull { own = .emptyMap(file: own.file) }
+        guard own.pairs != nil else { return .notAMapping(own) }
+        return .section(passGlobals(from: parent, into: own))
     }
 }
