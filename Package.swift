@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncTemplateTests", dependencies: ["ChartSyncTemplate", "ChartSyncIndex", "ChartSyncCore"]),
         .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncTemplate", "ChartSyncTestSupport"]),
     ]
 )
