@@ -1,4 +1,4 @@
-import ChartSyncTemplate
+@testable import ChartSyncTemplate
 import Testing
 
 /// An action's text and its parsed pipeline as ``TemplateHarness`` prints it.

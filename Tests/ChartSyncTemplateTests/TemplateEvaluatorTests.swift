@@ -1,4 +1,4 @@
-import ChartSyncTemplate
+@testable import ChartSyncTemplate
 import Testing
 
 /// A template, the values (YAML) it is rendered with, and what it gives.

@@ -1,6 +1,6 @@
 import ChartSyncCore
 import ChartSyncIndex
-import ChartSyncTemplate
+@testable import ChartSyncTemplate
 
 /// What a template gave with default values: text, the reason it needs more than default
 /// values, or why it could not be parsed.

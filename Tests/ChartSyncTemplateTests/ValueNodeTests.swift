@@ -1,4 +1,4 @@
-import ChartSyncTemplate
+@testable import ChartSyncTemplate
 import Testing
 
 /// A plain or quoted scalar (as YAML text) and how Go templates see it.

@@ -1,7 +1,7 @@
 @testable import ChartSync
 import ChartSyncArchive
 import ChartSyncCore
-import ChartSyncTemplate
+@testable import ChartSyncTemplate
 import ChartSyncTestSupport
 import Foundation
 import Testing

@@ -4,9 +4,9 @@ import ChartSyncCore
 /// whole (enabled) chart tree.
 public struct TemplateContext: Sendable {
     /// The chart's values as Helm computes them with default values.
-    public let values: ValueNode
+    let values: ValueNode
     /// The chart's Chart.yaml.
-    public let metadata: ChartMetadata
+    let metadata: ChartMetadata
     /// Named templates by name (Helm shares them across the chart and its subcharts).
     public let defines: [String: DefinedTemplate]
 

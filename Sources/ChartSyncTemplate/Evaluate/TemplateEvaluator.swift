@@ -6,7 +6,7 @@ import ChartSyncCore
 /// `.Values` paths it reads.
 public struct TemplateEvaluator {
     /// The chart whose templates are evaluated.
-    public let context: TemplateContext
+    let context: TemplateContext
     /// Dotted `.Values` paths read so far (`image.tag`).
     public private(set) var reads: Set<String> = []
     /// Unquoted numbers Helm renders otherwise than they are written (rendered as Helm does):
@@ -145,7 +145,7 @@ public struct TemplateEvaluator {
     }
 
     /// `value.name`.
-    public func access(_ value: TemplateValue, _ name: String) -> TemplateValue {
+    func access(_ value: TemplateValue, _ name: String) -> TemplateValue {
         func join(_ path: String) -> String { path.isEmpty ? name : path + "." + name }
         switch value {
         case .root:
@@ -339,7 +339,7 @@ public struct TemplateEvaluator {
     // MARK: - Conversions
 
     /// The text a value renders as ("" for nothing, as Helm renders a missing value).
-    public mutating func text(of value: TemplateValue) throws(TemplateUnknown) -> String {
+    mutating func text(of value: TemplateValue) throws(TemplateUnknown) -> String {
         switch value {
         case .string(let text), .number(let text): return text
         case .bool(let value): return value ? "true" : "false"

@@ -5,9 +5,9 @@ public struct TemplateScope: Sendable {
     /// Variables by name with their `$` (`$` itself is the template's data).
     public var variables: [String: TemplateValue]
     /// Names declared (`:=`) at this level: they end with it.
-    public private(set) var declared: Set<String> = []
+    private(set) var declared: Set<String> = []
     /// Names of enclosing levels assigned (`=`) at this level: the assignment outlives it.
-    public private(set) var assigned: Set<String> = []
+    private(set) var assigned: Set<String> = []
 
     /// A scope with `dot` and `variables` and nothing declared or assigned yet.
     public init(dot: TemplateValue, variables: [String: TemplateValue]) {

@@ -37,9 +37,9 @@ public struct GoTemplate: Sendable {
         /// The text inside (for control actions: what follows the keyword).
         public let text: String
         /// The 1-based line the action starts on.
-        public let line: Int
+        let line: Int
         /// Byte offset of `{{` and just past `}}`.
-        public let start: Int, end: Int
+        let start: Int, end: Int
         /// The pipeline of `text`, or why it cannot be parsed (which only makes this action
         /// unknown when it is evaluated, not the template unparseable).
         public let pipeline: Result<TemplatePipeline, TemplatePipeline.SyntaxError>

@@ -10,7 +10,7 @@ public struct TemplatePipeline: Sendable {
     /// Why an action's text could not be parsed.
     public struct SyntaxError: Error, Sendable {
         /// What is wrong.
-        public let message: String
+        let message: String
     }
 
     /// A pipeline with these parts.

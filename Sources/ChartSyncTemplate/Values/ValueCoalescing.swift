@@ -35,7 +35,7 @@ public enum ValueCoalescing {
 
     /// The `global` section a subchart sees: the parent's globals win over the subchart section's
     /// own (coalesceGlobals: tables merge top-down, scalars from the parent replace).
-    public static func passGlobals(from parent: ValueNode, into section: ValueNode) -> ValueNode {
+    static func passGlobals(from parent: ValueNode, into section: ValueNode) -> ValueNode {
         guard let parentGlobal = parent["global"], parentGlobal.pairs != nil else { return section }
         var result = section
         if let own = section["global"], own.pairs != nil {

@@ -52,7 +52,7 @@ public struct ValueNode: Sendable {
     public var pairs: [ValuePair]? { if case .map(let pairs) = content { return pairs } else { return nil } }
 
     /// The items of a list, or nil.
-    public var items: [ValueNode]? { if case .list(let items) = content { return items } else { return nil } }
+    var items: [ValueNode]? { if case .list(let items) = content { return items } else { return nil } }
 
     /// The value under `key` in a mapping.
     public subscript(key: String) -> ValueNode? {
@@ -110,7 +110,7 @@ public struct ValueNode: Sendable {
     /// How Helm renders a plain YAML number: values are decoded into float64 and printed with
     /// Go's `%v` (shortest digits; exponent form from 1e+06 up and below 1e-04). `1.10` renders as
     /// `1.1`, `20230101` as `2.0230101e+07`. Nil when `text` is not a number.
-    public static func helmRendering(ofNumber text: String) -> String? {
+    static func helmRendering(ofNumber text: String) -> String? {
         var body = Substring(text.filter { $0 != "_" })
         var sign = ""
         if body.first == "-" { sign = "-"; body = body.dropFirst() } else if body.first == "+" { body = body.dropFirst() }
@@ -158,7 +158,7 @@ public struct ValueNode: Sendable {
     }
 
     /// Whether Go templates take the node as true: false, 0, null, "" and empty collections are false.
-    public var isTruthy: Bool {
+    var isTruthy: Bool {
         switch content {
         case .null: return false
         case .map(let pairs): return !pairs.isEmpty
@@ -202,7 +202,7 @@ public struct ValueNode: Sendable {
     }
 
     /// Creates a node.
-    public init(content: Content, file: String, line: Int) {
+    init(content: Content, file: String, line: Int) {
         self.content = content
         self.file = file
         self.line = line
@@ -216,7 +216,7 @@ public struct ValueNode: Sendable {
     }
 
     /// Removes `key` from a mapping.
-    public mutating func remove(_ key: String) {
+    mutating func remove(_ key: String) {
         guard case .map(var pairs) = content else { return }
         pairs.removeAll { $0.key == key }
         content = .map(pairs)
