@@ -36,9 +36,11 @@ let package = Package(
         .target(name: "ChartSyncArchive", dependencies: [
             "ChartSyncCore", "ChartSyncBasics", "CArchive", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Go-template lexer, parser and evaluator, and Helm's values coalescing (image discovery).
+        .target(name: "ChartSyncTemplate", dependencies: ["ChartSyncCore", "ChartSyncIndex"]),
         // Use cases: search, index, (pull, bundle, verify).
         .target(name: "ChartSync", dependencies: [
-            "ChartSyncCore", "ChartSyncBasics", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
+            "ChartSyncCore", "ChartSyncBasics", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive", "ChartSyncTemplate",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "chartsync", dependencies: [
@@ -49,9 +51,10 @@ let package = Package(
         .target(name: "ChartSyncTestSupport", dependencies: [], path: "Tests/Support", exclude: ["Scripts"]),
 
         .testTarget(name: "ChartSyncCoreTests", dependencies: ["ChartSyncCore", "ChartSyncTestSupport"]),
-        .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex", "ChartSyncCore", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncTestSupport"]),
-        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncBasics", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncTemplateTests", dependencies: ["ChartSyncTemplate", "ChartSyncIndex", "ChartSyncCore"]),
+        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncBasics", "ChartSyncTemplate", "ChartSyncTestSupport"]),
     ]
 )

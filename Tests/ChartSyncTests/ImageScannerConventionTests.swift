@@ -1,6 +1,7 @@
 @testable import ChartSync
 import ChartSyncArchive
 import ChartSyncCore
+@testable import ChartSyncTemplate
 import ChartSyncTestSupport
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 import ChartSyncArchive
 import ChartSyncCore
 import ChartSyncIndex
+import ChartSyncTemplate
 
 /// A dependency as Chart.yaml (or, for apiVersion v1 charts, requirements.yaml) lists it.
 struct DependencySpec: Sendable {
@@ -157,16 +158,14 @@ struct ChartTreeBuilder {
         let subs = pairs(of: chart, label: label, warn: false)
         for (sub, dependency) in subs {
             let name = dependency?.instanceName ?? sub.metadata.name
-            var own = values[name] ?? .emptyMap(file: chart.files.entryName("values.yaml"))
-            if own.isNull { own = .emptyMap(file: own.file) }
-            guard own.pairs != nil else {
+            switch ValueCoalescing.subchartSection(name, of: values, emptyFile: chart.files.entryName("values.yaml")) {
+            case .notAMapping(let own):
                 warnings.append(ImageWarning(chart: label, file: own.file, line: own.line, key: name,
                                              message: "the subchart's values section is not a mapping; its own defaults are used"))
-                continue
+            case .section(let own):
+                let (computed, _) = self.values(of: sub, section: own, label: label + " > " + name)
+                values.set(name, computed)
             }
-            own = ValueCoalescing.passGlobals(from: values, into: own)
-            let (computed, _) = self.values(of: sub, section: own, label: label + " > " + name)
-            values.set(name, computed)
         }
         return (values, subs)
     }

@@ -1,6 +1,7 @@
 import ChartSyncArchive
 import ChartSyncCore
 import ChartSyncIndex
+import ChartSyncTemplate
 
 /// Finds the container images a chart tarball uses with its default values, without rendering it.
 /// Silent: it returns what it found and never prints.

@@ -1,4 +1,5 @@
 import ChartSyncCore
+import ChartSyncTemplate
 
 /// Whether a point of a template is rendered with default values.
 enum Liveness: Sendable, Equatable {
@@ -33,6 +34,8 @@ struct ImageLine: Sendable {
     let key: String
     /// The value after the colon, as written (may hold template actions).
     let value: String
+    /// The value parsed as a template, once, when it holds `{{`.
+    let template: Result<GoTemplate, GoTemplate.ParseError>?
 
     /// The lines of `bytes` that set a key `image` or `<name>Image` (a YAML key, possibly as a
     /// list item `- image:`, quoted or not) to a value on the same line; a value that opens a
@@ -81,7 +84,9 @@ struct ImageLine: Sendable {
         guard let first = value.first else { return nil }
         if "#|>&*![".contains(first) { return nil }
         if first == "{" && !value.hasPrefix("{{") { return nil }
-        return ImageLine(start: start, line: number, key: key, value: value)
+        let template = value.contains("{{")
+            ? Result { () throws(GoTemplate.ParseError) in try GoTemplate(bytes: Array(value.utf8), firstLine: number) } : nil
+        return ImageLine(start: start, line: number, key: key, value: value, template: template)
     }
 }
 
@@ -165,7 +170,7 @@ struct TemplateImageFinder {
                 }
             case .action(let action):
                 var evaluator = TemplateEvaluator(context: context)
-                if let pipeline = try? TemplatePipeline(parsing: action.text) {
+                if case .success(let pipeline) = action.pipeline {
                     if !pipeline.variables.isEmpty {
                         let value = (try? evaluator.evaluate(pipeline.expression, scope)) ?? .opaque(path: nil)
                         for name in pipeline.variables { scope.set(name, value, declaring: pipeline.declares) }
@@ -223,7 +228,7 @@ struct TemplateImageFinder {
                 }
                 // Loop variables and `.` stand for items of the list (or map) that was ranged over.
                 inner.dot = .opaque(path: itemPath)
-                if let pipeline = try? TemplatePipeline(parsing: arm.action.text) {
+                if case .success(let pipeline) = arm.action.pipeline {
                     for name in pipeline.variables { inner.set(name, .opaque(path: itemPath), declaring: true) }
                 }
                 let after = walk(arm.body, file: file, scope: inner, liveness: liveness.entering(state))
@@ -291,13 +296,10 @@ struct TemplateImageFinder {
         var reads = Self.writtenReads(line.value)
         var numbers: [(path: String, written: String, helm: String)] = []
         let outcome: TemplateImageResult.Outcome
-        if !line.value.contains("{{") {
-            outcome = Self.reference(Self.yamlScalar(line.value))
-        } else {
+        if let parsed = line.template {
             var evaluator = TemplateEvaluator(context: context)
             do throws(TemplateUnknown) {
-                let template: GoTemplate
-                do throws(GoTemplate.ParseError) { template = try GoTemplate(bytes: Array(line.value.utf8), firstLine: line.line) } catch {
+                guard case .success(let template) = parsed else {
                     throw TemplateUnknown("has an action that does not end on its line")
                 }
                 var inner = scope
@@ -308,6 +310,8 @@ struct TemplateImageFinder {
             }
             reads.formUnion(evaluator.reads)
             numbers = evaluator.numbers
+        } else {
+            outcome = Self.reference(Self.yamlScalar(line.value))
         }
         results.append(TemplateImageResult(file: file, line: line.line, written: line.value, liveness: liveness, outcome: outcome,
                                            reads: reads, numbers: numbers))

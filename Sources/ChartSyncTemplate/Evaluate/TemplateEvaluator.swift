@@ -1,122 +1,30 @@
 import ChartSyncCore
 
-/// What a template expression evaluates to, as far as image discovery can know it without
-/// rendering the chart.
-enum TemplateValue: Sendable {
-    /// The chart's top-level context (`.` in a template file, `$`).
-    case root
-    /// `.Chart`.
-    case chart
-    /// A node of the chart's values; `path` is its dotted key path (`""` for `.Values` itself).
-    case node(ValueNode, path: String)
-    /// A key of `.Values` that does not exist (renders as nothing, is false).
-    case missing(path: String)
-    /// A string.
-    case string(String)
-    /// A boolean.
-    case bool(Bool)
-    /// A number, as written.
-    case number(String)
-    /// `nil`.
-    case null
-    /// Something not known without rendering (a release name, a loop variable...); when it stands
-    /// for a part of `.Values`, `path` says which.
-    case opaque(path: String?)
-}
-
-/// Why a template expression could not be evaluated with default values alone.
-struct TemplateUnknown: Error, Sendable {
-    /// A short reason for warnings, e.g. "calls tpl".
-    let reason: String
-    init(_ reason: String) { self.reason = reason }
-}
-
-/// A named template (`define` or `block`) and the file it is in.
-struct DefinedTemplate: Sendable {
-    /// The entry name of the file that defines it.
-    let file: String
-    /// Its body.
-    let body: [GoTemplate.Node]
-}
-
-/// What one chart's templates see: its values, its Chart.yaml, and the named templates of the
-/// whole (enabled) chart tree.
-struct TemplateContext: Sendable {
-    /// The chart's values as Helm computes them with default values.
-    let values: ValueNode
-    /// The chart's Chart.yaml.
-    let metadata: ChartMetadata
-    /// Named templates by name (Helm shares them across the chart and its subcharts).
-    let defines: [String: DefinedTemplate]
-}
-
-/// Variables and `.` at some point of a template.
-struct TemplateScope: Sendable {
-    /// The value of `.`.
-    var dot: TemplateValue
-    /// Variables by name with their `$` (`$` itself is the template's data).
-    var variables: [String: TemplateValue]
-    /// Names declared (`:=`) at this level: they end with it.
-    var declared: Set<String> = []
-    /// Names of enclosing levels assigned (`=`) at this level: the assignment outlives it.
-    var assigned: Set<String> = []
-
-    /// The scope at the top of a template file of the chart.
-    static let top = TemplateScope(dot: .root, variables: ["$": .root])
-
-    /// A scope for the body of a control structure inside this one.
-    func entering() -> TemplateScope {
-        var inner = self
-        inner.declared = []
-        inner.assigned = []
-        return inner
-    }
-
-    /// Takes back the assignments `inner` made to this scope's variables; when the body may or
-    /// may not have run (`certain` false), those variables become unknown.
-    mutating func leave(_ inner: TemplateScope, certain: Bool = true) {
-        for name in inner.assigned where variables[name] != nil {
-            variables[name] = certain ? inner.variables[name] : .opaque(path: nil)
-            if !declared.contains(name) { assigned.insert(name) }
-        }
-    }
-
-    /// Declares (`:=`) or assigns (`=`) a variable.
-    mutating func set(_ name: String, _ value: TemplateValue, declaring: Bool) {
-        variables[name] = value
-        if declaring {
-            declared.insert(name)
-            assigned.remove(name)
-        } else if !declared.contains(name) {
-            assigned.insert(name)
-        }
-    }
-}
-
 /// Evaluates template expressions with a chart's default values: `.Values`, `.Chart`, literals,
 /// variables, `include` of named templates, and the few functions image references are built
 /// with (`default`, `printf`, `quote`, `trim`...). Anything else is ``TemplateUnknown``. Records the
 /// `.Values` paths it reads.
-struct TemplateEvaluator {
+public struct TemplateEvaluator {
     /// The chart whose templates are evaluated.
     let context: TemplateContext
     /// Dotted `.Values` paths read so far (`image.tag`).
-    var reads: Set<String> = []
+    public private(set) var reads: Set<String> = []
     /// Unquoted numbers Helm renders otherwise than they are written (rendered as Helm does):
     /// path, as written, as Helm renders it.
-    var numbers: [(path: String, written: String, helm: String)] = []
+    public private(set) var numbers: [(path: String, written: String, helm: String)] = []
     /// How deep `include` calls nest right now.
     private var includeDepth = 0
     /// How many `include` calls this evaluator may still make (named templates that include each
     /// other twice over would otherwise cost exponential time).
     private var includeBudget = 1000
 
-    init(context: TemplateContext) { self.context = context }
+    /// Creates an evaluator for one chart.
+    public init(context: TemplateContext) { self.context = context }
 
     // MARK: - Rendering
 
     /// Renders `nodes` to text; throws when any part needs more than default values.
-    mutating func render(_ nodes: [GoTemplate.Node], scope: inout TemplateScope) throws(TemplateUnknown) -> String {
+    public mutating func render(_ nodes: [GoTemplate.Node], scope: inout TemplateScope) throws(TemplateUnknown) -> String {
         var out = ""
         for node in nodes {
             switch node {
@@ -164,11 +72,8 @@ struct TemplateEvaluator {
 
     /// Runs an output action: declarations and assignments update `scope` and give nil; anything
     /// else gives its value.
-    mutating func run(_ action: GoTemplate.Action, scope: inout TemplateScope) throws(TemplateUnknown) -> TemplateValue? {
-        let pipeline: TemplatePipeline
-        do throws(TemplatePipeline.SyntaxError) { pipeline = try TemplatePipeline(parsing: action.text) } catch {
-            throw TemplateUnknown("cannot be parsed: \(error.message)")
-        }
+    public mutating func run(_ action: GoTemplate.Action, scope: inout TemplateScope) throws(TemplateUnknown) -> TemplateValue? {
+        let pipeline = try parsed(action)
         if !pipeline.variables.isEmpty {
             let value: TemplateValue
             do { value = try evaluate(pipeline.expression, scope) } catch { value = .opaque(path: nil) }
@@ -179,20 +84,25 @@ struct TemplateEvaluator {
     }
 
     /// The value of a control action's pipeline (which may declare variables into `scope`).
-    mutating func condition(_ action: GoTemplate.Action, scope: inout TemplateScope) throws(TemplateUnknown) -> TemplateValue {
-        let pipeline: TemplatePipeline
-        do throws(TemplatePipeline.SyntaxError) { pipeline = try TemplatePipeline(parsing: action.text) } catch {
-            throw TemplateUnknown("cannot be parsed: \(error.message)")
-        }
+    public mutating func condition(_ action: GoTemplate.Action, scope: inout TemplateScope) throws(TemplateUnknown) -> TemplateValue {
+        let pipeline = try parsed(action)
         let value = try evaluate(pipeline.expression, scope)
         for name in pipeline.variables { scope.set(name, value, declaring: pipeline.declares) }
         return value
     }
 
+    /// The pipeline the template parser made of `action`; one that could not be parsed is unknown.
+    private func parsed(_ action: GoTemplate.Action) throws(TemplateUnknown) -> TemplatePipeline {
+        switch action.pipeline {
+        case .success(let pipeline): return pipeline
+        case .failure(let error): throw TemplateUnknown("cannot be parsed: \(error.message)")
+        }
+    }
+
     // MARK: - Expressions
 
     /// Evaluates an expression; `piped` is the value of the previous pipeline stage, if any.
-    mutating func evaluate(_ expression: TemplateExpression, _ scope: TemplateScope, piped: TemplateValue? = nil) throws(TemplateUnknown) -> TemplateValue {
+    public mutating func evaluate(_ expression: TemplateExpression, _ scope: TemplateScope, piped: TemplateValue? = nil) throws(TemplateUnknown) -> TemplateValue {
         switch expression {
         case .string(let text): return try applyPiped(.string(text), piped)
         case .number(let text): return try applyPiped(.number(text), piped)
@@ -453,7 +363,7 @@ struct TemplateEvaluator {
     }
 
     /// Whether text/template takes the value as true.
-    func truth(of value: TemplateValue) throws(TemplateUnknown) -> Bool {
+    public func truth(of value: TemplateValue) throws(TemplateUnknown) -> Bool {
         switch value {
         case .string(let text): return !text.isEmpty
         case .number(let text): return !(ValueNode.numberIsZero(text) ?? false)

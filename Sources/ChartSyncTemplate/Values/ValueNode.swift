@@ -1,21 +1,20 @@
-import ChartSyncCore
 import ChartSyncIndex
 
 /// One key and value of a values mapping.
-struct ValuePair: Sendable {
+public struct ValuePair: Sendable {
     /// The key.
-    let key: String
+    public let key: String
     /// The 1-based line of the key.
-    let keyLine: Int
+    public let keyLine: Int
     /// The value.
-    var value: ValueNode
+    public var value: ValueNode
 }
 
 /// A node of a chart's values (values.yaml, and the values Helm computes from it), with the file
 /// and line it was read from. Scalars keep their source text, so `tag: 1.10` stays "1.10".
-struct ValueNode: Sendable {
+public struct ValueNode: Sendable {
     /// The shape and content of a node.
-    enum Content: Sendable {
+    public enum Content: Sendable {
         /// A YAML null (`null`, `~`, or nothing).
         case null
         /// A scalar's text and whether it was plain (unquoted), which decides its type.
@@ -27,36 +26,41 @@ struct ValueNode: Sendable {
     }
 
     /// What a scalar is once YAML (1.1, as Helm's YAML library reads it) has typed it.
-    enum ScalarType: Equatable {
-        case string, bool(Bool), number(isZero: Bool)
+    public enum ScalarType: Sendable, Equatable {
+        /// A string.
+        case string
+        /// A boolean.
+        case bool(Bool)
+        /// A number, and whether it is zero.
+        case number(isZero: Bool)
     }
 
     /// The content.
-    var content: Content
+    public var content: Content
     /// The entry name of the file the node came from.
-    let file: String
+    public let file: String
     /// The 1-based line it starts on.
-    let line: Int
+    public let line: Int
 
     /// An empty mapping, standing for a missing or empty values file.
-    static func emptyMap(file: String) -> ValueNode { ValueNode(content: .map([]), file: file, line: 1) }
+    public static func emptyMap(file: String) -> ValueNode { ValueNode(content: .map([]), file: file, line: 1) }
 
     /// Whether this is a null.
-    var isNull: Bool { if case .null = content { return true } else { return false } }
+    public var isNull: Bool { if case .null = content { return true } else { return false } }
 
     /// The pairs of a mapping, or nil.
-    var pairs: [ValuePair]? { if case .map(let pairs) = content { return pairs } else { return nil } }
+    public var pairs: [ValuePair]? { if case .map(let pairs) = content { return pairs } else { return nil } }
 
     /// The items of a list, or nil.
     var items: [ValueNode]? { if case .list(let items) = content { return items } else { return nil } }
 
     /// The value under `key` in a mapping.
-    subscript(key: String) -> ValueNode? {
+    public subscript(key: String) -> ValueNode? {
         pairs?.first(where: { $0.key == key })?.value
     }
 
     /// The node at a dotted path of mapping keys (`redis.enabled`), or nil when a step is missing.
-    func at(_ path: String) -> ValueNode? {
+    public func at(_ path: String) -> ValueNode? {
         var node = self
         for key in path.split(separator: ".", omittingEmptySubsequences: false) {
             guard let next = node[String(key)] else { return nil }
@@ -66,10 +70,10 @@ struct ValueNode: Sendable {
     }
 
     /// The scalar's text (quoted scalars without their quotes), or nil for null and collections.
-    var text: String? { if case .scalar(let text, _) = content { return text } else { return nil } }
+    public var text: String? { if case .scalar(let text, _) = content { return text } else { return nil } }
 
     /// The YAML type of a scalar; nil for null and collections.
-    var scalarType: ScalarType? {
+    public var scalarType: ScalarType? {
         guard case .scalar(let text, let plain) = content else { return nil }
         guard plain else { return .string }
         return ValueNode.plainType(text)
@@ -147,7 +151,7 @@ struct ValueNode: Sendable {
     }
 
     /// For a plain number scalar Helm renders differently from how it is written: how Helm renders it.
-    var helmRenderingIfDifferent: String? {
+    public var helmRenderingIfDifferent: String? {
         guard case .scalar(let text, true) = content, case .number? = scalarType,
               let rendered = ValueNode.helmRendering(ofNumber: text), rendered != text else { return nil }
         return rendered
@@ -169,7 +173,7 @@ struct ValueNode: Sendable {
     }
 
     /// Converts a parsed YAML node; `<<` merge keys are expanded as YAML 1.1 (and Helm) do.
-    init(_ node: YAMLNode, file: String) {
+    public init(_ node: YAMLNode, file: String) {
         self.file = file
         self.line = node.line
         switch node.value {
@@ -197,6 +201,7 @@ struct ValueNode: Sendable {
         }
     }
 
+    /// Creates a node.
     init(content: Content, file: String, line: Int) {
         self.content = content
         self.file = file
@@ -204,7 +209,7 @@ struct ValueNode: Sendable {
     }
 
     /// Sets `key` in a mapping (appending it when new); no effect on other nodes.
-    mutating func set(_ key: String, _ value: ValueNode) {
+    public mutating func set(_ key: String, _ value: ValueNode) {
         guard case .map(var pairs) = content else { return }
         if let index = pairs.firstIndex(where: { $0.key == key }) { pairs[index].value = value } else { pairs.append(ValuePair(key: key, keyLine: value.line, value: value)) }
         content = .map(pairs)
@@ -215,44 +220,5 @@ struct ValueNode: Sendable {
         guard case .map(var pairs) = content else { return }
         pairs.removeAll { $0.key == key }
         content = .map(pairs)
-    }
-}
-
-/// Helm's value coalescing (pkg/chartutil/coalesce.go), for default values only: the higher
-/// layer wins key by key, mappings merge recursively, and a null in the higher layer removes the
-/// key from the lower one.
-enum ValueCoalescing {
-    /// `high` over `low`: keys of `high` win; mappings present in both merge; a null in `high`
-    /// deletes the key. When `high` is not a mapping it wins as a whole.
-    static func coalesce(_ high: ValueNode, over low: ValueNode) -> ValueNode {
-        guard let lowPairs = low.pairs, var pairs = high.pairs else { return high }
-        for pair in lowPairs {
-            if let index = pairs.firstIndex(where: { $0.key == pair.key }) {
-                if pairs[index].value.isNull {
-                    pairs.remove(at: index)
-                } else if pairs[index].value.pairs != nil, pair.value.pairs != nil {
-                    pairs[index].value = coalesce(pairs[index].value, over: pair.value)
-                }
-                // Otherwise the higher layer's value stands (Helm warns when a table meets a non-table).
-            } else {
-                pairs.append(pair)
-            }
-        }
-        var result = high
-        result.content = .map(pairs)
-        return result
-    }
-
-    /// The `global` section a subchart sees: the parent's globals win over the subchart section's
-    /// own (coalesceGlobals: tables merge top-down, scalars from the parent replace).
-    static func passGlobals(from parent: ValueNode, into section: ValueNode) -> ValueNode {
-        guard let parentGlobal = parent["global"], parentGlobal.pairs != nil else { return section }
-        var result = section
-        if let own = section["global"], own.pairs != nil {
-            result.set("global", coalesce(parentGlobal, over: own))
-        } else {
-            result.set("global", parentGlobal)
-        }
-        return result
     }
 }
