@@ -3,6 +3,7 @@ import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
 import enum Crypto.Curve25519
+import struct Crypto.SHA256
 import Foundation
 
 /// What a verified bundle holds.
@@ -17,6 +18,8 @@ public struct BundleVerification: Sendable {
     public let parts: [String]
     /// Where the payload now is, when extracted.
     public let extractedTo: String?
+    /// What the extraction did to the site directory, when extracted.
+    public var installation: SiteInstallation?
 }
 
 /// Why a bundle was refused.
@@ -33,11 +36,33 @@ public enum VerifyError: ChartSyncFailure, CustomStringConvertible {
     case sidecarMismatch(file: String, expected: String, actual: String)
     /// A file operation failed.
     case fileSystem(FileSystemError)
+    /// The destination's parent directory does not exist.
+    case missingParent(path: String, parent: String)
+    /// The destination is not a directory.
+    case notASite(path: String, what: String)
+    /// The destination holds files and was not made by chartsync (no `.chartsync/installed.json`).
+    case foreignDestination(path: String, entries: [String], count: Int)
+    /// The destination's `.chartsync` record cannot be read or does not match its manifest.
+    case damagedSite(path: String, message: String)
+    /// The bundle is an older delivery of the installed one.
+    case rollback(path: String, installed: InstalledDelivery, offered: InstalledDelivery)
+    /// The bundle has the installed sequence number but another manifest.
+    case sequenceReused(path: String, installed: InstalledDelivery, offered: InstalledDelivery)
+    /// The bundle is another delivery than the installed one.
+    case otherDelivery(path: String, installed: InstalledDelivery, offered: InstalledDelivery)
+    /// The installed site holds files its delivery did not write.
+    case siteAdditions(path: String, files: [String])
+    /// The manifest names a path chartsync keeps for itself in a site.
+    case reservedPath(bundle: String, path: String)
+    /// The run was interrupted; nothing was changed.
+    case interrupted
 
     public var kind: FailureKind {
         switch self {
         case .notFound, .fileSystem: return .io
-        case .badParts, .archive, .manifest, .sidecarMismatch: return .verification
+        case .badParts, .archive, .manifest, .sidecarMismatch, .rollback, .sequenceReused, .reservedPath: return .verification
+        case .missingParent, .notASite, .foreignDestination, .damagedSite, .otherDelivery, .siteAdditions: return .input
+        case .interrupted: return .interrupted
         }
     }
 
@@ -49,7 +74,39 @@ public enum VerifyError: ChartSyncFailure, CustomStringConvertible {
         case .sidecarMismatch(let file, let expected, let actual):
             return "\(file) is corrupt: its .sha256 sidecar says \(expected), the bytes hash to \(actual)"
         case .fileSystem(let error): return error.description
+        case .missingParent(let path, let parent):
+            return "\(path): its parent directory \(parent) does not exist; create it first (chartsync creates only the site directory itself)"
+        case .notASite(let path, let what):
+            return "\(path) is \(what), not a directory; not replacing it"
+        case .foreignDestination(let path, let entries, let count):
+            let shown = entries.joined(separator: ", ") + (count > entries.count ? ", ... (\(count) entries)" : "")
+            return "\(path) is not empty and is not a chartsync site (no \(SiteDirectory.record)): it holds \(shown); "
+                + "extract into a new or empty directory (chartsync never replaces a directory it did not create)"
+        case .damagedSite(let path, let message):
+            return "\(path) is marked as a chartsync site but its record is damaged: \(message); not replacing it"
+        case .rollback(let path, let installed, let offered):
+            return "\(path) has \(Self.describe(installed)) installed; this bundle is \(Self.describe(offered)), an older delivery: "
+                + "refusing to roll the site back (--allow-downgrade to do it on purpose)"
+        case .sequenceReused(let path, let installed, let offered):
+            return "\(path) has \(Self.describe(installed)) installed (manifest \(installed.manifest.prefixed)); this bundle is also "
+                + "#\(offered.sequence) but its manifest is \(offered.manifest.prefixed): two different deliveries under one number "
+                + "(--allow-downgrade to install it anyway)"
+        case .otherDelivery(let path, let installed, let offered):
+            return "\(path) has \(Self.describe(installed)) installed; this bundle is \(Self.describe(offered)), another delivery "
+                + "(--replace to replace it)"
+        case .siteAdditions(let path, let files):
+            let shown = files.prefix(5).joined(separator: ", ") + (files.count > 5 ? ", ... (\(files.count) files)" : "")
+            return "\(path) holds files its delivery did not write: \(shown); a delivery replaces its directory whole, "
+                + "so move them beside \(path) (nothing was changed)"
+        case .reservedPath(let bundle, let path):
+            return "\(bundle): the manifest lists \(path), a path chartsync keeps for itself in a site"
+        case .interrupted:
+            return "interrupted; nothing was changed"
         }
+    }
+
+    private static func describe(_ delivery: InstalledDelivery) -> String {
+        "delivery \"\(delivery.name)\" #\(delivery.sequence)"
     }
 }
 
@@ -57,8 +114,13 @@ public enum VerifyError: ChartSyncFailure, CustomStringConvertible {
 /// and SHA-256) and unpacks it: into a fresh staging directory next to the destination, renamed
 /// into place only when everything is proven, with a ready `index.yaml` over the vendored charts.
 public struct BundleVerifier: Sendable {
+    /// Set it (from a signal handler) to stop; what the run created is removed, nothing changes.
+    public let cancellation: Cancellation
+
     /// Creates a verifier.
-    public init() {}
+    public init(cancellation: Cancellation = Cancellation()) {
+        self.cancellation = cancellation
+    }
 
     /// The bundle's files in order: `FILE`, or `FILE.000`, `FILE.001`, ... (given `FILE` or `FILE.000`).
     public static func parts(of path: String) throws(VerifyError) -> (base: String, parts: [String]) {
@@ -93,8 +155,11 @@ public struct BundleVerifier: Sendable {
         return (manifest, header.signature.flatMap(SigningKey.signer(of:)), parts)
     }
 
-    /// Proves the bundle and, when `extractTo` is given, replaces that directory with its payload.
-    public func verify(_ path: String, trustedKey: String?, extractTo: String?) throws -> BundleVerification {
+    /// Proves the bundle and, when `extractTo` is given, installs its payload there: only into a
+    /// missing or empty directory or a chartsync site (`.chartsync/installed.json`) whose
+    /// installed delivery `policy` lets this one replace; the same delivery again changes nothing.
+    public func verify(_ path: String, trustedKey: String?, extractTo: String?,
+                       policy: InstallPolicy = InstallPolicy()) throws -> BundleVerification {
         var trusted: Curve25519.Signing.PublicKey?
         if let trustedKey { trusted = try SigningKey.loadPublic(trustedKey) }
         let (base, parts) = try BundleVerifier.parts(of: path)
@@ -103,6 +168,7 @@ public struct BundleVerifier: Sendable {
         let header: (manifest: [UInt8], signature: [UInt8]?)
         do {
             reader = try BundleArchiveReader(parts: parts, expectedParts: expectedParts, limits: BundleLimits())
+            reader.cancellation = cancellation
             header = try reader.readManifest()
         } catch {
             throw VerifyError.archive(error)
@@ -116,15 +182,33 @@ public struct BundleVerifier: Sendable {
         } catch {
             throw VerifyError.manifest(error)
         }
-        // A fresh staging directory next to the destination (same file system, so rename works).
+        for file in manifest.files where SiteDirectory.own.contains(file.path) || file.path == SiteDirectory.mark
+            || file.path.hasPrefix(SiteDirectory.mark + "/") {
+            throw VerifyError.reservedPath(bundle: parts[0], path: file.path)
+        }
+        let offered = InstalledDelivery(name: manifest.name, sequence: manifest.sequence,
+                                        manifest: Digest(bytes: SHA256.hash(data: header.manifest)),
+                                        signer: header.signature.flatMap(SigningKey.signer(of:)))
+
+        // The site is read, and the delivery admitted, before anything is written.
         let destination = extractTo.map { $0.hasSuffix("/") && $0.count > 1 ? String($0.dropLast()) : $0 }
-        let stagingParent: String
+        var site: (state: SiteDirectory.State, install: Bool, lock: DirectoryLock)?
         if let destination {
             if FileSystem.isSymlink(destination) {
                 throw VerifyError.fileSystem(FileSystemError(path: destination, message: "is a symbolic link; not replacing it"))
             }
+            let state = try SiteDirectory.state(destination)
+            let lock = try Self.lock(FileSystem.parent(of: destination))
+            Self.removeStaleStaging(for: destination)
+            site = (state, try SiteDirectory.admit(offered, into: destination, state: state, policy: policy), lock)
+        }
+        defer { withExtendedLifetime(site?.lock) {} }
+
+        // A fresh staging directory next to the destination (same file system, so rename works).
+        let stagingParent: String
+        if let destination {
             stagingParent = try FileSystem.makeTemporaryDirectory(
-                in: FileSystem.parent(of: destination), prefix: "." + FileSystem.baseName(destination) + ".chartsync-staging")
+                in: FileSystem.parent(of: destination), prefix: Self.stagingPrefix(for: destination))
         } else {
             stagingParent = try FileSystem.makeTemporaryDirectory(prefix: "chartsync-verify")
         }
@@ -135,19 +219,57 @@ public struct BundleVerifier: Sendable {
             streamDigest = try reader.extract(into: staging, expected: manifest.files.map {
                 BundleExpectedFile(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable)
             })
+        } catch ArchiveError.interrupted {
+            throw VerifyError.interrupted
         } catch {
             throw VerifyError.archive(error)
         }
         if parts.count == 1 { try checkSidecar(base: base, digest: streamDigest) }
-        if let destination {
+        var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
+                                              parts: parts, extractedTo: destination)
+        guard let destination, let site else { return verification }
+        var previous: (InstalledDelivery, BundleManifest)?
+        if case .installed(let installed, let manifest) = site.state { previous = (installed, manifest) }
+        if site.install {
             if FileSystem.isDirectory(staging + "/charts/external") {
                 try RepositoryIndexer().index(directory: staging + "/charts/external", baseURL: "charts/external/",
                                               output: staging + "/index.yaml")
             }
+            try SiteDirectory.mark(staging, installed: offered, manifest: header.manifest)
+            guard !cancellation.isCancelled else { throw VerifyError.interrupted }
             try FileSystem.replaceDirectory(destination, with: staging, scratch: stagingParent)
         }
-        return BundleVerification(manifest: manifest, signer: header.signature.flatMap(SigningKey.signer(of:)),
-                                  signatureVerified: trusted != nil, parts: parts, extractedTo: destination)
+        verification.installation = SiteInstallation(
+            previous: previous?.0, installed: offered, changes: ChartChanges(from: previous?.1.charts, to: manifest.charts),
+            alreadyInstalled: !site.install)
+        return verification
+    }
+
+    /// The prefix of the staging directories beside `destination`.
+    private static func stagingPrefix(for destination: String) -> String {
+        "." + FileSystem.baseName(destination) + ".chartsync-staging"
+    }
+
+    /// Staging directories a killed run left beside `destination` (the lock is held: none is live).
+    private static func removeStaleStaging(for destination: String) {
+        let parent = FileSystem.parent(of: destination)
+        let prefix = stagingPrefix(for: destination) + "-"
+        for name in (try? FileSystem.listDirectory(parent)) ?? [] where name.hasPrefix(prefix) {
+            FileSystem.removeTree(parent + "/" + name)
+        }
+    }
+
+    /// The lock that keeps two extractions beside each other from touching each other's staging.
+    private static func lock(_ directory: String) throws(VerifyError) -> DirectoryLock {
+        do {
+            return try DirectoryLock(directory)
+        } catch {
+            switch error {
+            case .locked(let path):
+                throw .fileSystem(FileSystemError(path: path, message: "is locked: another chartsync is extracting here"))
+            case .fileSystem(let failure): throw .fileSystem(failure)
+            }
+        }
     }
 
     /// `FILE.parts` for a split bundle: each part's size and SHA-256, checked as the parts stream.

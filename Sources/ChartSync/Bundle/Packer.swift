@@ -66,12 +66,15 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
     case fileSystem(FileSystemError)
     /// The archive could not be written.
     case archive(ArchiveError)
+    /// The run was interrupted; what it wrote was removed.
+    case interrupted
 
     public var kind: FailureKind {
         switch self {
-        case .notProven: return .verification
-        case .lock, .unsupported: return .input
+        case .notProven, .unsupported: return .verification
+        case .lock: return .input
         case .fileSystem, .archive, .changed: return .io
+        case .interrupted: return .interrupted
         }
     }
 
@@ -83,6 +86,7 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
         case .changed(let path): return "\(path) changed while the bundle was being written; the bundle was removed, try again"
         case .fileSystem(let error): return error.description
         case .archive(let error): return error.description
+        case .interrupted: return "interrupted; no bundle was written"
         }
     }
 }
@@ -92,15 +96,30 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
 public struct Packer: Sendable {
     private let layout: ProjectLayout
     private let onEvent: ChartSyncEventHandler?
+    /// Set it (from a signal handler) to stop; the parts written so far are removed.
+    public let cancellation: Cancellation
 
     /// Creates a packer for a project.
-    public init(layout: ProjectLayout, onEvent: ChartSyncEventHandler? = nil) {
+    public init(layout: ProjectLayout, cancellation: Cancellation = Cancellation(), onEvent: ChartSyncEventHandler? = nil) {
         self.layout = layout
+        self.cancellation = cancellation
         self.onEvent = onEvent
     }
 
     /// Writes the bundle, its parts file (when split) and its `.sha256` sidecar.
     public func pack(_ options: PackOptions) throws -> PackReport {
+        let projectLock: DirectoryLock
+        do {
+            projectLock = try DirectoryLock(layout.root)
+        } catch {
+            switch error {
+            case .locked(let path):
+                throw PackError.fileSystem(FileSystemError(path: path, message: "is locked: another chartsync is working on it"))
+            case .fileSystem(let failure): throw PackError.fileSystem(failure)
+            }
+        }
+        defer { withExtendedLifetime(projectLock) {} }
+        Self.removeStalePartials(of: options.output)
         let (list, lock) = try loadLock()
         let files = try collect()
         try prove(lock, files: files)
@@ -129,7 +148,9 @@ public struct Packer: Sendable {
                 to: options.output, manifest: manifestBytes, signature: signature,
                 payload: files.map { BundlePayloadFile(path: $0.path, source: layout.root + "/" + $0.path, executable: $0.executable) },
                 expected: expected, compression: options.compression, mtime: options.mtime, splitSize: options.splitSize,
-                proveContent: false)
+                proveContent: false, cancellation: cancellation)
+        } catch .interrupted {
+            throw PackError.interrupted
         } catch {
             throw PackError.archive(error)
         }
@@ -141,7 +162,7 @@ public struct Packer: Sendable {
         }
         let sidecar = options.output + ".sha256"
         var checksums = result.parts.map { ChecksumList.Line(sha256: $0.sha256, name: FileSystem.baseName($0.file)) }
-        if result.parts.count > 1 {
+        if options.splitSize != nil {
             let partsFile = options.output + ".parts"
             let parts = BundlePartsList(
                 parts: result.parts.map { .init(name: FileSystem.baseName($0.file), size: $0.size, sha256: $0.sha256) },
@@ -159,6 +180,22 @@ public struct Packer: Sendable {
             return try layout.currentLock()
         } catch let problem as ProjectLayout.LockProblem {
             throw PackError.lock(problem.message)
+        }
+    }
+
+    /// Temporary parts a killed run left beside `output` (the project lock is held: none is live).
+    private static func removeStalePartials(of output: String) {
+        let directory = FileSystem.parent(of: output)
+        let name = FileSystem.baseName(output)
+        func isPartial(_ entry: String) -> Bool {
+            guard entry.hasPrefix("." + name + ".") else { return false }
+            let rest = entry.dropFirst(name.count + 2)
+            if rest.hasPrefix("partial-") { return true }
+            // `.NAME.NNN.partial-*`: a part of a split bundle.
+            return rest.count > 12 && rest.prefix(3).allSatisfy(\.isNumber) && rest.dropFirst(3).hasPrefix(".partial-")
+        }
+        for entry in (try? FileSystem.listDirectory(directory)) ?? [] where isPartial(entry) {
+            FileSystem.removeFile(directory + "/" + entry)
         }
     }
 
@@ -196,8 +233,12 @@ public struct Packer: Sendable {
         return try hashed.map { try $0.get() }
     }
 
+    /// Every regular file below `relative`, dotfiles included (a chart's `.helmignore` is part of
+    /// the proven tree); only dotfiles directly in charts/external, which the gate ignores too
+    /// (`.gitkeep`), stay behind.
     private func walk(_ relative: String, into paths: inout [String]) throws {
-        for name in try FileSystem.listDirectory(layout.root + "/" + relative) where !name.hasPrefix(".") {
+        for name in try FileSystem.listDirectory(layout.root + "/" + relative)
+        where !(name.hasPrefix(".") && relative == "charts/external") {
             let path = relative + "/" + name
             let full = layout.root + "/" + path
             if FileSystem.isDirectory(full) {

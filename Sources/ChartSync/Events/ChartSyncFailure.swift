@@ -17,7 +17,3 @@ public protocol ChartSyncFailure: Error {
     /// How to report it.
     var kind: FailureKind { get }
 }
-
-/// chartsync's digest type; declared here so that it wins over swift-crypto's `Digest` protocol
-/// in this module's files.
-public typealias Digest = ChartSyncCore.Digest

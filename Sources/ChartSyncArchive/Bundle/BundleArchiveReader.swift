@@ -46,6 +46,9 @@ public final class BundleArchiveReader {
     /// Opens the bundle made of `parts` (one file, or the parts in order). Every part must exist;
     /// with `expectedParts`, each must also have its expected size (checked now) and SHA-256
     /// (checked as its end is read), and there must be as many parts as expected.
+    /// When set, extraction stops with `.interrupted` (and removes what it wrote) once it is cancelled.
+    public var cancellation: Cancellation?
+
     public init(parts: [String], expectedParts: [BundlePart]?, limits: BundleLimits = .init()) throws(ArchiveError) {
         let name = BundleArchiveReader.bundleName(parts)
         self.name = name
@@ -150,6 +153,7 @@ public final class BundleArchiveReader {
             var extraction = PayloadExtraction(staging: staging, tree: TreeWriter(root: root), wanted: wanted, buffer: buffer)
             var header = pending
             while let current = header {
+                if cancellation?.isCancelled == true { throw .interrupted }
                 try extractEntry(current.entry, current.name, into: &extraction)
                 header = try nextHeader()
             }
@@ -231,10 +235,11 @@ public final class BundleArchiveReader {
         var hasher = SHA256()
         var size: Int64 = 0
         var total = extraction.total
-        let (limits, bundle) = (self.limits, self.name)
+        let (limits, bundle, cancellation) = (self.limits, self.name, self.cancellation)
         do throws(TreeWriter.CopyFailure) {
             _ = try TreeWriter.copyEntryData(from: archive, to: fd, buffer: extraction.buffer, hasher: &hasher) {
                 (count) throws(ArchiveError) in
+                if cancellation?.isCancelled == true { throw .interrupted }
                 size += Int64(count)
                 total += Int64(count)
                 if size > limits.maxFileBytes { throw .fileTooLarge(path: bundle, entry: entryName, limit: limits.maxFileBytes) }

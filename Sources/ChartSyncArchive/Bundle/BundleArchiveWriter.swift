@@ -24,13 +24,13 @@ public enum BundleArchiveWriter {
     public static func write(
         to path: String, manifest: [UInt8], signature: [UInt8]?, payload: [BundlePayloadFile],
         expected: [String: (size: Int64, sha256: Digest)], compression: BundleCompression,
-        mtime: Int64, splitSize: Int64?, proveContent: Bool = true
+        mtime: Int64, splitSize: Int64?, proveContent: Bool = true, cancellation: Cancellation? = nil
     ) throws(ArchiveError) -> BundleWriteResult {
         let files = try plan(payload: payload, expected: expected, mtime: mtime, splitSize: splitSize, proveContent: proveContent)
         let output = try BundleOutput(path: path, splitSize: splitSize)
         do throws(ArchiveError) {
             try writeArchive(to: output, manifest: manifest, signature: signature, files: files,
-                             compression: compression, mtime: mtime)
+                             compression: compression, mtime: mtime, cancellation: cancellation)
             return try output.commit()
         } catch {
             output.discard()
@@ -89,7 +89,7 @@ public enum BundleArchiveWriter {
     /// Streams the tar through libarchive into `output`.
     private static func writeArchive(
         to output: BundleOutput, manifest: [UInt8], signature: [UInt8]?, files: [PlannedFile],
-        compression: BundleCompression, mtime: Int64
+        compression: BundleCompression, mtime: Int64, cancellation: Cancellation?
     ) throws(ArchiveError) {
         let path = output.path
         guard let archive = archive_write_new() else { throw .cannotWriteBundle(path: path, message: "out of memory") }
@@ -141,7 +141,7 @@ public enum BundleArchiveWriter {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         for file in files {
-            try writeFile(file, header: header, archive: archive, buffer: buffer, check: check)
+            try writeFile(file, header: header, archive: archive, buffer: buffer, cancellation: cancellation, check: check)
         }
         try check(archive_write_close(archive), "cannot finish the archive")
         open = false
@@ -192,7 +192,7 @@ public enum BundleArchiveWriter {
     /// Streams one payload file into its entry, proving its size and SHA-256 as it goes.
     private static func writeFile(
         _ file: PlannedFile, header: EntryHeader, archive: OpaquePointer, buffer: UnsafeMutableRawBufferPointer,
-        check: (Int32, String) throws(ArchiveError) -> Void
+        cancellation: Cancellation?, check: (Int32, String) throws(ArchiveError) -> Void
     ) throws(ArchiveError) {
         let source = file.file.source
         func changed(_ reason: String) -> ArchiveError { .payloadChanged(source: source, entry: file.entry, reason: reason) }
@@ -216,6 +216,7 @@ public enum BundleArchiveWriter {
         var hasher = SHA256()
         var size: Int64 = 0
         while true {
+            if cancellation?.isCancelled == true { throw .interrupted }
             let count = read(fd, buffer.baseAddress, buffer.count)
             if count == 0 { break }
             if count < 0 {
