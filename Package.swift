@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "ChartSyncCoreTests", dependencies: ["ChartSyncCore", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex", "ChartSyncCore", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
-        .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncCore", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTemplateTests", dependencies: ["ChartSyncTemplate", "ChartSyncIndex", "ChartSyncCore"]),
         .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncBasics", "ChartSyncTemplate", "ChartSyncTestSupport"]),
     ]

@@ -12,4 +12,9 @@ static const unsigned int carchive_AE_IFSOCK = AE_IFSOCK;
 static const unsigned int carchive_AE_IFCHR = AE_IFCHR;
 static const unsigned int carchive_AE_IFBLK = AE_IFBLK;
 static const unsigned int carchive_AE_IFIFO = AE_IFIFO;
+
+/* archive_set_error is variadic: a fixed-format wrapper for messages from read callbacks. */
+static inline void carchive_set_error(struct archive *a, int code, const char *message) {
+    archive_set_error(a, code, "%s", message);
+}
 #endif

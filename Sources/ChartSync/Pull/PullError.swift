@@ -15,6 +15,8 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
     case noMatchingVersion(chart: String, constraint: String, repository: String, newest: String?)
     /// The index entry has no usable download URL.
     case noDownloadURL(chart: String, version: String)
+    /// A remote repository's index names a download URL that is not http(s) (e.g. `file://`).
+    case unsafeDownloadURL(chart: String, version: String, url: String, repository: String)
     /// The index entry has no sha256 digest (or a malformed one) and the chart list does not allow that.
     case missingDigest(chart: String, version: String, found: String?)
     /// The downloaded bytes are not the ones the index (or the lock) names.
@@ -52,7 +54,7 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
             return .verification
         case .chartNotFound, .noMatchingVersion, .noDownloadURL, .unsafeVersion, .noLock, .invalidInput:
             return .input
-        case .locked, .symlink, .badArchive, .index, .transport, .fileSystem:
+        case .locked, .symlink, .badArchive, .index, .transport, .fileSystem, .unsafeDownloadURL:
             return .io
         case .interrupted:
             return .interrupted
@@ -80,6 +82,9 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
             return "chart \"\(chart)\": the index's version \"\(version)\" cannot be used in a file name"
         case let .noDownloadURL(chart, version):
             return "chart \"\(chart)\" \(version) has no download URL in its index"
+        case let .unsafeDownloadURL(chart, version, url, repository):
+            return "chart \"\(chart)\" \(version): the index of \(repository) names \(url); a remote repository's charts "
+                + "are downloaded over http(s) only (chartsync never reads local files because an index says so)"
         case let .missingDigest(chart, version, found):
             let what = found.map { "a malformed digest \"\($0)\"" } ?? "no digest"
             return "chart \"\(chart)\" \(version) has \(what) in its index, so the download cannot be proven (set allowMissingDigest: true for this chart to accept it)"

@@ -232,6 +232,7 @@ public final class Puller: Sendable {
         }
         let fetchRepository = fetchURL(repository.url)
         let fetch = RepositoryURL.resolve(base: fetchRepository, reference: reference)
+        try Self.checkScheme(fetch, from: fetchRepository, chart: chart.name, version: found.version)
         let sendCredentials = RepositoryURL.sameOrigin(fetch, fetchRepository) || repository.passCredentials
         let entry = Lockfile.Entry(
             name: chart.name, version: found.version, constraint: chart.version, repository: shownRepository,
@@ -239,6 +240,19 @@ public final class Puller: Sendable {
             sha256: expected ?? Digest(bytes: [UInt8](repeating: 0, count: 32)), size: 0)
         return Plan(entry: entry, expected: expected, expectedTree: nil, fetchURL: fetch,
                     credentials: sendCredentials ? credentials : nil, client: client, unpack: chart.unpack, old: old)
+    }
+
+    /// A chart of a remote (http/https) repository is downloaded over http(s) only, whatever
+    /// its index says: the index is not trusted to make pull read local files.
+    private static func checkScheme(_ url: String, from repository: String, chart: String, version: String) throws(PullError) {
+        func isRemote(_ url: String) -> Bool {
+            let lower = url.lowercased()
+            return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+        }
+        if isRemote(repository) && !isRemote(url) {
+            throw .unsafeDownloadURL(chart: chart, version: version, url: RepositoryURL.redacted(url),
+                                     repository: RepositoryURL.redacted(repository))
+        }
     }
 
     private func frozenPlans(_ list: ChartList, lock: Lockfile?, digest: Digest, options: PullOptions) throws(PullError) -> [Plan] {
@@ -261,6 +275,7 @@ public final class Puller: Sendable {
             }
             let fetchRepository = fetchURL(repository.url)
             let fetch = fetchURL(entry.url)
+            try Self.checkScheme(fetch, from: fetchRepository, chart: entry.name, version: entry.version)
             let sendCredentials = RepositoryURL.sameOrigin(fetch, fetchRepository) || repository.passCredentials
             plans.append(Plan(entry: entry, expected: entry.sha256, expectedTree: entry.tree, fetchURL: fetch,
                               credentials: sendCredentials ? try credentials(for: repository, options: options) : nil,
@@ -302,14 +317,14 @@ public final class Puller: Sendable {
         return WorkerPool.map(plans, threads: jobs) { plan in
             if cancellation.isCancelled { return .failure(.interrupted) }
             return Result { () throws(PullError) -> Outcome in
-                try Puller.work(plan, staging: staging, external: external, onEvent: onEvent)
+                try Puller.work(plan, staging: staging, external: external, onEvent: onEvent, cancellation: cancellation)
             }
         }
     }
 
     /// One chart: keep what is already proven in place, else download, prove and stage it.
     private static func work(_ plan: Plan, staging: String, external: String,
-                             onEvent: ChartSyncEventHandler?) throws(PullError) -> Outcome {
+                             onEvent: ChartSyncEventHandler?, cancellation: Cancellation) throws(PullError) -> Outcome {
         let name = plan.entry.name, version = plan.entry.version
         let file = external + "/" + plan.entry.fileName
         var entry = plan.entry
@@ -333,8 +348,9 @@ public final class Puller: Sendable {
                 return Outcome(entry: entry, old: old, stagedFile: nil, stagedDirectory: nil, downloaded: 0)
             }
             let stagedDirectory = staging + "/" + entry.directoryName
-            let top = try checkContent(file, name: name, version: version)
-            entry.tree = try unpack(file, top: top, into: stagedDirectory, name: name, version: version, expectedTree: plan.expectedTree)
+            let top = try checkContent(file, name: name, version: version, cancellation: cancellation)
+            entry.tree = try unpack(file, top: top, into: stagedDirectory, name: name, version: version, expectedTree: plan.expectedTree,
+                                    cancellation: cancellation)
             onEvent?(.chartUnpacked(name: name, version: version))
             return Outcome(entry: entry, old: old, stagedFile: nil, stagedDirectory: stagedDirectory, downloaded: 0)
         }
@@ -355,11 +371,12 @@ public final class Puller: Sendable {
         }
         entry.sha256 = result.sha256
         entry.size = result.bytes
-        let top = try checkContent(stagedFile, name: name, version: version)
+        let top = try checkContent(stagedFile, name: name, version: version, cancellation: cancellation)
         var stagedDirectory: String?
         if plan.unpack {
             stagedDirectory = staging + "/" + entry.directoryName
-            entry.tree = try unpack(stagedFile, top: top, into: stagedDirectory!, name: name, version: version, expectedTree: plan.expectedTree)
+            entry.tree = try unpack(stagedFile, top: top, into: stagedDirectory!, name: name, version: version,
+                                    expectedTree: plan.expectedTree, cancellation: cancellation)
         }
         onEvent?(.downloaded(name: name, version: version, bytes: result.bytes, sha256: result.sha256))
         return Outcome(entry: entry, old: plan.old, stagedFile: stagedFile, stagedDirectory: stagedDirectory, downloaded: result.bytes)
@@ -367,11 +384,13 @@ public final class Puller: Sendable {
 
     /// The tarball's Chart.yaml must name the chart and version asked for; returns the tarball's
     /// top directory.
-    private static func checkContent(_ path: String, name: String, version: String) throws(PullError) -> String {
+    private static func checkContent(_ path: String, name: String, version: String,
+                                     cancellation: Cancellation) throws(PullError) -> String {
         let archive: ChartArchive
         do {
-            archive = try ChartArchive(path: path, scanAll: false)
+            archive = try ChartArchive(path: path, scanAll: false, cancellation: cancellation)
         } catch {
+            if cancellation.isCancelled { throw .interrupted }
             throw .badArchive(chart: name, version: version, reason: error.description)
         }
         let metadata: ChartMetadata
@@ -389,13 +408,14 @@ public final class Puller: Sendable {
     }
 
     private static func unpack(_ archive: String, top: String, into directory: String, name: String, version: String,
-                               expectedTree: Digest?) throws(PullError) -> Digest {
+                               expectedTree: Digest?, cancellation: Cancellation) throws(PullError) -> Digest {
         // Some charts are packed as "./Chart.yaml" ...; the extractor takes "./" for any top name.
         let top = top == "." ? name : top
         let extracted: ExtractedChart
         do {
-            extracted = try ChartExtractor.extract(archive: archive, into: directory, topDirectory: top)
+            extracted = try ChartExtractor.extract(archive: archive, into: directory, topDirectory: top, cancellation: cancellation)
         } catch {
+            if cancellation.isCancelled { throw .interrupted }
             throw .badArchive(chart: name, version: version, reason: error.description)
         }
         if let expectedTree, extracted.treeDigest != expectedTree {

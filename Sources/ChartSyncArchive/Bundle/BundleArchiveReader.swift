@@ -43,12 +43,12 @@ public final class BundleArchiveReader {
     /// The last entry whose header was read (for messages).
     private var lastEntry: String?
 
-    /// Opens the bundle made of `parts` (one file, or the parts in order). Every part must exist;
-    /// with `expectedParts`, each must also have its expected size (checked now) and SHA-256
-    /// (checked as its end is read), and there must be as many parts as expected.
     /// When set, extraction stops with `.interrupted` (and removes what it wrote) once it is cancelled.
     public var cancellation: Cancellation?
 
+    /// Opens the bundle made of `parts` (one file, or the parts in order). Every part must exist;
+    /// with `expectedParts`, each must also have its expected size (checked now) and SHA-256
+    /// (checked as its end is read), and there must be as many parts as expected.
     public init(parts: [String], expectedParts: [BundlePart]?, limits: BundleLimits = .init()) throws(ArchiveError) {
         let name = BundleArchiveReader.bundleName(parts)
         self.name = name

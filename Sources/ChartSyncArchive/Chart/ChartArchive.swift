@@ -1,4 +1,5 @@
 import CArchive
+import ChartSyncCore
 
 /// What chartsync needs from a packaged chart without unpacking it.
 public struct ChartArchive: Sendable {
@@ -12,14 +13,30 @@ public struct ChartArchive: Sendable {
     /// Reads a chart tarball (gzip'd tar, as `helm package` writes) with libarchive, taking the
     /// top-level `Chart.yaml` (not a subchart's) and, with `scanAll`, the newest entry time of all
     /// entries (otherwise reading stops at Chart.yaml and the time covers the entries before it).
-    public init(path: String, maxChartFileBytes: Int = 1 << 20, scanAll: Bool = true) throws(ArchiveError) {
+    /// The whole stream may decompress to no more than `limits` allow (Helm's 100 MiB by default),
+    /// and reading stops when `cancellation` is set.
+    public init(path: String, maxChartFileBytes: Int = 1 << 20, scanAll: Bool = true,
+                limits: ExtractionLimits = .init(), cancellation: Cancellation? = nil) throws(ArchiveError) {
         // gzip only: some of libarchive's other filters run external programs.
-        guard let reader = LibArchiveEntry.newChartReader() else { throw .unreadable(path: path, message: "out of memory") }
-        defer { archive_read_free(reader) }
-        guard archive_read_open_filename(reader, path, 64 * 1024) == ARCHIVE_OK else {
-            throw .unreadable(path: path, message: ChartArchive.message(reader))
+        let (reader, input) = try ChartInput.open(path: path, limits: limits, cancellation: cancellation)
+        defer { archive_read_free(reader); withExtendedLifetime(input) {} }
+        let scanned: (found: (String, [UInt8])?, newest: Int64)
+        do {
+            scanned = try Self.scan(reader, path: path, maxChartFileBytes: maxChartFileBytes, scanAll: scanAll)
+        } catch {
+            throw input.explain(error)
         }
-        var found: (String, [UInt8])?
+        let newest = scanned.newest
+        guard let found = scanned.found else { throw .noChartFile(path: path) }
+        directory = found.0
+        chartFile = found.1
+        newestModification = newest
+    }
+
+    /// Walks the entries: the top-level Chart.yaml and the newest entry time.
+    private static func scan(_ reader: OpaquePointer, path: String, maxChartFileBytes: Int,
+                             scanAll: Bool) throws(ArchiveError) -> (found: (String, [UInt8])?, newest: Int64) {
+            var found: (String, [UInt8])?
         var newest: Int64 = 0
         var entry: OpaquePointer?
         while true {
@@ -47,10 +64,7 @@ public struct ChartArchive: Sendable {
             found = (String(parts[0]), bytes)
             if !scanAll { break }
         }
-        guard let found else { throw .noChartFile(path: path) }
-        directory = found.0
-        chartFile = found.1
-        newestModification = newest
+        return (found, newest)
     }
 
     private static func message(_ reader: OpaquePointer) -> String {

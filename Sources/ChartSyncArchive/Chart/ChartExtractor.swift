@@ -49,7 +49,8 @@ public enum ChartExtractor {
     /// beside `destination`, which is renamed onto `destination` when everything was accepted. On
     /// any failure nothing is left: neither `destination` nor the staging directory.
     public static func extract(
-        archive: String, into destination: String, topDirectory: String, limits: ExtractionLimits = .init()
+        archive: String, into destination: String, topDirectory: String, limits: ExtractionLimits = .init(),
+        cancellation: Cancellation? = nil
     ) throws(ArchiveError) -> ExtractedChart {
         guard ChartName.isValid(topDirectory) else { throw .invalidTopDirectory(name: topDirectory) }
         let (parentPath, name) = DirectoryFD.splitPath(destination)
@@ -59,8 +60,8 @@ public enum ChartExtractor {
         var info = stat()
         if lstat(destination, &info) == 0 { throw .destinationExists(path: destination) }
 
-        let reader = try openReader(archive)
-        defer { archive_read_free(reader) }
+        let (reader, input) = try ChartInput.open(path: archive, limits: limits, cancellation: cancellation)
+        defer { archive_read_free(reader); withExtendedLifetime(input) {} }
 
         let parent = open(parentPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard parent >= 0 else { throw .cannotCreate(path: destination, message: SystemError.text()) }
@@ -103,22 +104,10 @@ public enum ChartExtractor {
         } catch {
             DirectoryFD.removeTree(Array(stagingName.utf8), in: parent)
             unlinkat(parent, name, AT_REMOVEDIR)
-            throw error
+            throw input.explain(error)
         }
         let (digest, files) = TreeDigest.combine(extraction.hashes)
         return ExtractedChart(directory: destination, files: files, treeDigest: digest, bytes: extraction.total)
-    }
-
-    /// A libarchive reader for gzip'd (or plain) tar only: no other formats, and no filters that
-    /// run external programs.
-    private static func openReader(_ archive: String) throws(ArchiveError) -> OpaquePointer {
-        guard let reader = LibArchiveEntry.newChartReader() else { throw .unreadable(path: archive, message: "out of memory") }
-        guard archive_read_open_filename(reader, archive, 64 * 1024) == ARCHIVE_OK else {
-            let message = LibArchiveEntry.message(reader)
-            archive_read_free(reader)
-            throw .unreadable(path: archive, message: message)
-        }
-        return reader
     }
 }
 

@@ -30,13 +30,14 @@ public struct ChartFiles: Sendable {
     public static func read(
         tarball path: String, limits: ExtractionLimits = .init(), maxNesting: Int = 8
     ) throws(ArchiveError) -> ChartFiles {
-        guard let reader = LibArchiveEntry.newChartReader() else { throw .unreadable(path: path, message: "out of memory") }
-        defer { archive_read_free(reader) }
-        guard archive_read_open_filename(reader, path, 64 * 1024) == ARCHIVE_OK else {
-            throw .unreadable(path: path, message: LibArchiveEntry.message(reader))
-        }
+        let (reader, input) = try ChartInput.open(path: path, limits: limits)
+        defer { archive_read_free(reader); withExtendedLifetime(input) {} }
         var budget = Budget(limits: limits, maxNesting: maxNesting)
-        return try read(reader: reader, tarball: path, archive: path, prefix: "", depth: 0, budget: &budget)
+        do {
+            return try read(reader: reader, tarball: path, archive: path, prefix: "", depth: 0, budget: &budget)
+        } catch {
+            throw input.explain(error)
+        }
     }
 
     /// The running totals of one tarball and the archives inside it.
@@ -208,12 +209,13 @@ public struct ChartFiles: Sendable {
             let nested = tarball + "!" + entry
             let result = bytes.withUnsafeBytes { raw in
                 Result { () throws(ArchiveError) -> ChartFiles in
-                    guard let reader = LibArchiveEntry.newChartReader() else { throw .unreadable(path: nested, message: "out of memory") }
-                    defer { archive_read_free(reader) }
-                    guard archive_read_open_memory(reader, raw.baseAddress, raw.count) == ARCHIVE_OK else {
-                        throw .unreadable(path: nested, message: LibArchiveEntry.message(reader))
+                    let (reader, input) = try ChartInput.open(memory: raw, name: nested, limits: budget.limits)
+                    defer { archive_read_free(reader); withExtendedLifetime(input) {} }
+                    do throws(ArchiveError) {
+                        return try read(reader: reader, tarball: tarball, archive: nested, prefix: entry + "!", depth: depth + 1, budget: &budget)
+                    } catch {
+                        throw input.explain(error)
                     }
-                    return try read(reader: reader, tarball: tarball, archive: nested, prefix: entry + "!", depth: depth + 1, budget: &budget)
                 }
             }
             subcharts.append((name, try result.get()))
