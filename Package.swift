@@ -37,7 +37,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "chartsync", dependencies: [
-            "ChartSync", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ChartSync", "ChartSyncCore", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Real servers for integration tests: nginx (static, TLS, basic auth) and a scriptable fault server.
@@ -47,6 +48,12 @@ let package = Package(
         .testTarget(name: "ChartSyncIndexTests", dependencies: ["ChartSyncIndex", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncTestSupport"]),
-        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncTests", dependencies: [
+            "ChartSync", "ChartSyncCore", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive", "ChartSyncTestSupport",
+        ]),
+        // Tests that run the built `chartsync` binary; depending on the executable makes SwiftPM build it first.
+        .testTarget(name: "ChartSyncCLITests", dependencies: [
+            "chartsync", "ChartSyncCore", "ChartSyncIndex", "ChartSyncArchive", "ChartSyncTestSupport",
+        ]),
     ]
 )
