@@ -46,59 +46,12 @@ struct ImagesCommand: ParsableCommand {
                                     environment: ProcessInfo.processInfo.environment)
         let report = try Failure.mapping { try collector.run(options) }
         if !quiet {
-            for warning in report.expected.warnings { Terminal.note("warning: \(warning)") }
-            for entry in report.expected.unmatchedExcludes {
-                Terminal.note("warning: \(Paths.display(Paths.absolute(file))):\(entry.line): images.exclude \(entry.text) matches no image")
-            }
+            for warning in ImagesSummary.warnings(report, chartList: Paths.absolute(file)) { Terminal.note(warning) }
         }
         if json {
             Terminal.output(try JSONOutput.encode(ImagesSummary(report, path: collector.manifestPath, check: check)))
-            return
+        } else {
+            for line in ImagesSummary.lines(report, path: collector.manifestPath, check: check) { Terminal.output(line) }
         }
-        for image in report.manifest.images {
-            let users = image.charts + (image.extra ? ["(images.extra)"] : [])
-            Terminal.output("\(image.reference)  \(users.joined(separator: ", "))")
-        }
-        let pinned = report.manifest.images.filter { $0.reference.digest != nil }.count
-        let verb = check ? "is current" : report.written ? "written" : "unchanged"
-        Terminal.output("\(Paths.display(collector.manifestPath)) \(verb): \(report.manifest.images.count) image(s), \(pinned) pinned by digest"
-            + (report.expected.excluded.isEmpty ? "" : ", \(report.expected.excluded.count) excluded")
-            + (report.resolved > 0 ? "; \(report.resolved) resolved" : ""))
-    }
-}
-
-/// `images --json`.
-struct ImagesSummary: Encodable {
-    struct Image: Encodable {
-        let image: String
-        let digest: String?
-        let charts: [String]
-        let extra: Bool
-    }
-
-    struct Warning: Encodable {
-        let chart: String
-        let file: String
-        let line: Int?
-        let key: String?
-        let message: String
-    }
-
-    let file: String
-    let status: String
-    let images: [Image]
-    let excluded: [String]
-    let warnings: [Warning]
-    let resolved: Int
-
-    init(_ report: ImagesReport, path: String, check: Bool) {
-        file = path
-        status = check ? "current" : report.written ? "written" : "unchanged"
-        images = report.manifest.images.map {
-            Image(image: $0.reference.description, digest: $0.reference.digest, charts: $0.charts, extra: $0.extra)
-        }
-        excluded = report.expected.excluded.map(\.description)
-        warnings = report.expected.warnings.map { Warning(chart: $0.chart, file: $0.file, line: $0.line, key: $0.key, message: $0.message) }
-        resolved = report.resolved
     }
 }

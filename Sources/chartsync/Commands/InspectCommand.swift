@@ -1,0 +1,25 @@
+import ArgumentParser
+import ChartSync
+
+/// `chartsync inspect BUNDLE`: show the manifest without extracting.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show a bundle's manifest (charts, sizes, signer, sequence) without extracting or proving the payload."
+    )
+
+    @Argument(help: "The bundle (FILE or FILE.000).")
+    var bundle: String
+
+    @Flag(name: .customLong("json"), help: "Print the manifest as JSON.")
+    var json = false
+
+    func run() throws {
+        let (manifest, signer, parts) = try Failure.mapping { try BundleVerifier().inspect(Paths.absolute(bundle)) }
+        if json {
+            Terminal.output(try JSONOutput.encode(InspectSummary(manifest: manifest, signer: signer, parts: parts)))
+        } else {
+            for line in InspectSummary.lines(manifest: manifest, signer: signer, parts: parts) { Terminal.output(line) }
+        }
+    }
+}
