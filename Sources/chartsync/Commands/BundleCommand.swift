@@ -18,8 +18,8 @@ struct BundleCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The bundle file to write.")
     var output: String
 
-    @Option(name: [.customShort("f"), .customLong("file")], help: "The chart list; its directory is the project root.")
-    var file = "chartsync.yaml"
+    /// `-f/--file`: the chart list.
+    @OptionGroup var project: ProjectOptions
 
     @Option(name: .customLong("compression"), help: "zstd (default), gzip or none.")
     var compression = "zstd"
@@ -36,11 +36,11 @@ struct BundleCommand: ParsableCommand {
     @Option(name: .customLong("sign-key"), help: "Sign the manifest with this Ed25519 private key (chartsync keygen).")
     var signKey: String?
 
-    @Flag(name: .customLong("json"), help: "Print the result as JSON.")
-    var json = false
+    /// `--json`.
+    @OptionGroup var format: OutputOptions
 
-    @Flag(name: .shortAndLong, help: "Show each step on stderr.")
-    var verbose = false
+    /// `-v/--verbose`.
+    @OptionGroup var steps: VerboseOptions
 
     func validate() throws {
         guard BundleCompression(rawValue: compression) != nil else { throw ValidationError("--compression must be zstd, gzip or none") }
@@ -48,7 +48,6 @@ struct BundleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = Paths.absolute(file)
         var mtime: Int64 = 0
         if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
             guard let value = Int64(text), value >= 0 else { throw Failure(code: .usage, message: "SOURCE_DATE_EPOCH must be a non-negative integer") }
@@ -57,8 +56,8 @@ struct BundleCommand: ParsableCommand {
         let options = PackOptions(output: Paths.absolute(output), compression: BundleCompression(rawValue: compression)!,
                                   splitSize: splitSize.flatMap(Size.parse), name: name, sequence: sequence, signKey: signKey,
                                   mtime: mtime, chartsyncVersion: Chartsync.version)
-        let report = try Failure.mapping { try Packer(layout: ProjectLayout(chartList: path), onEvent: Terminal.eventHandler(verbose: verbose)).pack(options) }
-        if json {
+        let report = try Failure.mapping { try Packer(layout: ProjectLayout(chartList: project.chartList), onEvent: Terminal.eventHandler(verbose: steps.verbose)).pack(options) }
+        if format.json {
             Terminal.output(try JSONOutput.encode(BundleSummary(report)))
         } else {
             for line in BundleSummary.lines(report) { Terminal.output(line) }

@@ -19,8 +19,8 @@ struct ImagesCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.customShort("f"), .customLong("file")], help: "The chart list; its directory is the project root.")
-    var file = "chartsync.yaml"
+    /// `-f/--file`: the chart list.
+    @OptionGroup var project: ProjectOptions
 
     @Flag(name: .customLong("check"), help: "Only compare images.lock with what the charts say (exit 1 when it differs).")
     var check = false
@@ -28,8 +28,8 @@ struct ImagesCommand: ParsableCommand {
     @Flag(name: .customLong("resolve"), help: "Pin every image to the manifest digest its registry gives for the tag.")
     var resolve = false
 
-    @Flag(name: .customLong("json"), help: "Print the result as JSON.")
-    var json = false
+    /// `--json`.
+    @OptionGroup var format: OutputOptions
 
     @Flag(name: .shortAndLong, help: "No warnings on stderr.")
     var quiet = false
@@ -41,14 +41,14 @@ struct ImagesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let collector = ImageCollector(layout: ProjectLayout(chartList: Paths.absolute(file)))
+        let collector = ImageCollector(layout: ProjectLayout(chartList: project.chartList))
         let options = ImagesOptions(check: check, resolve: resolve, transport: transport.options,
                                     environment: ProcessInfo.processInfo.environment)
         let report = try Failure.mapping { try collector.run(options) }
         if !quiet {
-            for warning in ImagesSummary.warnings(report, chartList: Paths.absolute(file)) { Terminal.note(warning) }
+            for warning in ImagesSummary.warnings(report, chartList: project.chartList) { Terminal.note(warning) }
         }
-        if json {
+        if format.json {
             Terminal.output(try JSONOutput.encode(ImagesSummary(report, path: collector.manifestPath, check: check)))
         } else {
             for line in ImagesSummary.lines(report, path: collector.manifestPath, check: check) { Terminal.output(line) }

@@ -19,8 +19,8 @@ struct IndexCommand: ParsableCommand {
     @Option(name: .customLong("url"), help: "Base URL the charts will be served from (default: relative URLs).")
     var url: String?
 
-    @Flag(name: .shortAndLong, help: "Show each chart on stderr.")
-    var verbose = false
+    /// `-v/--verbose`: each chart on stderr.
+    @OptionGroup var steps: VerboseOptions
 
     func run() throws {
         var epoch: Int64?
@@ -30,7 +30,7 @@ struct IndexCommand: ParsableCommand {
         }
         let entries: Int
         do {
-            entries = try RepositoryIndexer(onEvent: Terminal.eventHandler(verbose: verbose)).index(directory: directory, baseURL: url, sourceDateEpoch: epoch).count
+            entries = try RepositoryIndexer(onEvent: Terminal.eventHandler(verbose: steps.verbose)).index(directory: directory, baseURL: url, sourceDateEpoch: epoch).count
         } catch let error as RepositoryIndexError {
             throw Failure(code: .usage, message: error.description)
         } catch {

@@ -11,12 +11,12 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "The bundle (FILE or FILE.000).")
     var bundle: String
 
-    @Flag(name: .customLong("json"), help: "Print the manifest as JSON.")
-    var json = false
+    /// `--json`.
+    @OptionGroup var format: OutputOptions
 
     func run() throws {
         let (manifest, signer, parts) = try Failure.mapping { try BundleVerifier().inspect(Paths.absolute(bundle)) }
-        if json {
+        if format.json {
             Terminal.output(try JSONOutput.encode(InspectSummary(manifest: manifest, signer: signer, parts: parts)))
         } else {
             for line in InspectSummary.lines(manifest: manifest, signer: signer, parts: parts) { Terminal.output(line) }

@@ -18,8 +18,8 @@ struct PullCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.customShort("f"), .customLong("file")], help: "The chart list; its directory is the project root.")
-    var file = "chartsync.yaml"
+    /// `-f/--file`: the chart list.
+    @OptionGroup var project: ProjectOptions
 
     @Option(name: .customLong("jobs"), help: "Downloads at once.")
     var jobs = 16
@@ -30,14 +30,14 @@ struct PullCommand: ParsableCommand {
     @Flag(name: .customLong("prune"), help: "Remove from charts/external everything versions.lock does not list.")
     var prune = false
 
-    @Flag(name: .customLong("json"), help: "Print the summary as JSON.")
-    var json = false
+    /// `--json`.
+    @OptionGroup var format: OutputOptions
 
     @Flag(name: .shortAndLong, help: "No progress on stderr.")
     var quiet = false
 
-    @Flag(name: .shortAndLong, help: "Show each step on stderr.")
-    var verbose = false
+    /// `-v/--verbose`.
+    @OptionGroup var steps: VerboseOptions
 
     @OptionGroup var transport: TransportFlags
 
@@ -46,19 +46,19 @@ struct PullCommand: ParsableCommand {
     }
 
     func run() throws {
-        let path = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
+        let path = project.chartList
         let list: ChartList
         do {
             list = try ChartListReader.read(path: path)
         } catch {
             throw Failure(code: .usage, message: error.description)
         }
-        let progress = Progress(total: list.charts.count, quiet: quiet, verbose: verbose)
+        let progress = Progress(total: list.charts.count, quiet: quiet, verbose: steps.verbose)
         let cancellation = Cancellation()
         let signals = SignalTrap { cancellation.cancel() }
         let puller = Puller(layout: ProjectLayout(chartList: path), cancellation: cancellation,
                             onEvent: progress.handle, makeClient: { options, cancellation in
-                                CurlHTTPClient(options: options, onEvent: Terminal.transportHandler(verbose: verbose),
+                                CurlHTTPClient(options: options, onEvent: Terminal.transportHandler(verbose: steps.verbose),
                                                cancellation: cancellation)
                             })
         let options = PullOptions(jobs: jobs, frozen: frozen, prune: prune, transport: transport.options,
@@ -71,7 +71,7 @@ struct PullCommand: ParsableCommand {
             throw Failure(code: ExitStatus(error.kind), message: error.description)
         }
         progress.finish()
-        if json {
+        if format.json {
             Terminal.output(try PullOutput.json(report))
         } else {
             Terminal.output(PullOutput.text(report))

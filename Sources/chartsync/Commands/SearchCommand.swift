@@ -27,11 +27,11 @@ struct SearchCommand: ParsableCommand {
     @Flag(name: .customLong("devel"), help: "Include prerelease versions.")
     var devel = false
 
-    @Flag(name: .customLong("json"), help: "Print a JSON array.")
-    var json = false
+    /// `--json`: a JSON array.
+    @OptionGroup var format: OutputOptions
 
-    @Flag(name: .shortAndLong, help: "Show progress on stderr.")
-    var verbose = false
+    /// `-v/--verbose`.
+    @OptionGroup var steps: VerboseOptions
 
     @OptionGroup var transport: TransportFlags
 
@@ -57,15 +57,15 @@ struct SearchCommand: ParsableCommand {
             allVersions: allVersions,
             credentials: try transport.credentials())
         let client = CurlHTTPClient(options: transport.options,
-                                    onEvent: Terminal.transportHandler(verbose: verbose))
-        let searcher = Searcher(client: client, onEvent: Terminal.eventHandler(verbose: verbose))
+                                    onEvent: Terminal.transportHandler(verbose: steps.verbose))
+        let searcher = Searcher(client: client, onEvent: Terminal.eventHandler(verbose: steps.verbose))
         let results: [SearchResult]
         do {
             results = try searcher.search(query)
         } catch {
             throw Failure(code: .ioFailure, message: String(describing: error))
         }
-        if json {
+        if format.json {
             Terminal.output(try SearchOutput.json(results))
         } else if results.isEmpty {
             Terminal.note("no version of chart \"\(chart)\" matches \(constraint.map { "\"\($0)\"" } ?? "(newest stable)") in \(RepositoryURL.redacted(query.repository))")

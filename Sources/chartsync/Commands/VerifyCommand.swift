@@ -23,8 +23,8 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "The bundle (FILE or FILE.000); omit it to check the working tree.")
     var bundle: String?
 
-    @Option(name: [.customShort("f"), .customLong("file")], help: "The gate's chart list; its directory is the project root. (default: chartsync.yaml)")
-    var file: String?
+    /// `-f/--file`: the gate's chart list.
+    @OptionGroup var project: ProjectOptions
 
     @Option(name: .customLong("junit"), help: "The gate also writes its result as JUnit XML to this file.")
     var junit: String?
@@ -35,8 +35,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("extract"), help: "Replace this directory with the proven payload.")
     var extract: String?
 
-    @Flag(name: .customLong("json"), help: "Print the result as JSON.")
-    var json = false
+    /// `--json`.
+    @OptionGroup var format: OutputOptions
 
     func validate() throws {
         if bundle == nil {
@@ -44,7 +44,7 @@ struct VerifyCommand: ParsableCommand {
             if extract != nil { throw ValidationError("--extract needs a BUNDLE") }
         } else {
             if junit != nil { throw ValidationError("--junit is for the working-tree gate (verify without BUNDLE)") }
-            if file != nil { throw ValidationError("-f/--file is for the working-tree gate (verify without BUNDLE)") }
+            if project.file != nil { throw ValidationError("-f/--file is for the working-tree gate (verify without BUNDLE)") }
         }
     }
 
@@ -53,7 +53,7 @@ struct VerifyCommand: ParsableCommand {
         let result = try Failure.mapping {
             try BundleVerifier().verify(Paths.absolute(bundle), trustedKey: trustedKey, extractTo: extract.map(Paths.absolute))
         }
-        if json {
+        if format.json {
             Terminal.output(try JSONOutput.encode(VerifySummary(result)))
         } else {
             for line in VerifySummary.lines(result) { Terminal.output(line) }
@@ -63,7 +63,7 @@ struct VerifyCommand: ParsableCommand {
     /// The working-tree gate: every outcome (including a chart list that cannot be read) is
     /// reported in every requested form before the exit code says how it went.
     private func gate() throws {
-        let chartList = Paths.absolute(file ?? "chartsync.yaml")
+        let chartList = project.chartList
         let layout = ProjectLayout(chartList: chartList)
         let start = Date()
         var verification: TreeVerification?
@@ -86,10 +86,10 @@ struct VerifyCommand: ParsableCommand {
         if environment["GITHUB_ACTIONS"] == "true" {
             // stdout carries the JSON document when --json is given; the runner reads both streams.
             for line in report.annotations(workspace: environment["GITHUB_WORKSPACE"]) {
-                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { Terminal.output(line) }
+                if format.json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { Terminal.output(line) }
             }
         }
-        if json {
+        if format.json {
             Terminal.output(try JSONOutput.encode(report.document))
         } else {
             for line in report.lines { Terminal.output(line) }
