@@ -34,13 +34,22 @@ struct TransportFlags: ParsableArguments {
     @Option(name: .customLong("stall-timeout"), help: "Abort (and retry) a transfer that receives nothing for this many seconds.")
     var stallTimeout: Int = 30
 
+    /// The most retries and the longest timeout accepted: far beyond any real use, and small
+    /// enough that attempt counts and curl's millisecond timeouts cannot overflow.
+    static let maxRetries = 1000, maxSeconds = 1_000_000_000
+
+    /// Checks that the certificate options go together and that every number is in range.
     func validate() throws {
         if (certFile == nil) != (keyFile == nil) {
             throw ValidationError("--cert-file and --key-file go together")
         }
         if retries < 0 { throw ValidationError("--retries must be 0 or more") }
-        if connectTimeout <= 0 { throw ValidationError("--connect-timeout must be positive") }
+        if retries > Self.maxRetries { throw ValidationError("--retries must be at most \(Self.maxRetries)") }
+        // Also refuses nan; inf is above the maximum.
+        if !(connectTimeout > 0) { throw ValidationError("--connect-timeout must be positive") }
+        if connectTimeout > Double(Self.maxSeconds) { throw ValidationError("--connect-timeout must be at most \(Self.maxSeconds) seconds") }
         if stallTimeout <= 0 { throw ValidationError("--stall-timeout must be positive") }
+        if stallTimeout > Self.maxSeconds { throw ValidationError("--stall-timeout must be at most \(Self.maxSeconds) seconds") }
     }
 
     /// The transport options these flags describe.
