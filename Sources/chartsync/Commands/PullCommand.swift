@@ -7,6 +7,7 @@ import Foundation
 
 /// `chartsync pull`: vendor the charts of the chart list into charts/external and write versions.lock.
 struct PullCommand: ParsableCommand {
+    /// The command's name and help.
     static let configuration = CommandConfiguration(
         commandName: "pull",
         abstract: "Resolve, download and prove the charts of the chart list; write versions.lock.",
@@ -21,30 +22,37 @@ struct PullCommand: ParsableCommand {
     /// `-f/--file`: the chart list.
     @OptionGroup var project: ProjectOptions
 
+    /// Downloads at once.
     @Option(name: .customLong("jobs"), help: "Downloads at once.")
     var jobs = 16
 
+    /// Install exactly what versions.lock records.
     @Flag(name: .customLong("frozen"), help: "Install exactly what versions.lock records; fail if it does not match the chart list.")
     var frozen = false
 
+    /// Remove from charts/external what versions.lock does not list.
     @Flag(name: .customLong("prune"), help: "Remove from charts/external everything versions.lock does not list.")
     var prune = false
 
     /// `--json`.
     @OptionGroup var format: OutputOptions
 
+    /// No progress on stderr (warnings still show).
     @Flag(name: .shortAndLong, help: "No progress on stderr.")
     var quiet = false
 
     /// `-v/--verbose`.
     @OptionGroup var steps: VerboseOptions
 
+    /// How repositories are reached.
     @OptionGroup var transport: TransportFlags
 
+    /// Checks --jobs.
     func validate() throws {
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
     }
 
+    /// Pulls the chart list with progress on stderr and prints the summary.
     func run() throws {
         let path = project.chartList
         let list: ChartList

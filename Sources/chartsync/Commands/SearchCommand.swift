@@ -6,24 +6,30 @@ import Foundation
 
 /// `chartsync search`: the versions of a chart in a repository that satisfy a constraint.
 struct SearchCommand: ParsableCommand {
+    /// The command's name and help.
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "List the versions of a chart in a repository that satisfy a version constraint.",
         discussion: "Versions are resolved as Helm resolves them (Masterminds/semver v3), newest first."
     )
 
+    /// The repository URL or local folder.
     @Option(name: .customLong("repo"), help: "Repository URL (http://, https://, file://) or a local folder.")
     var repository: String
 
+    /// The chart's name.
     @Argument(help: "The chart's name.")
     var chart: String
 
+    /// The version constraint; the newest stable version when nil.
     @Option(name: .customLong("version"), help: "Version constraint, e.g. '^1.2', '~1.2.3', '>=1.0 <2.0'.")
     var constraint: String?
 
+    /// List every matching version.
     @Flag(name: .customLong("versions"), help: "List every matching version, not only the newest.")
     var allVersions = false
 
+    /// Include prerelease versions.
     @Flag(name: .customLong("devel"), help: "Include prerelease versions.")
     var devel = false
 
@@ -33,8 +39,10 @@ struct SearchCommand: ParsableCommand {
     /// `-v/--verbose`.
     @OptionGroup var steps: VerboseOptions
 
+    /// How the repository is reached.
     @OptionGroup var transport: TransportFlags
 
+    /// Checks the chart name and the constraint.
     func validate() throws {
         guard ChartName.isValid(chart) else { throw ValidationError("\"\(chart)\" is not a valid chart name") }
         if let constraint {
@@ -46,6 +54,7 @@ struct SearchCommand: ParsableCommand {
         }
     }
 
+    /// Searches the repository and prints the matches.
     func run() throws {
         var parsed: VersionConstraint?
         if let constraint { parsed = try VersionConstraint(parsing: constraint) }

@@ -4,6 +4,7 @@ import Foundation
 
 /// `chartsync verify [BUNDLE]`: prove (and unpack) a bundle, or, without one, gate the working tree.
 struct VerifyCommand: ParsableCommand {
+    /// The command's name and help.
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Without BUNDLE: check charts/external and versions.lock against each other and the chart list (the CI gate, offline). With BUNDLE: prove it and, with --extract, unpack it.",
@@ -20,24 +21,29 @@ struct VerifyCommand: ParsableCommand {
             """
     )
 
+    /// The bundle; nil for the working-tree gate.
     @Argument(help: "The bundle (FILE or FILE.000); omit it to check the working tree.")
     var bundle: String?
 
     /// `-f/--file`: the gate's chart list.
     @OptionGroup var project: ProjectOptions
 
+    /// Where the gate also writes JUnit XML.
     @Option(name: .customLong("junit"), help: "The gate also writes its result as JUnit XML to this file.")
     var junit: String?
 
+    /// The Ed25519 public key the bundle must be signed by.
     @Option(name: .customLong("trusted-key"), help: "Require a valid signature by this Ed25519 public key.")
     var trustedKey: String?
 
+    /// The directory to replace with the proven payload.
     @Option(name: .customLong("extract"), help: "Replace this directory with the proven payload.")
     var extract: String?
 
     /// `--json`.
     @OptionGroup var format: OutputOptions
 
+    /// Refuses the options of the other mode (bundle or gate).
     func validate() throws {
         if bundle == nil {
             if trustedKey != nil { throw ValidationError("--trusted-key needs a BUNDLE; the working-tree gate has no signature") }
@@ -48,6 +54,7 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
+    /// Proves the bundle (and extracts it) and prints the result, or runs the gate.
     func run() throws {
         guard let bundle else { return try gate() }
         let result = try Failure.mapping {

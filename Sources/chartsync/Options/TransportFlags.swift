@@ -5,32 +5,41 @@ import Foundation
 
 /// Options shared by every command that talks to a repository.
 struct TransportFlags: ParsableArguments {
+    /// A PEM file of CA certificates to verify servers with.
     @Option(name: .customLong("ca-file"), help: "Verify servers with the CA certificates in this PEM file.")
     var caFile: String?
 
+    /// The client certificate for mutual TLS.
     @Option(name: .customLong("cert-file"), help: "Client certificate (PEM) for mutual TLS.")
     var certFile: String?
 
+    /// The client certificate's private key.
     @Option(name: .customLong("key-file"), help: "Private key (PEM) of the client certificate.")
     var keyFile: String?
 
+    /// Do not verify servers' certificates.
     @Flag(name: .customLong("insecure-skip-tls-verify"), help: "Do not verify the server's certificate (prints a warning).")
     var insecureSkipTLSVerify = false
 
+    /// The file to read credentials from.
     @Option(name: .customLong("credentials-file"), help: ArgumentHelp(
         "Read credentials from this file (lines `username: ...`, `password: ...` or `token: ...`).",
         discussion: "Without it, CHARTSYNC_USERNAME/CHARTSYNC_PASSWORD or CHARTSYNC_TOKEN are used when set."))
     var credentialsFile: String?
 
+    /// Also send credentials to the host a redirect leads to.
     @Flag(name: .customLong("pass-credentials"), help: "Also send credentials when a redirect leads to another host.")
     var passCredentials = false
 
+    /// Seconds to wait for a connection.
     @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a connection.")
     var connectTimeout: Double = 15
 
+    /// Attempts after the first one for transient failures.
     @Option(name: .customLong("retries"), help: "Attempts after the first one for transient failures.")
     var retries: Int = 3
 
+    /// Seconds without data after which a transfer is aborted.
     @Option(name: .customLong("stall-timeout"), help: "Abort (and retry) a transfer that receives nothing for this many seconds.")
     var stallTimeout: Int = 30
 

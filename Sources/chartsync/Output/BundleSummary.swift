@@ -4,19 +4,31 @@ import ChartSync
 struct BundleSummary: Encodable {
     /// One written file of the bundle.
     struct Part: Encodable {
+        /// The part's path.
         let file: String
+        /// Its size in bytes.
         let size: Int64
+        /// Its digest (`sha256:...`).
         let sha256: String
     }
 
+    /// The bundle's name.
     let name: String
+    /// The delivery's sequence number.
     let sequence: Int64
+    /// Charts carried.
     let charts: Int
+    /// Payload files.
     let files: Int
+    /// Payload bytes.
     let payloadBytes: Int64
+    /// The files written.
     let parts: [Part]
+    /// The digest of the whole bundle.
     let sha256: String
+    /// The FILE.sha256 sidecar's path.
     let sidecar: String
+    /// The signing key's fingerprint, when signed.
     let signer: String?
 
     /// The document for a pack's report.

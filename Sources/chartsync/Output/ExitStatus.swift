@@ -2,6 +2,7 @@ import ChartSync
 
 /// chartsync's documented exit codes.
 enum ExitStatus: Int32 {
+    /// The codes README.md documents.
     case success = 0, verificationFailed = 1, usage = 2, ioFailure = 3, interrupted = 130
 }
 

@@ -4,26 +4,41 @@ import ChartSync
 struct ImagesSummary: Encodable {
     /// One image with the charts that use it.
     struct Image: Encodable {
+        /// The reference as images.lock records it.
         let image: String
+        /// Its pinned digest, if any.
         let digest: String?
+        /// The charts that use it.
         let charts: [String]
+        /// Whether the chart list's images.extra adds it.
         let extra: Bool
     }
 
     /// What could not be known without rendering, where it was found.
     struct Warning: Encodable {
+        /// The chart.
         let chart: String
+        /// The file inside the chart.
         let file: String
+        /// The line, when known.
         let line: Int?
+        /// The values key, when known.
         let key: String?
+        /// What could not be known.
         let message: String
     }
 
+    /// images.lock's path.
     let file: String
+    /// `written`, `unchanged` or `current`.
     let status: String
+    /// Every image.
     let images: [Image]
+    /// Images images.exclude removed.
     let excluded: [String]
+    /// What could not be known without rendering.
     let warnings: [Warning]
+    /// Tags resolved to digests in this run.
     let resolved: Int
 
     /// The document for a run's report on images.lock at `path`.

@@ -4,26 +4,41 @@ import ChartSyncCore
 struct InspectSummary: Encodable {
     /// One chart the bundle carries.
     struct Chart: Encodable {
+        /// The chart's name.
         let name: String
+        /// Its version.
         let version: String
+        /// Its tarball's digest.
         let sha256: String
     }
 
     /// One payload file.
     struct File: Encodable {
+        /// The path inside the payload.
         let path: String
+        /// Its size in bytes.
         let size: Int64
+        /// Its digest.
         let sha256: String
+        /// `0644` or `0755`.
         let mode: String
     }
 
+    /// The bundle's name.
     let name: String
+    /// The delivery's sequence number.
     let sequence: Int64
+    /// The chartsync that wrote it.
     let chartsyncVersion: String
+    /// The signing key's fingerprint, when signed.
     let signer: String?
+    /// The bundle's files.
     let parts: [String]
+    /// The charts carried.
     let charts: [Chart]
+    /// The images images.lock lists.
     let images: [String]
+    /// Every payload file.
     let files: [File]
 
     /// The document for a bundle's manifest, signer and parts.

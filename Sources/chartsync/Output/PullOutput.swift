@@ -5,21 +5,33 @@ import ChartSyncCore
 enum PullOutput {
     /// One locked chart in the `--json` summary.
     struct Chart: Encodable {
+        /// The chart's name.
         let name: String
+        /// The locked version.
         let version: String
+        /// The tarball's digest.
         let sha256: String
+        /// The tarball's size in bytes.
         let size: Int64
+        /// The version it replaced, for an update.
         let from: String?
     }
 
     /// The `--json` summary.
     struct Summary: Encodable {
+        /// Charts vendored for the first time.
         let added: [Chart]
+        /// Charts replaced by another version (or repaired).
         let updated: [Chart]
+        /// Charts already in place.
         let unchanged: [Chart]
+        /// Paths removed from charts/external.
         let removed: [String]
+        /// Paths in charts/external that versions.lock does not list.
         let unlisted: [String]
+        /// Whether versions.lock was written.
         let lockWritten: Bool
+        /// Bytes downloaded.
         let downloadedBytes: Int64
     }
 

@@ -5,13 +5,21 @@ import Foundation
 enum SearchOutput {
     /// One JSON object per result; keys sorted; stable for machines.
     struct Item: Encodable {
+        /// The chart's name.
         let name: String
+        /// The version.
         let version: String
+        /// The app version, if any.
         let appVersion: String?
+        /// The description, if any.
         let description: String?
+        /// The digest the index gives, if any.
         let digest: String?
+        /// The download URLs, resolved against the repository.
         let urls: [String]
+        /// When it was created, as the index says.
         let created: String?
+        /// Whether it is deprecated.
         let deprecated: Bool
     }
 

@@ -2,13 +2,21 @@ import ChartSync
 
 /// `verify BUNDLE`'s result: the `--json` document, and the text lines without it.
 struct VerifySummary: Encodable {
+    /// The bundle's name.
     let name: String
+    /// The delivery's sequence number.
     let sequence: Int64
+    /// Charts carried.
     let charts: Int
+    /// Payload files.
     let files: Int
+    /// The files read.
     let parts: [String]
+    /// The signing key's fingerprint, when signed.
     let signer: String?
+    /// Whether the signature was checked against a trusted key.
     let signatureVerified: Bool
+    /// Where the payload was extracted, if it was.
     let extractedTo: String?
 
     /// The document for a bundle's verification.

@@ -17,6 +17,7 @@ final class SignalTrap {
         }
     }
 
+    /// Stops handling the signals.
     deinit {
         for source in sources { source.cancel() }
     }
