@@ -1,7 +1,5 @@
 import ArgumentParser
 import ChartSync
-import ChartSyncCore
-import ChartSyncIndex
 import Foundation
 
 /// `chartsync images`: the container images the vendored charts use, in images.lock.

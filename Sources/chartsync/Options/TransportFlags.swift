@@ -1,5 +1,4 @@
 import ArgumentParser
-import ChartSync
 import ChartSyncTransport
 import Foundation
 
