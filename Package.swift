@@ -44,7 +44,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "chartsync", dependencies: [
-            "ChartSync", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ChartSync", "ChartSyncCore", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Real servers for integration tests: nginx (static, TLS, basic auth) and a scriptable fault server.
@@ -55,6 +56,13 @@ let package = Package(
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncCore", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTemplateTests", dependencies: ["ChartSyncTemplate", "ChartSyncIndex", "ChartSyncCore"]),
-        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncBasics", "ChartSyncTemplate", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncTests", dependencies: [
+            "ChartSync", "ChartSyncCore", "ChartSyncBasics", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
+            "ChartSyncTemplate", "ChartSyncTestSupport",
+        ]),
+        // Tests that run the built `chartsync` binary; depending on the executable makes SwiftPM build it first.
+        .testTarget(name: "ChartSyncCLITests", dependencies: [
+            "chartsync", "ChartSyncCore", "ChartSyncIndex", "ChartSyncArchive", "ChartSyncTestSupport",
+        ]),
     ]
 )

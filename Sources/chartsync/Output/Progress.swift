@@ -1,19 +1,27 @@
 import ChartSync
-import Dispatch
 import Foundation
 
 /// Progress on stderr: a live bar when stderr is a terminal, plain lines otherwise, nothing
 /// with --quiet (warnings still show).
 final class Progress: @unchecked Sendable {
+    /// Charts the run handles.
     private let total: Int
+    /// --quiet: no progress (warnings still show).
     private let quiet: Bool
+    /// --verbose: every event as a line.
     private let verbose: Bool
+    /// Whether the bar is drawn (stderr is a terminal and not quiet).
     private let live: Bool
+    /// Serializes events from the library's workers.
     private let lock = NSLock()
+    /// Charts finished so far.
     private var done = 0
+    /// Bytes downloaded so far.
     private var bytes: Int64 = 0
+    /// Whether the bar is on screen now (a line must clear it first).
     private var barShown = false
 
+    /// Progress for a run over `total` charts.
     init(total: Int, quiet: Bool, verbose: Bool) {
         self.total = total
         self.quiet = quiet
@@ -26,6 +34,7 @@ final class Progress: @unchecked Sendable {
         { [self] event in self.receive(event) }
     }
 
+    /// Counts an event and shows it as the mode asks.
     private func receive(_ event: ChartSyncEvent) {
         lock.lock()
         defer { lock.unlock() }
@@ -61,12 +70,14 @@ final class Progress: @unchecked Sendable {
         barShown = false
     }
 
+    /// A line on stderr, above the bar.
     private func line(_ text: String) {
         if barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         FileHandle.standardError.write(Data(("chartsync: " + text + "\n").utf8))
         if barShown { drawBar() }
     }
 
+    /// Draws the bar in place.
     private func drawBar() {
         let width = 30
         let filled = total == 0 ? width : width * done / total
@@ -74,24 +85,5 @@ final class Progress: @unchecked Sendable {
         let text = "\r[\(bar)] \(done)/\(total) charts, \(ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file))\u{1B}[K"
         FileHandle.standardError.write(Data(text.utf8))
         barShown = true
-    }
-}
-
-/// Turns SIGINT and SIGTERM into a call (cancellation), so a run can clean up and leave no trace.
-final class SignalTrap {
-    private let sources: [DispatchSourceSignal]
-
-    init(_ handler: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            return source
-        }
-    }
-
-    deinit {
-        for source in sources { source.cancel() }
     }
 }

@@ -318,7 +318,8 @@ private let webOnly = """
         let before = try project.snapshot()
         try server.plan("/charts/hello-web-1.0.0.tgz", .slow(body: repo.tarballs["hello-web-1.1.0.tgz"]!, chunk: 10, interval: 0.5))
         let child = try ChildProcess([CLI.binary, "pull", "-f", project.path + "/chartsync.yaml"])
-        Thread.sleep(forTimeInterval: 1.5)
+        // Signal once the slow download is under way (the server has logged its request).
+        try waitForRequest(server, path: "/charts/hello-web-1.0.0.tgz", child: child)
         kill(child.pid, SIGINT)
         let status = child.wait(timeout: 20)
         #expect(status == 130)
@@ -333,7 +334,8 @@ private let webOnly = """
         let before = try project.snapshot()
         try server.plan("/charts/hello-web-1.0.0.tgz", .slow(body: repo.tarballs["hello-web-1.1.0.tgz"]!, chunk: 10, interval: 0.5))
         let child = try ChildProcess([CLI.binary, "pull", "-f", project.path + "/chartsync.yaml"])
-        Thread.sleep(forTimeInterval: 1.5)
+        // Signal once the slow download is under way (the server has logged its request).
+        try waitForRequest(server, path: "/charts/hello-web-1.0.0.tgz", child: child)
         kill(child.pid, SIGKILL)
         _ = child.wait(timeout: 20)
         #expect(try project.snapshot().filter { !$0.contains(".chartsync-staging-") } == before)
@@ -375,6 +377,17 @@ private let webOnly = """
         let after = try runCommand(["sh", "-c", snapshotScript, mount.path])
         #expect(after.split(separator: "\n").filter { !$0.contains("chartsync.yaml") } == before.split(separator: "\n").filter { !$0.contains("chartsync.yaml") })
         #expect(!after.contains(".chartsync-"))
+    }
+}
+
+/// Waits until `server` has logged a request for `path`, polling its request log; fails after
+/// `timeout` seconds, or as soon as `child` (the run that should make the request) has exited.
+private func waitForRequest(_ server: FaultServer, path: String, child: ChildProcess, timeout: Double = 30) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try server.requests(path: path).isEmpty {
+        guard child.isRunning else { throw SupportError("chartsync exited before requesting \(path)") }
+        guard Date() < deadline else { throw SupportError("no request for \(path) within \(Int(timeout)) s") }
+        Thread.sleep(forTimeInterval: 0.02)
     }
 }
 

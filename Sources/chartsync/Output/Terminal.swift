@@ -4,6 +4,7 @@ import Foundation
 
 /// Writing to stdout (results) and stderr (progress and diagnostics).
 enum Terminal {
+    /// Keeps diagnostic lines from interleaving.
     private static let lock = NSLock()
 
     /// A result line on stdout.

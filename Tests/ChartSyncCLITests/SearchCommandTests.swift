@@ -93,4 +93,15 @@ private func decode(_ text: String) throws -> [JSONItem] {
         #expect(run.status == 3)
         #expect(run.stderr.contains("index.yaml: line 5"), "\(run.stderr)")
     }
+
+    /// Numbers that would overflow inside the transport (attempt counts, curl's millisecond
+    /// timeouts) are usage errors naming the option, not crashes.
+    @Test(arguments: [["--retries", "9223372036854775807"], ["--connect-timeout", "inf"], ["--connect-timeout", "nan"],
+                      ["--connect-timeout", "1e300"], ["--stall-timeout", "9223372036854775807"]])
+    func outOfRangeTransportNumberIsUsageError(_ option: [String]) throws {
+        let run = try CLI.run(["search", "--repo", "examples/repo", "hello-web"] + option)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains(option[0]), "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
 }

@@ -160,4 +160,26 @@ import Testing
         #expect(try runCommand(["sh", "-c", "cd \"$0\" && find . | LC_ALL=C sort && find . -type f | LC_ALL=C sort | xargs sha256sum", out.file("site")]) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["b", "site"])
     }
+
+    /// A split size that is not a positive whole size, or is more bytes than 64 bits count, is a
+    /// usage error naming the value; nothing is written.
+    @Test(arguments: ["9999999999T", "8388608T", "99999999999999999999", "0", "0K", "1.5G", "4Q"])
+    func badSplitSizeIsUsageError(_ size: String) throws {
+        let out = try TemporaryDirectory()
+        let run = try run(["bundle", "-o", out.file("b"), "--split-size", size], in: out.path)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("'\(size)'") && run.stderr.contains("--split-size"), "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
+    }
+
+    /// An unknown compression is a usage error that lists the known ones.
+    @Test(arguments: ["lz4", "ZSTD", ""])
+    func unknownCompressionIsUsageError(_ compression: String) throws {
+        let out = try TemporaryDirectory()
+        let run = try run(["bundle", "-o", out.file("b"), "--compression", compression], in: out.path)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("'\(compression)'") && run.stderr.contains("'zstd', 'gzip' or 'none'"), "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
+    }
 }

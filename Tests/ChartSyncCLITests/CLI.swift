@@ -39,8 +39,8 @@ enum CLI {
         process.environment = env
         // Files rather than pipes: no deadlock whatever the output size.
         let scratch = try TemporaryDirectory(prefix: "chartsync-cli")
-        FileManager.default.createFile(atPath: scratch.file("out"), contents: nil)
-        FileManager.default.createFile(atPath: scratch.file("err"), contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch.file("out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch.file("err"), contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("out")))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("err")))
         process.standardOutput = out

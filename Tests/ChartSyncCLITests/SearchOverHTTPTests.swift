@@ -1,6 +1,4 @@
-import ChartSync
 import ChartSyncTestSupport
-import ChartSyncTransport
 import Foundation
 import Testing
 
@@ -156,23 +154,9 @@ import Testing
     }
 }
 
-/// The library's `Searcher` with its limits, against a real server.
+/// The `Searcher`'s limits seen through the built binary, against a real server (the library's
+/// own limit tests are ChartSyncTests' `SearcherLimitTests`).
 @Suite struct SearcherLimitTests {
-    @Test func indexLargerThanTheCapIsRefused() throws {
-        let nginx = try StaticServer(root: Fixtures.path("repo-argo-helm"))
-        defer { nginx.stop() }
-        let searcher = Searcher(client: CurlHTTPClient(), maxIndexBytes: 1 << 20)
-        #expect {
-            try searcher.search(SearchQuery(repository: nginx.url(""), chart: "argo-cd"))
-        } throws: { error in
-            guard let error = error as? TransportError, case .sizeLimitExceeded = error else { return false }
-            return error.description.contains(nginx.url("index.yaml"))
-        }
-        // The full 1.5 MB index is fine under the default cap.
-        let found = try Searcher(client: CurlHTTPClient()).search(SearchQuery(repository: nginx.url(""), chart: "argo-cd"))
-        #expect(found.count == 1)
-    }
-
     @Test func aliasBombOverHTTPIsRefusedWithTheURL() throws {
         var text = "apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.0.0\n    keywords: &k0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...9 {

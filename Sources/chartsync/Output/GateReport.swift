@@ -5,12 +5,18 @@ import Foundation
 /// (schema `chartsync.verify.v1`, docs/verify-report.md), JUnit XML and GitHub Actions
 /// annotations. Built from a verification or from the failure that stopped it.
 struct GateReport {
+    /// The project root.
     let root: String
+    /// The chart list's file name.
     let chartList: String
+    /// The verification; nil when the gate could not run.
     let verification: TreeVerification?
+    /// What stopped the gate, if anything.
     let failure: Failure?
+    /// How long the gate took.
     let seconds: Double
 
+    /// The exit code the gate ends with.
     var exitCode: ExitStatus {
         if let failure { return failure.code }
         switch verification?.failureKind {
@@ -20,50 +26,84 @@ struct GateReport {
         }
     }
 
+    /// `passed`, `failed` or `error`.
     var status: String { failure != nil ? "error" : exitCode == .success ? "passed" : "failed" }
 
     // MARK: - JSON
 
+    /// The `verify --json` document (schema `chartsync.verify.v1`).
     struct Document: Encodable {
+        /// Totals.
         struct Summary: Encodable {
+            /// Charts versions.lock lists.
             let charts: Int
+            /// Files checked.
             let files: Int
+            /// Bytes hashed.
             let bytes: Int64
+            /// Findings.
             let problems: Int
         }
 
+        /// One locked chart and whether it passed.
         struct Chart: Encodable {
+            /// The chart's name.
             let name: String
+            /// The locked version.
             let version: String
+            /// The tarball, relative to the root.
             let file: String
+            /// The unpacked directory, when the chart is unpacked.
             let directory: String?
+            /// `passed` or `failed`.
             let status: String
         }
 
+        /// One finding: what was expected and what was found.
         struct Problem: Encodable {
+            /// The check that found it (charts, lock, images).
             let check: String
+            /// The finding's stable code.
             let code: String
+            /// `verification` or `io`.
             let kind: String
+            /// The file concerned, relative to the root.
             let file: String
+            /// The line in that file, when known.
             let line: Int?
+            /// The chart concerned, when one is.
             let chart: String?
+            /// What was expected.
             let expected: String
+            /// What was found.
             let actual: String
+            /// The finding in words.
             let message: String
         }
 
+        /// The schema's name and version.
         let schema = "chartsync.verify.v1"
+        /// `passed`, `failed` or `error`.
         let status: String
+        /// The exit code.
         let exitCode: Int32
+        /// The project root.
         let root: String
+        /// The chart list's file name.
         let chartList: String
+        /// The lock file's name.
         let lock = "versions.lock"
+        /// Totals.
         let summary: Summary
+        /// Every locked chart.
         let charts: [Chart]
+        /// Every finding.
         let problems: [Problem]
+        /// What stopped the gate, when it could not run.
         let error: String?
     }
 
+    /// The report as the JSON document.
     var document: Document {
         let findings = verification?.findings ?? []
         return Document(
@@ -188,6 +228,7 @@ struct GateReport {
 
 /// XML text and attribute escaping (characters XML 1.0 cannot hold are replaced).
 enum XML {
+    /// `text` as XML character data or attribute value.
     static func escape(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {

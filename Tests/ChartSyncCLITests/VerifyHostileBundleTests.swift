@@ -58,13 +58,20 @@ import Testing
             tar.close()
             """
         try runCommand(["python3", "-c", script, dir.file("evil.bundle"), outside, manifest])
+        // The destination is a chartsync site holding an earlier delivery of the same name, so the
+        // bundle is admitted and refused for what it holds (a foreign directory is refused first).
         let site = dir.file("site")
         try dir.write("site/keep", Array("previous".utf8))
+        let keepSHA = String(try runCommand(["sh", "-c", "printf previous | sha256sum"]).prefix(64))
+        let installedManifest = "{\"format\": \"chartsync-bundle/1\", \"name\": \"evil\", \"sequence\": 0, \"chartsyncVersion\": \"0\", \"charts\": [], \"files\": [{\"path\": \"keep\", \"size\": 8, \"sha256\": \"\(keepSHA)\", \"mode\": \"0644\"}]}\n"
+        try dir.write("site/.chartsync/MANIFEST", Array(installedManifest.utf8))
+        let manifestSHA = String(try runCommand(["sha256sum", site + "/.chartsync/MANIFEST"]).prefix(64))
+        try dir.write("site/.chartsync/installed.json", Array("{\"format\": \"chartsync-installed/1\", \"name\": \"evil\", \"sequence\": 0, \"manifest\": \"sha256:\(manifestSHA)\", \"signer\": null}\n".utf8))
         let run = try CLI.run(["verify", dir.file("evil.bundle"), "--extract", site], in: dir.path)
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains(c.message), "\(run.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: site) == ["keep"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: site).sorted() == [".chartsync", "keep"])
         #expect(try String(contentsOfFile: site + "/keep", encoding: .utf8) == "previous")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["evil.bundle", "outside", "site"])
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/../escaped"))

@@ -4,6 +4,7 @@ import Foundation
 
 /// `chartsync index`: the equivalent of `helm repo index`.
 struct IndexCommand: ParsableCommand {
+    /// The command's name and help.
     static let configuration = CommandConfiguration(
         commandName: "index",
         abstract: "Write index.yaml for a folder of chart tarballs, making it a Helm repository.",
@@ -13,15 +14,18 @@ struct IndexCommand: ParsableCommand {
             """
     )
 
+    /// The folder of chart tarballs.
     @Argument(help: "Folder holding <chart>-<version>.tgz files.")
     var directory: String
 
+    /// The base URL the charts will be served from.
     @Option(name: .customLong("url"), help: "Base URL the charts will be served from (default: relative URLs).")
     var url: String?
 
-    @Flag(name: .shortAndLong, help: "Show each chart on stderr.")
-    var verbose = false
+    /// `-v/--verbose`: each chart on stderr.
+    @OptionGroup var steps: VerboseOptions
 
+    /// Writes index.yaml and prints how many versions it lists.
     func run() throws {
         var epoch: Int64?
         if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
@@ -30,7 +34,7 @@ struct IndexCommand: ParsableCommand {
         }
         let entries: Int
         do {
-            entries = try RepositoryIndexer(onEvent: Terminal.eventHandler(verbose: verbose)).index(directory: directory, baseURL: url, sourceDateEpoch: epoch).count
+            entries = try RepositoryIndexer(onEvent: Terminal.eventHandler(verbose: steps.verbose)).index(directory: directory, baseURL: url, sourceDateEpoch: epoch).count
         } catch let error as RepositoryIndexError {
             throw Failure(code: .usage, message: error.description)
         } catch {

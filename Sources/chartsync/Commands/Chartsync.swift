@@ -1,13 +1,14 @@
 import ArgumentParser
-import ChartSync
 import Foundation
 
 /// The `chartsync` command: parses, builds the services, reports. Exit codes: 0 success,
 /// 1 verification failure, 2 usage or input error, 3 I/O or network failure, 130 interrupted.
 @main
 struct Chartsync: ParsableCommand {
+    /// The version `--version` prints and bundles and the User-Agent record.
     static let version = "0.1.0"
 
+    /// The root command: its help and its subcommands.
     static let configuration = CommandConfiguration(
         commandName: "chartsync",
         abstract: "Vendor Helm charts for disconnected sites: resolve, pull, bundle, verify.",
@@ -20,6 +21,7 @@ struct Chartsync: ParsableCommand {
                       SearchCommand.self, IndexCommand.self]
     )
 
+    /// Parses and runs the command, turning every error into chartsync's exit codes.
     static func main() {
         setlocale(LC_ALL, "C.UTF-8")
         do {
@@ -39,15 +41,4 @@ struct Chartsync: ParsableCommand {
             Foundation.exit(code.rawValue)
         }
     }
-}
-
-/// chartsync's documented exit codes.
-enum ExitStatus: Int32 {
-    case success = 0, verificationFailed = 1, usage = 2, ioFailure = 3, interrupted = 130
-}
-
-/// An error already worded for the user, with its exit code.
-struct Failure: Error {
-    let code: ExitStatus
-    let message: String
 }

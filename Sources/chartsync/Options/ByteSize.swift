@@ -1,0 +1,26 @@
+import ArgumentParser
+
+/// A positive number of bytes as typed on the command line: plain bytes, or a whole number with
+/// K, M, G or T (powers of 1024, either case). `4G` means what FAT32 holds: 4 GiB - 1 byte.
+struct ByteSize: ExpressibleByArgument {
+    /// The size in bytes; always positive.
+    let bytes: Int64
+
+    /// The multiplier of each unit letter.
+    private static let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+
+    /// Reads `text`; nil when it is not a positive whole size or is more than a 64-bit count of
+    /// bytes can hold.
+    init?(argument text: String) {
+        if let last = text.uppercased().last, let unit = Self.units[last] {
+            guard let count = Int64(text.dropLast()), count > 0 else { return nil }
+            let (size, overflow) = count.multipliedReportingOverflow(by: unit)
+            guard !overflow else { return nil }
+            // "4G" means as much as FAT32 holds: 4 GiB - 1 byte.
+            bytes = size == 4 << 30 ? size - 1 : size
+        } else {
+            guard let count = Int64(text), count > 0 else { return nil }
+            bytes = count
+        }
+    }
+}

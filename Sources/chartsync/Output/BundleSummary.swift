@@ -1,0 +1,53 @@
+import ChartSync
+
+/// `bundle`'s result: the `--json` document, and the text lines without it.
+struct BundleSummary: Encodable {
+    /// One written file of the bundle.
+    struct Part: Encodable {
+        /// The part's path.
+        let file: String
+        /// Its size in bytes.
+        let size: Int64
+        /// Its digest (`sha256:...`).
+        let sha256: String
+    }
+
+    /// The bundle's name.
+    let name: String
+    /// The delivery's sequence number.
+    let sequence: Int64
+    /// Charts carried.
+    let charts: Int
+    /// Payload files.
+    let files: Int
+    /// Payload bytes.
+    let payloadBytes: Int64
+    /// The files written.
+    let parts: [Part]
+    /// The digest of the whole bundle.
+    let sha256: String
+    /// The FILE.sha256 sidecar's path.
+    let sidecar: String
+    /// The signing key's fingerprint, when signed.
+    let signer: String?
+
+    /// The document for a pack's report.
+    init(_ r: PackReport) {
+        name = r.manifest.name
+        sequence = r.manifest.sequence
+        charts = r.manifest.charts.count
+        files = r.manifest.files.count
+        payloadBytes = r.manifest.payloadBytes
+        parts = r.parts.map { Part(file: $0.file, size: $0.size, sha256: $0.sha256.prefixed) }
+        sha256 = r.sha256.prefixed
+        sidecar = r.sidecar
+        signer = r.signer
+    }
+
+    /// The human report: each part with its size and digest, then a summary line.
+    static func lines(_ report: PackReport) -> [String] {
+        report.parts.map { "\($0.file)  \($0.size) bytes  sha256:\($0.sha256.hex)" }
+            + ["\(report.manifest.charts.count) chart(s), \(report.manifest.files.count) file(s), \(report.manifest.payloadBytes) payload bytes"
+                + (report.signer.map { "; signed by \($0)" } ?? "; not signed") + "; sidecar \(report.sidecar)"]
+    }
+}

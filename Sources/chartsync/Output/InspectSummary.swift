@@ -1,0 +1,72 @@
+import ChartSyncCore
+
+/// `inspect`'s result: the `--json` document, and the text lines without it.
+struct InspectSummary: Encodable {
+    /// One chart the bundle carries.
+    struct Chart: Encodable {
+        /// The chart's name.
+        let name: String
+        /// Its version.
+        let version: String
+        /// Its tarball's digest.
+        let sha256: String
+    }
+
+    /// One payload file.
+    struct File: Encodable {
+        /// The path inside the payload.
+        let path: String
+        /// Its size in bytes.
+        let size: Int64
+        /// Its digest.
+        let sha256: String
+        /// `0644` or `0755`.
+        let mode: String
+    }
+
+    /// The bundle's name.
+    let name: String
+    /// The delivery's sequence number.
+    let sequence: Int64
+    /// The chartsync that wrote it.
+    let chartsyncVersion: String
+    /// The signing key's fingerprint, when signed.
+    let signer: String?
+    /// The bundle's files.
+    let parts: [String]
+    /// The charts carried.
+    let charts: [Chart]
+    /// The images images.lock lists.
+    let images: [String]
+    /// Every payload file.
+    let files: [File]
+
+    /// The document for a bundle's manifest, signer and parts.
+    init(manifest: BundleManifest, signer: String?, parts: [String]) {
+        images = manifest.images
+        name = manifest.name
+        sequence = manifest.sequence
+        chartsyncVersion = manifest.chartsyncVersion
+        self.signer = signer
+        self.parts = parts
+        charts = manifest.charts.map { Chart(name: $0.name, version: $0.version, sha256: $0.sha256.prefixed) }
+        files = manifest.files.map { File(path: $0.path, size: $0.size, sha256: $0.sha256.prefixed, mode: $0.executable ? "0755" : "0644") }
+    }
+
+    /// The human report: name, parts, signer, payload, charts and images.
+    static func lines(manifest: BundleManifest, signer: String?, parts: [String]) -> [String] {
+        var lines = [
+            "bundle:    \(manifest.name) #\(manifest.sequence) (chartsync \(manifest.chartsyncVersion))",
+            "parts:     \(parts.count)",
+            "signer:    \(signer ?? "not signed")",
+            "payload:   \(manifest.files.count) file(s), \(manifest.payloadBytes) bytes",
+            "charts:",
+        ]
+        lines += manifest.charts.map { "  \($0.name) \($0.version)  sha256:\($0.sha256.hex)" }
+        if !manifest.images.isEmpty {
+            lines.append("images (images.lock):")
+            lines += manifest.images.map { "  \($0)" }
+        }
+        return lines
+    }
+}
