@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "ChartSyncTransportTests", dependencies: ["ChartSyncTransport", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncArchiveTests", dependencies: ["ChartSyncArchive", "ChartSyncTestSupport"]),
         .testTarget(name: "ChartSyncTemplateTests", dependencies: ["ChartSyncTemplate", "ChartSyncIndex", "ChartSyncCore"]),
-        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncBasics", "ChartSyncTemplate", "ChartSyncTestSupport"]),
+        .testTarget(name: "ChartSyncTests", dependencies: ["ChartSync", "ChartSyncCore", "ChartSyncBasics", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncTemplate", "ChartSyncTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )
