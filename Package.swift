@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "ChartSyncTemplateTests", dependencies: ["ChartSyncTemplate", "ChartSyncIndex", "ChartSyncCore"]),
         .testTarget(name: "ChartSyncTests", dependencies: [
             "ChartSync", "ChartSyncCore", "ChartSyncBasics", "ChartSyncIndex", "ChartSyncTransport", "ChartSyncArchive",
-            "ChartSyncTemplate", "ChartSyncTestSupport",
+            "ChartSyncTemplate", "ChartSyncTestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Tests that run the built `chartsync` binary; depending on the executable makes SwiftPM build it first.
         .testTarget(name: "ChartSyncCLITests", dependencies: [
