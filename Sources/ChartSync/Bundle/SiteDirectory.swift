@@ -53,26 +53,18 @@ enum SiteDirectory {
         case foreign(entries: [String], count: Int)
         /// A chartsync site.
         case installed(InstalledDelivery, manifest: BundleManifest)
+        /// Something other than a directory.
+        case notADirectory(String)
     }
 
     /// Reads what `path` holds without changing anything.
     static func state(_ path: String) throws(VerifyError) -> State {
         let parent = FileSystem.parent(of: path)
         guard FileSystem.isDirectory(parent) else { throw .missingParent(path: path, parent: parent) }
-        let type: FileType?
-        do {
-            type = try FileSystem.type(of: path)
-        } catch {
-            throw .fileSystem(error)
-        }
-        switch type {
-        case nil: return .missing
-        case .directory?: break
-        case .regular?: throw .notASite(path: path, what: "a regular file")
-        case .other(let what)?: throw .notASite(path: path, what: what)
-        }
         let names: [String]
         do {
+            guard let type = try FileSystem.type(of: path) else { return .missing }
+            guard type == .directory else { return .notADirectory(type.description) }
             names = try FileSystem.listDirectory(path)
         } catch {
             throw .fileSystem(error)
@@ -105,6 +97,8 @@ enum SiteDirectory {
             return true
         case .foreign(let entries, let count):
             throw .foreignDestination(path: path, entries: entries, count: count)
+        case .notADirectory(let what):
+            throw .notASite(path: path, what: what)
         case .installed(let installed, let manifest):
             if installed.manifest == offered.manifest { return false }
             if installed.name != offered.name && !policy.replace {

@@ -27,23 +27,15 @@ public enum LockfileReader {
     /// The lock at `path`, or nil when the project has not pulled yet.
     public static func read(_ path: String) throws(LockfileReadError) -> Lockfile? {
         let type: FileType?
-        do {
-            type = try FileSystem.type(of: path)
-        } catch {
-            throw .fileSystem(error)
-        }
-        switch type {
-        case nil: return nil
-        case .regular?: break
-        case .directory?: throw .notRegular(path: path, what: "a directory")
-        case .other(let what)?: throw .notRegular(path: path, what: what)
-        }
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path)
+            type = try FileSystem.type(of: path)
+            bytes = type == .regular ? try FileSystem.readFile(path) : []
         } catch {
             throw .fileSystem(error)
         }
+        guard let type else { return nil }
+        guard type == .regular else { throw .notRegular(path: path, what: type.description) }
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x09 || $0 == 0x0d }) { return nil }
         do {
             return try LockfileCoding.parse(bytes, source: path)

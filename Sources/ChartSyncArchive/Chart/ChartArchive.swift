@@ -1,4 +1,4 @@
-import CArchive
+internal import CArchive
 import ChartSyncCore
 
 /// What chartsync needs from a packaged chart without unpacking it.

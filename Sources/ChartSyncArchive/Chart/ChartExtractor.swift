@@ -1,4 +1,4 @@
-import CArchive
+internal import CArchive
 import ChartSyncBasics
 import ChartSyncCore
 import struct Crypto.SHA256

@@ -1,4 +1,4 @@
-import CArchive
+internal import CArchive
 import ChartSyncCore
 
 /// The files of a packaged chart that reading its contents needs (Chart.yaml, values.yaml,

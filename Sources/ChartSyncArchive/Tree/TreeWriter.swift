@@ -1,4 +1,4 @@
-import CArchive
+internal import CArchive
 import ChartSyncBasics
 import struct Crypto.SHA256
 import Glibc

@@ -276,6 +276,15 @@ public enum FileType: Sendable, Equatable {
     case directory
     /// Anything else, described for messages ("a symbolic link", "a FIFO", ...).
     case other(String)
+
+    /// The type in words: "a regular file", "a directory", "a symbolic link", ...
+    public var description: String {
+        switch self {
+        case .regular: return "a regular file"
+        case .directory: return "a directory"
+        case .other(let what): return what
+        }
+    }
 }
 
 extension FileSystem {

@@ -1,4 +1,4 @@
-import CYAML
+internal import CYAML
 import Glibc
 
 /// The kinds of libyaml parser events chartsync reacts to.

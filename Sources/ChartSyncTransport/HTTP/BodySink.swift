@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 import ChartSyncBasics
 import ChartSyncCore
 import struct Crypto.SHA256

@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 import ChartSyncCore
 
 /// A URL checked and normalized by libcurl's URL API, with its userinfo taken out.
