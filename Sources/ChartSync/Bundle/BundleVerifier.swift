@@ -162,8 +162,9 @@ public struct BundleVerifier: Sendable {
                        policy: InstallPolicy = InstallPolicy()) throws -> BundleVerification {
         var trusted: Curve25519.Signing.PublicKey?
         if let trustedKey { trusted = try SigningKey.loadPublic(trustedKey) }
-        let (base, parts) = try BundleVerifier.parts(of: path)
-        let expectedParts = try partsFile(base: base, parts: parts)
+        let (base, found) = try BundleVerifier.parts(of: path)
+        let expectedParts = try partsFile(base: base, parts: found)
+        let parts = expectedParts?.map(\.file) ?? found
         let reader: BundleArchiveReader
         let header: (manifest: [UInt8], signature: [UInt8]?)
         do {
@@ -288,12 +289,26 @@ public struct BundleVerifier: Sendable {
         let expected = list.parts.map {
             BundlePart(file: FileSystem.parent(of: base) + "/" + $0.name, size: $0.size, sha256: $0.sha256)
         }
-        guard expected.count == parts.count else {
-            let missing = expected.map(\.file).filter { !parts.contains($0) }
-            throw VerifyError.notFound("\(path) lists \(expected.count) parts, found \(parts.count)"
-                + (missing.isEmpty ? "" : "; missing: " + missing.joined(separator: ", ")))
+        let listed = expected.map(\.file)
+        let absent = listed.filter { !FileSystem.isRegularFile($0) }
+        if !absent.isEmpty {
+            throw VerifyError.notFound("\(path) lists \(listed.count) parts; missing: " + absent.joined(separator: ", "))
+        }
+        let extra = Self.numberedParts(base).filter { !listed.contains($0) }
+        if !extra.isEmpty {
+            throw VerifyError.badParts("\(path) lists \(listed.count) parts, but " + extra.joined(separator: ", ")
+                + (extra.count == 1 ? " is" : " are") + " there too: not a part of this bundle (a stray file, or a parts file that lost lines)")
         }
         return expected
+    }
+
+    /// Every `BASE.NNN` beside the bundle, in order.
+    private static func numberedParts(_ base: String) -> [String] {
+        let name = FileSystem.baseName(base)
+        let directory = FileSystem.parent(of: base)
+        return ((try? FileSystem.listDirectory(directory)) ?? []).filter { entry in
+            entry.count == name.count + 4 && entry.hasPrefix(name + ".") && entry.suffix(3).allSatisfy(\.isNumber)
+        }.map { directory + "/" + $0 }
     }
 
     private func checkSidecar(base: String, digest: Digest) throws {

@@ -170,6 +170,7 @@ public final class Puller: Sendable {
                 result = .success(try fetcher.fetch(repository: RepositoryLocation.url(from: r.url, currentDirectory: layoutRoot),
                                                     credentials: credentialsCopy[r.name]!, charts: wantedCopy[r.name]))
             } catch let error as TransportError {
+                if case .cancelled = error { return .failure(.interrupted) }
                 result = .failure(.transport(chart: nil, error))
             } catch let error as IndexError {
                 result = .failure(.index(error))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChartSync
+import ChartSyncCore
 import ChartSyncArchive
 import Foundation
 
@@ -60,7 +61,11 @@ struct BundleCommand: ParsableCommand {
         let options = PackOptions(output: Paths.absolute(output), compression: compression,
                                   splitSize: splitSize?.bytes, name: name, sequence: sequence, signKey: signKey,
                                   mtime: mtime, chartsyncVersion: Chartsync.version)
-        let report = try Failure.mapping { try Packer(layout: ProjectLayout(chartList: project.chartList), onEvent: Terminal.eventHandler(verbose: steps.verbose)).pack(options) }
+        let cancellation = Cancellation()
+        let signals = SignalTrap { cancellation.cancel() }
+        let packer = Packer(layout: ProjectLayout(chartList: project.chartList), cancellation: cancellation,
+                            onEvent: Terminal.eventHandler(verbose: steps.verbose))
+        let report = try withExtendedLifetime(signals) { try Failure.mapping { try packer.pack(options) } }
         if format.json {
             Terminal.output(try JSONOutput.encode(BundleSummary(report)))
         } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChartSync
+import ChartSyncCore
 import Foundation
 
 /// `chartsync verify [BUNDLE]`: prove (and unpack) a bundle, or, without one, gate the working tree.
@@ -17,7 +18,11 @@ struct VerifyCommand: ParsableCommand {
 
             With BUNDLE (the file or its first part FILE.000): nothing reaches DIR unless all of it \
             was proven; DIR then holds the payload and an index.yaml over charts/external, so any \
-            static web server can serve it as a Helm repository.
+            static web server can serve it as a Helm repository, and DIR/.chartsync/ records the \
+            installed delivery (name, sequence, manifest digest, signer). DIR must be missing, empty \
+            or such a site: a foreign directory is refused (exit 2), an older delivery of the same \
+            name (exit 1) unless --allow-downgrade, another delivery unless --replace; the same \
+            delivery again changes nothing. Keep site files beside DIR: it is replaced whole.
             """
     )
 
@@ -37,8 +42,16 @@ struct VerifyCommand: ParsableCommand {
     var trustedKey: String?
 
     /// The directory to replace with the proven payload.
-    @Option(name: .customLong("extract"), help: "Replace this directory with the proven payload.")
+    @Option(name: .customLong("extract"), help: "Install the proven payload into this site directory (missing, empty, or a chartsync site).")
     var extract: String?
+
+    /// Installs an older delivery, or another one under the installed sequence number.
+    @Flag(name: .customLong("allow-downgrade"), help: "Allow a lower sequence (or another delivery with the installed sequence) over the installed delivery.")
+    var allowDowngrade = false
+
+    /// Installs a delivery of another name over the installed one.
+    @Flag(name: .customLong("replace"), help: "Allow a delivery of another name to replace the installed one.")
+    var replace = false
 
     /// `--json`.
     @OptionGroup var format: OutputOptions
@@ -48,17 +61,25 @@ struct VerifyCommand: ParsableCommand {
         if bundle == nil {
             if trustedKey != nil { throw ValidationError("--trusted-key needs a BUNDLE; the working-tree gate has no signature") }
             if extract != nil { throw ValidationError("--extract needs a BUNDLE") }
+            if allowDowngrade || replace { throw ValidationError("--allow-downgrade and --replace need a BUNDLE and --extract") }
         } else {
             if junit != nil { throw ValidationError("--junit is for the working-tree gate (verify without BUNDLE)") }
             if project.file != nil { throw ValidationError("-f/--file is for the working-tree gate (verify without BUNDLE)") }
+            if (allowDowngrade || replace) && extract == nil { throw ValidationError("--allow-downgrade and --replace go with --extract") }
         }
     }
 
     /// Proves the bundle (and extracts it) and prints the result, or runs the gate.
     func run() throws {
         guard let bundle else { return try gate() }
-        let result = try Failure.mapping {
-            try BundleVerifier().verify(Paths.absolute(bundle), trustedKey: trustedKey, extractTo: extract.map(Paths.absolute))
+        let cancellation = Cancellation()
+        let signals = SignalTrap { cancellation.cancel() }
+        let result = try withExtendedLifetime(signals) {
+            try Failure.mapping {
+                try BundleVerifier(cancellation: cancellation).verify(
+                    Paths.absolute(bundle), trustedKey: trustedKey, extractTo: extract.map(Paths.absolute),
+                    policy: InstallPolicy(allowDowngrade: allowDowngrade, replace: replace))
+            }
         }
         if format.json {
             Terminal.output(try JSONOutput.encode(VerifySummary(result)))

@@ -18,6 +18,31 @@ struct VerifySummary: Encodable {
     let signatureVerified: Bool
     /// Where the payload was extracted, if it was.
     let extractedTo: String?
+    /// What the extraction did to the site, when extracted.
+    let site: Site?
+
+    /// `verify --extract`'s effect on the site directory.
+    struct Site: Encodable {
+        /// The delivery installed before (`name #sequence`), nil when the directory was new or empty.
+        let previous: String?
+        /// The same delivery was installed already; nothing changed.
+        let alreadyInstalled: Bool
+        /// Charts added (`name version`).
+        let added: [String]
+        /// Charts updated (`name old -> new`).
+        let updated: [String]
+        /// Charts removed (`name version`).
+        let removed: [String]
+
+        /// The site part of the document.
+        init(_ installation: SiteInstallation) {
+            previous = installation.previous.map { "\($0.name) #\($0.sequence)" }
+            alreadyInstalled = installation.alreadyInstalled
+            added = installation.changes.added.map { "\($0.name) \($0.version)" }
+            updated = installation.changes.updated.map { "\($0.from.name) \($0.from.version) -> \($0.to.version)" }
+            removed = installation.changes.removed.map { "\($0.name) \($0.version)" }
+        }
+    }
 
     /// The document for a bundle's verification.
     init(_ r: BundleVerification) {
@@ -29,6 +54,7 @@ struct VerifySummary: Encodable {
         signer = r.signer
         signatureVerified = r.signatureVerified
         extractedTo = r.extractedTo
+        site = r.installation.map(Site.init)
     }
 
     /// The human report: what was verified, its signature and where it was extracted.
@@ -38,7 +64,16 @@ struct VerifySummary: Encodable {
             "  \(result.manifest.name) #\(result.manifest.sequence): \(result.manifest.charts.count) chart(s), \(result.manifest.files.count) file(s)",
             "  signature: " + (result.signatureVerified ? "valid, by \(result.signer ?? "?")" : result.signer.map { "present (by \($0)), not checked: no --trusted-key" } ?? "none"),
         ]
-        if let to = result.extractedTo { lines.append("  extracted to \(to)") }
+        guard let to = result.extractedTo, let installation = result.installation else { return lines }
+        if installation.alreadyInstalled {
+            lines.append("  already installed in \(to); nothing changed")
+            return lines
+        }
+        let site = Site(installation)
+        lines.append("  extracted to \(to)" + (site.previous.map { " (replacing \($0))" } ?? ""))
+        for chart in site.added { lines.append("  added    \(chart)") }
+        for chart in site.updated { lines.append("  updated  \(chart)") }
+        for chart in site.removed { lines.append("  removed  \(chart)") }
         return lines
     }
 }
