@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The online host's job: vendor the chart list's charts (`chartsync pull`: resolve, download,
 # prove, write versions.lock), then pack everything a site needs into one airgap bundle
-# (`chartsync bundle`, which proves the tree against versions.lock again before writing).
+# (`chartsync bundle`, which proves the tree against versions.lock again before writing). When
+# the project lists images (an images.lock, or an `images:` section in the chart list), images.lock
+# is brought up to date with `chartsync images` between the two, so a changed chart's images travel.
 # Nothing is bundled when the pull fails; the previous charts and lock stay as they were.
 #
 # Usage: scripts/sync-charts.sh BUNDLE [CHART_LIST]   (default chart list: chartsync.yaml)
@@ -25,6 +27,10 @@ source "$(dirname "$0")/chartsync-bin.sh"
 pull=(pull -f "$list")
 if [ "${FROZEN:-0}" = "1" ]; then pull+=(--frozen); fi
 "$bin" "${pull[@]}"
+root="$(dirname "$list")"
+if [ -f "$root/images.lock" ] || grep -q '^images:' "$list"; then
+  "$bin" images -f "$list"
+fi
 bundle=(bundle -f "$list" -o "$out" --compression "${COMPRESSION:-zstd}" --sequence "${SEQUENCE:-1}")
 if [ -n "${SIGN_KEY:-}" ]; then bundle+=(--sign-key "$SIGN_KEY"); fi
 if [ -n "${SPLIT_SIZE:-}" ]; then bundle+=(--split-size "$SPLIT_SIZE"); fi

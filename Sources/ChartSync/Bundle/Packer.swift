@@ -56,6 +56,8 @@ public struct PackReport: Sendable {
 public enum PackError: ChartSyncFailure, CustomStringConvertible {
     /// A vendored chart does not match versions.lock.
     case notProven([String])
+    /// images.lock is not what the vendored charts use.
+    case imagesStale([String])
     /// versions.lock is missing or does not match the chart list.
     case lock(String)
     /// Something in the trees to pack is not a regular file or directory.
@@ -71,7 +73,7 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
 
     public var kind: FailureKind {
         switch self {
-        case .notProven, .unsupported: return .verification
+        case .notProven, .imagesStale, .unsupported: return .verification
         case .lock: return .input
         case .fileSystem, .archive, .changed: return .io
         case .interrupted: return .interrupted
@@ -81,6 +83,8 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notProven(let problems): return "the vendored charts do not match versions.lock:\n  " + problems.joined(separator: "\n  ")
+        case .imagesStale(let problems):
+            return "images.lock is not current for the vendored charts (run chartsync images):\n  " + problems.joined(separator: "\n  ")
         case .lock(let message): return message
         case .unsupported(let path, let what): return "\(path) is \(what); a bundle carries regular files only"
         case .changed(let path): return "\(path) changed while the bundle was being written; the bundle was removed, try again"
@@ -125,7 +129,7 @@ public struct Packer: Sendable {
         try prove(lock, files: files)
         // images.lock travels with the charts only when it is what they say.
         let images = ImageCollector(layout: layout).lockFindings(list, lock: lock) ?? []
-        if !images.isEmpty { throw PackError.notProven(images.map(\.description)) }
+        if !images.isEmpty { throw PackError.imagesStale(images.map(\.description)) }
         let manifest = BundleManifest(
             name: options.name ?? String(layout.root.split(separator: "/").last ?? "bundle"),
             sequence: options.sequence, chartsyncVersion: options.chartsyncVersion,

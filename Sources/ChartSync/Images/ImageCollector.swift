@@ -322,7 +322,8 @@ extension ImageCollector {
             }
             endpoints[registry.host] = RegistryEndpoint(
                 plainHTTP: registry.plainHTTP, credentials: credentials,
-                transport: AccessSettings.transport(registry.access, base: options.transport, root: layout.root))
+                transport: AccessSettings.transport(registry.access, base: options.transport, root: layout.root,
+                                                    environment: options.environment))
         }
         return RegistryClient(endpoints: endpoints, defaultEndpoint: RegistryEndpoint(transport: options.transport))
     }

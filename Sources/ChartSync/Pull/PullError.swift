@@ -41,6 +41,8 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
     case index(IndexError)
     /// Fetching failed.
     case transport(chart: String?, TransportError)
+    /// The server refused access (401/403); `credentialsSent` tells a refused password from none sent.
+    case denied(chart: String?, TransportError, credentialsSent: Bool)
     /// A file operation failed.
     case fileSystem(FileSystemError)
     /// Several charts failed; each is reported.
@@ -48,13 +50,21 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
     /// Ctrl-C or SIGTERM.
     case interrupted
 
+    /// A transport failure, told apart when the server refused access.
+    static func transport(chart: String?, _ error: TransportError, credentialsSent: Bool) -> PullError {
+        if case .httpStatus(_, let code) = error, code == 401 || code == 403 {
+            return .denied(chart: chart, error, credentialsSent: credentialsSent)
+        }
+        return .transport(chart: chart, error)
+    }
+
     public var kind: FailureKind {
         switch self {
         case .digestMismatch, .digestChanged, .contentMismatch, .treeMismatch, .missingDigest, .staleLock:
             return .verification
         case .chartNotFound, .noMatchingVersion, .noDownloadURL, .unsafeVersion, .noLock, .invalidInput:
             return .input
-        case .locked, .symlink, .badArchive, .index, .transport, .fileSystem, .unsafeDownloadURL:
+        case .locked, .symlink, .badArchive, .index, .transport, .denied, .fileSystem, .unsafeDownloadURL:
             return .io
         case .interrupted:
             return .interrupted
@@ -108,6 +118,10 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
             return error.description
         case let .transport(chart, error):
             return (chart.map { "chart \"\($0)\": " } ?? "") + error.description
+        case let .denied(chart, error, sent):
+            return (chart.map { "chart \"\($0)\": " } ?? "") + error.description + (sent
+                ? ": the credentials were refused"
+                : ": no credentials were sent (set usernameEnv/passwordEnv, tokenEnv or credentialsFile for the repository)")
         case let .fileSystem(error):
             return error.description
         case let .several(errors):

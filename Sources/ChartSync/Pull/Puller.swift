@@ -130,7 +130,8 @@ public final class Puller: Sendable {
     }
 
     private func client(for repository: ChartList.Repository, options: PullOptions) -> any HTTPClient {
-        var transport = AccessSettings.transport(repository.access, base: options.transport, root: layout.root)
+        var transport = AccessSettings.transport(repository.access, base: options.transport, root: layout.root,
+                                                environment: options.environment)
         if repository.passCredentials { transport.allowCredentialsOnRedirect = true }
         return makeClient(transport, cancellation)
     }
@@ -171,7 +172,7 @@ public final class Puller: Sendable {
                                                     credentials: credentialsCopy[r.name]!, charts: wantedCopy[r.name]))
             } catch let error as TransportError {
                 if case .cancelled = error { return .failure(.interrupted) }
-                result = .failure(.transport(chart: nil, error))
+                result = .failure(.transport(chart: nil, error, credentialsSent: credentialsCopy[r.name]! != nil))
             } catch let error as IndexError {
                 result = .failure(.index(error))
             } catch let error as FileSystemError {
@@ -364,7 +365,7 @@ public final class Puller: Sendable {
             result = try plan.client.fetch(TransferRequest(url: plan.fetchURL, credentials: plan.credentials), to: stagedFile)
         } catch {
             if case .cancelled = error { throw .interrupted }
-            throw .transport(chart: name, error)
+            throw .transport(chart: name, error, credentialsSent: plan.credentials != nil)
         }
         if let expected = plan.expected, result.sha256 != expected {
             throw .digestMismatch(chart: name, version: version, url: RepositoryURL.redacted(plan.fetchURL),

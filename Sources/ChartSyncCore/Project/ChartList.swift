@@ -22,6 +22,19 @@ public struct ChartList: Sendable {
 
         /// No TLS settings, no credentials.
         public init() {}
+
+        /// The files the access names, by key (caFile, certFile, keyFile, credentialsFile).
+        public var files: [(key: String, path: String)] {
+            [("caFile", caFile), ("certFile", certFile), ("keyFile", keyFile), ("credentialsFile", credentialsFile)]
+                .compactMap { key, path in path.map { (key, $0) } }
+        }
+
+        /// Where a path of the chart list points: `~/` is `home`, a relative path is relative to
+        /// the project root (the chart list's directory).
+        public static func resolve(_ path: String, root: String, home: String?) -> String {
+            if path.hasPrefix("~/"), let home, !home.isEmpty { return home + path.dropFirst(1) }
+            return path.hasPrefix("/") ? path : root + "/" + path
+        }
     }
 
     /// A Helm repository and how to reach it.

@@ -44,7 +44,27 @@ public enum ChartListReader {
             bytes += buffer[0..<n]
             guard bytes.count <= 16 << 20 else { throw ChartListError(source: path, line: 0, message: "larger than 16 MiB") }
         }
-        return try parse(bytes, source: path)
+        let list = try parse(bytes, source: path)
+        try checkFiles(list, source: path)
+        return list
+    }
+
+    /// Every TLS or credentials file the list names must be readable, before any network: a
+    /// missing `caFile` is the list's error (with its line), not a TLS failure later.
+    static func checkFiles(_ list: ChartList, source: String) throws(ChartListError) {
+        let root = FileSystem.parent(of: source)
+        let home = getenv("HOME").map { String(cString: $0) }
+        let holders = list.repositories.map { ("repository \"\($0.name)\"", $0.line, $0.access) }
+            + list.images.registries.map { ("registry \"\($0.host)\"", $0.line, $0.access) }
+        for (what, line, access) in holders {
+            for (key, path) in access.files {
+                let resolved = ChartList.Access.resolve(path, root: root, home: home)
+                guard Glibc.access(resolved, R_OK) == 0 else {
+                    let shown = resolved == path ? path : "\(path) (\(resolved))"
+                    throw ChartListError(source: source, line: line, message: "\(what): \(key) \(shown) cannot be read: \(SystemError.text())")
+                }
+            }
+        }
     }
 
     /// Parses and validates chart-list text.

@@ -39,6 +39,8 @@ public enum CredentialsError: Error, Equatable, CustomStringConvertible {
     case insecurePermissions(path: String, mode: UInt32)
     /// A line is not `key: value` with a known key, or the keys do not make one kind of credentials.
     case malformed(path: String, line: Int, message: String)
+    /// The chart list names an environment variable that is not set (or empty).
+    case unsetVariable(key: String, name: String)
 
     /// A message naming the file and what is wrong; never a secret.
     public var description: String {
@@ -50,6 +52,8 @@ public enum CredentialsError: Error, Equatable, CustomStringConvertible {
                 + "restrict it with chmod 600 (or 640)"
         case let .malformed(path, line, message):
             return "credentials file \(path), line \(line): \(message)"
+        case let .unsetVariable(key, name):
+            return "\(key) names the environment variable \(name), which is not set; no credentials would be sent"
         }
     }
 }

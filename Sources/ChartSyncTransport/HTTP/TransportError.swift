@@ -37,7 +37,9 @@ public enum TransportError: Error, Equatable, CustomStringConvertible {
         case let .network(url, code, message):
             return "cannot fetch \(url): \(message) (curl error \(code))"
         case let .tls(url, code, message):
-            return "TLS failure for \(url): \(message) (curl error \(code))"
+            // 60: the server's certificate does not chain to a trusted authority.
+            let hint = code == 60 ? "; if the server uses a private certificate authority, set caFile: in the chart list or pass --ca-file" : ""
+            return "TLS failure for \(url): \(message) (curl error \(code))\(hint)"
         case let .tooManyRedirects(url, limit):
             return "too many redirects fetching \(url): more than \(limit)"
         case let .insecureRedirect(from, to):

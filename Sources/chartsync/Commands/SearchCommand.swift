@@ -42,6 +42,9 @@ struct SearchCommand: ParsableCommand {
     /// How the repository is reached.
     @OptionGroup var transport: TransportFlags
 
+    /// `--credentials-file` (else CHARTSYNC_USERNAME/PASSWORD or CHARTSYNC_TOKEN).
+    @OptionGroup var access: CredentialsOptions
+
     /// Checks the chart name and the constraint.
     func validate() throws {
         guard ChartName.isValid(chart) else { throw ValidationError("\"\(chart)\" is not a valid chart name") }
@@ -64,7 +67,7 @@ struct SearchCommand: ParsableCommand {
             constraint: parsed,
             includePrerelease: devel,
             allVersions: allVersions,
-            credentials: try transport.credentials())
+            credentials: try access.credentials())
         let client = CurlHTTPClient(options: transport.options,
                                     onEvent: Terminal.transportHandler(verbose: steps.verbose))
         let searcher = Searcher(client: client, onEvent: Terminal.eventHandler(verbose: steps.verbose))

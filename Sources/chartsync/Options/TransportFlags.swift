@@ -2,7 +2,9 @@ import ArgumentParser
 import ChartSyncTransport
 import Foundation
 
-/// Options shared by every command that talks to a repository.
+/// Options shared by every command that talks to a repository. Credentials are not among them:
+/// pull and images take them per repository or registry from the chart list; search has
+/// `CredentialsOptions`.
 struct TransportFlags: ParsableArguments {
     /// A PEM file of CA certificates to verify servers with.
     @Option(name: .customLong("ca-file"), help: "Verify servers with the CA certificates in this PEM file.")
@@ -19,12 +21,6 @@ struct TransportFlags: ParsableArguments {
     /// Do not verify servers' certificates.
     @Flag(name: .customLong("insecure-skip-tls-verify"), help: "Do not verify the server's certificate (prints a warning).")
     var insecureSkipTLSVerify = false
-
-    /// The file to read credentials from.
-    @Option(name: .customLong("credentials-file"), help: ArgumentHelp(
-        "Read credentials from this file (lines `username: ...`, `password: ...` or `token: ...`).",
-        discussion: "Without it, CHARTSYNC_USERNAME/CHARTSYNC_PASSWORD or CHARTSYNC_TOKEN are used when set."))
-    var credentialsFile: String?
 
     /// Also send credentials to the host a redirect leads to.
     @Flag(name: .customLong("pass-credentials"), help: "Also send credentials when a redirect leads to another host.")
@@ -73,17 +69,5 @@ struct TransportFlags: ParsableArguments {
         options.lowSpeedTime = stallTimeout
         options.userAgent = "chartsync/" + Chartsync.version
         return options
-    }
-
-    /// Credentials from the credentials file, else from the environment; never from argv.
-    func credentials() throws -> Credentials? {
-        if let credentialsFile {
-            do {
-                return try CredentialsSource.load(file: credentialsFile)
-            } catch {
-                throw Failure(code: .usage, message: error.description)
-            }
-        }
-        return CredentialsSource.load(environment: ProcessInfo.processInfo.environment)
     }
 }
