@@ -33,6 +33,8 @@ public struct TreeVerification: Sendable {
     public let findings: [TreeFinding]
     /// images.lock was compared (it exists, or the chart list has an images section, and the charts were proven).
     public var imagesChecked = false
+    /// images.lock would have been compared, but the charts failed (its truth comes from them).
+    public var imagesSkipped = false
 
     /// Nothing was found.
     public var passed: Bool { findings.isEmpty }
@@ -125,6 +127,8 @@ public struct TreeVerifier: Sendable {
         var verification = TreeVerification(root: layout.root, chartList: listName, charts: charts, files: contents.files,
                                             bytes: contents.bytes, findings: findings)
         verification.imagesChecked = images != nil
+        verification.imagesSkipped = !contents.findings.isEmpty
+            && (FileSystem.exists(layout.root + "/images.lock") || list.images != ChartList.ImageSettings())
         return verification
     }
 
