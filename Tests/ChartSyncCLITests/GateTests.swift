@@ -204,7 +204,7 @@ import Testing
         #expect(lock.contains(String((truncated["expected"] as? String ?? "").dropFirst(7).prefix(64))))
         #expect((truncated["message"] as? String)?.contains("truncated") == true)
         let stale = try #require(found.first { $0["code"] as? String == "constraint-not-admitted" })
-        #expect(stale["line"] as? Int == 9)
+        #expect(stale["line"] as? Int == 11)  // the chart's `version:` line
         #expect(stale["chart"] as? String == "hello-web")
         #expect(stale["actual"] as? String == "1.1.0")
         #expect((stale["expected"] as? String)?.contains("~1.2") == true)
@@ -312,7 +312,7 @@ import Testing
         let annotations = github.stdout.split(separator: "\n").filter { $0.hasPrefix("::error ") }
         #expect(annotations.count == 2, "\(github.stdout)")
         #expect(annotations.contains { $0.hasPrefix("::error file=\(name)/charts/external/hello-worker-0.5.0.tgz,title=chartsync verify%3A checksum-mismatch::expected sha256:") })
-        #expect(annotations.contains { $0.hasPrefix("::error file=\(name)/chartsync.yaml,line=9,title=chartsync verify%3A constraint-not-admitted::") })
+        #expect(annotations.contains { $0.hasPrefix("::error file=\(name)/chartsync.yaml,line=11,title=chartsync verify%3A constraint-not-admitted::") })
 
         // With --json, stdout stays one JSON document; the annotations go to stderr.
         let json = try verify(project, ["--json"], environment: ["GITHUB_ACTIONS": "true"])

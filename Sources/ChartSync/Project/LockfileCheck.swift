@@ -19,12 +19,12 @@ public enum LockfileCheck {
             let constraint = chart.version ?? "*"
             if !chart.admits(entry.version) {
                 findings.append(TreeFinding(
-                    .constraintNotAdmitted, file: listName, line: chart.line, chart: chart.name,
+                    .constraintNotAdmitted, file: listName, line: chart.versionLine ?? chart.line, chart: chart.name,
                     expected: "a version admitted by \"\(constraint)\"", actual: entry.version,
                     message: "chart \(chart.name): version \"\(constraint)\"\(chart.devel ? " (devel)" : "") does not admit the locked version \(entry.version); run chartsync pull"))
             } else if chart.version != entry.constraint {
                 findings.append(TreeFinding(
-                    .constraintChanged, file: listName, line: chart.line, chart: chart.name,
+                    .constraintChanged, file: listName, line: chart.versionLine ?? chart.line, chart: chart.name,
                     expected: entry.constraint ?? "*", actual: constraint,
                     message: "chart \(chart.name): version is \"\(constraint)\", but versions.lock resolved \(entry.version) from \"\(entry.constraint ?? "*")\"; run chartsync pull"))
             }

@@ -127,7 +127,8 @@ public struct VendoredCharts: Sendable {
                     provenTarballs.insert(entry.name)
                 } else {
                     let actual = "\(digest.prefixed) (\(size) bytes)"
-                    let note = size < entry.size ? " (truncated?)" : ""
+                    let note = Self.isLFSPointer(layout.root + "/" + file, size: size)
+                        ? " (a Git LFS pointer, not the chart: run git lfs pull)" : size < entry.size ? " (truncated?)" : ""
                     check.findings.append(TreeFinding(.checksumMismatch, file: file, chart: entry.name, expected: expected, actual: actual,
                                                       message: "expected \(expected), found \(actual)\(note)"))
                 }
@@ -245,5 +246,11 @@ public struct VendoredCharts: Sendable {
         }
         return TreeFinding(code, file: file, chart: chart, expected: expected, actual: "unreadable: \(reason)",
                            message: "cannot be read: \(reason)")
+    }
+
+    /// Whether a small file is a Git LFS pointer (the repository was cloned without `git lfs`).
+    static func isLFSPointer(_ path: String, size: Int64) -> Bool {
+        guard size < 1024, let bytes = try? FileSystem.readFile(path, limit: 1024) else { return false }
+        return bytes.starts(with: Array("version https://git-lfs.github.com/spec/v1".utf8))
     }
 }

@@ -264,7 +264,11 @@ public final class Puller: Sendable {
             var reasons: [String] = []
             if !listed.subtracting(locked).isEmpty { reasons.append("not locked: " + listed.subtracting(locked).sorted().joined(separator: ", ")) }
             if !locked.subtracting(listed).isEmpty { reasons.append("no longer listed: " + locked.subtracting(listed).sorted().joined(separator: ", ")) }
-            if reasons.isEmpty { reasons.append("the chart list changed since the lock was written (constraints, repositories or options)") }
+            if reasons.isEmpty {
+                reasons = LockfileCheck.findings(list, lock: lock, listName: FileSystem.baseName(layout.chartList))
+                    .filter { $0.code != .chartListChanged }.map(\.message)
+            }
+            if reasons.isEmpty { reasons.append("the chart list changed since the lock was written (devel or allowMissingDigest)") }
             throw .staleLock(path: layout.lock, reason: reasons.joined(separator: "; "))
         }
         var plans: [Plan] = []
@@ -437,6 +441,9 @@ public final class Puller: Sendable {
         let lockChanged = (try? FileSystem.readFile(layout.lock)) != text
         do {
             for outcome in outcomes {
+                // A frozen pull into an empty charts/external adds what was never there.
+                let wasThere = FileSystem.exists(layout.external + "/" + outcome.entry.fileName)
+                    || FileSystem.exists(layout.external + "/" + outcome.entry.directoryName)
                 if let staged = outcome.stagedFile {
                     try FileSystem.move(staged, to: layout.external + "/" + outcome.entry.fileName)
                 }
@@ -450,7 +457,7 @@ public final class Puller: Sendable {
                 report.downloadedBytes += outcome.downloaded
                 if outcome.stagedFile == nil && outcome.stagedDirectory == nil {
                     report.unchanged.append(outcome.entry)
-                } else if let previous = outcome.old {
+                } else if let previous = outcome.old, wasThere || previous.version != outcome.entry.version {
                     report.updated.append((previous, outcome.entry))
                 } else {
                     report.added.append(outcome.entry)

@@ -73,6 +73,8 @@ public struct ChartList: Sendable {
         public var allowMissingDigest = false
         /// 1-based line in the chart list.
         public var line = 0
+        /// 1-based line of its `version:` key, when it has one.
+        public var versionLine: Int?
 
         /// Creates a chart entry.
         public init(name: String, repository: String, version: String? = nil) {

@@ -201,7 +201,9 @@ public enum ChartListReader {
             switch key {
             case "name": c.name = try value.string() ?? ""
             case "repository": c.repository = try value.string() ?? ""
-            case "version": c.version = try value.string()
+            case "version":
+                c.version = try value.string()
+                c.versionLine = value.node.line
             case "devel": c.devel = try value.bool()
             case "unpack": c.unpack = try value.bool()
             default: c.allowMissingDigest = try value.bool()

@@ -36,7 +36,8 @@ import Testing
         let report = try project.pull(frozen: true)
         #expect(project.recorder.urls.sorted() == lock.entries.map(\.url).sorted())
         #expect(project.recorder.urls.sorted() == ["hello-web-1.0.0.tgz", "hello-worker-0.4.0.tgz"].map(ExampleRepository.url))
-        #expect(report.updated.map(\.to).sorted { $0.name < $1.name } == lock.entries)
+        // Nothing of them was there: a frozen pull into an empty charts/external adds them.
+        #expect(report.added.sorted { $0.name < $1.name } == lock.entries && report.updated.isEmpty)
         #expect(!report.lockWritten)
         #expect(try project.state() == before)
     }
@@ -61,11 +62,11 @@ import Testing
         Change(name: "chart swapped", charts: [charts[0], ListedChart(name: "hello-common", version: "2.0.0")],
                reason: "not locked: hello-common; no longer listed: hello-worker"),
         Change(name: "constraint changed", charts: [ListedChart(name: "hello-web", version: "~1.1"), charts[1]],
-               reason: "the chart list changed since the lock was written (constraints, repositories or options)"),
+               reason: "chart hello-web: version \"~1.1\" does not admit the locked version 1.0.0; run chartsync pull"),
         Change(name: "unpack turned on", charts: [ListedChart(name: "hello-web", version: "~1.0", unpack: true), charts[1]],
-               reason: "the chart list changed since the lock was written (constraints, repositories or options)"),
+               reason: "chart hello-web: unpack is true, but versions.lock has it packed only; run chartsync pull"),
         Change(name: "devel turned on", charts: [ListedChart(name: "hello-web", version: "~1.0", devel: true), charts[1]],
-               reason: "the chart list changed since the lock was written (constraints, repositories or options)"),
+               reason: "the chart list changed since the lock was written (devel or allowMissingDigest)"),
     ]
 
     /// A stale lock is refused naming the lock and the reason; nothing is fetched or changed.
