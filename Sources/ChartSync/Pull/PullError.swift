@@ -10,7 +10,7 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
     /// A path chartsync writes is a symbolic link; it is never written through.
     case symlink(path: String)
     /// The repository's index has no chart of that name.
-    case chartNotFound(chart: String, repository: String)
+    case chartNotFound(chart: String, repository: String, suggestions: [String])
     /// No version of the chart satisfies the constraint.
     case noMatchingVersion(chart: String, constraint: String, repository: String, newest: String?)
     /// The index entry has no usable download URL.
@@ -83,8 +83,9 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
             return "\(path) is locked: another chartsync is working on it"
         case let .symlink(path):
             return "\(path) is a symbolic link; chartsync does not write through links"
-        case let .chartNotFound(chart, repository):
+        case let .chartNotFound(chart, repository, suggestions):
             return "chart \"\(chart)\" not found in \(repository)"
+                + (suggestions.isEmpty ? "" : "; did you mean " + suggestions.map { "\"\($0)\"" }.joined(separator: ", ") + "?")
         case let .noMatchingVersion(chart, constraint, repository, newest):
             return "no version of chart \"\(chart)\" in \(repository) satisfies \"\(constraint)\""
                 + (newest.map { " (newest: \($0))" } ?? "")

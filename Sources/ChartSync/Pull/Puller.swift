@@ -215,7 +215,8 @@ public final class Puller: Sendable {
             do { constraint = try VersionConstraint(parsing: text) } catch { throw .invalidInput(error.description) }
         }
         guard !index.versions(of: chart.name).isEmpty else {
-            throw .chartNotFound(chart: chart.name, repository: shownRepository)
+            throw .chartNotFound(chart: chart.name, repository: shownRepository,
+                                 suggestions: ChartName.nearest(to: chart.name, in: index.names))
         }
         guard let found = index.best(of: chart.name, matching: constraint, includePrerelease: chart.devel) else {
             throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shownRepository,

@@ -8,6 +8,8 @@ public struct IndexFile: Sendable {
     public var entries: [String: [ChartVersion]]
     /// Top-level annotations.
     public var annotations: [String: String]
+    /// Every chart name the index lists, also those not read (for suggestions), sorted.
+    public var names: [String] = []
 
     /// Creates an index; `entries` are sorted newest first.
     public init(apiVersion: String = "v1", generated: String? = nil,

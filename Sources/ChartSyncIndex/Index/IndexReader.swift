@@ -77,6 +77,8 @@ private final class IndexParser {
     let source: String
     let strict: Bool
     let charts: Set<String>?
+    /// Every chart name under entries, in file order.
+    var names: [String] = []
     let warn: (IndexWarning) -> Void
 
     init(stream: YAMLEventStream, strict: Bool, charts: Set<String>?,
@@ -125,7 +127,9 @@ private final class IndexParser {
             }
         }
         guard !apiVersion.isEmpty else { return nil }
-        return IndexFile(apiVersion: apiVersion, generated: generated, entries: entries, annotations: annotations)
+        var index = IndexFile(apiVersion: apiVersion, generated: generated, entries: entries, annotations: annotations)
+        index.names = names.sorted()
+        return index
     }
 
     private func topLevelScalar(_ kind: YAMLEventKind, _ key: String) throws(YAMLError) -> String? {
@@ -144,6 +148,7 @@ private final class IndexParser {
             guard keyKind == .scalar else { throw stream.error("chart names under entries must be scalars") }
             let chart = stream.scalar
             guard seen.insert(chart).inserted else { throw stream.error("duplicate key \"\(chart)\" under entries") }
+            names.append(chart)
             let valueKind = try stream.next()
             guard charts?.contains(chart) ?? true else {
                 try builder.skip(valueKind, depth: 2)
