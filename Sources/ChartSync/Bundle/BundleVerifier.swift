@@ -205,21 +205,39 @@ public struct BundleVerifier: Sendable {
         }
         defer { withExtendedLifetime(site?.lock) {} }
 
-        // A fresh staging directory next to the destination (same file system, so rename works).
-        let stagingParent: String
-        if let destination {
-            stagingParent = try FileSystem.makeTemporaryDirectory(
-                in: FileSystem.parent(of: destination), prefix: Self.stagingPrefix(for: destination))
-        } else {
-            stagingParent = try FileSystem.makeTemporaryDirectory(prefix: "chartsync-verify")
+        let expected = manifest.files.map {
+            BundleExpectedFile(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable)
         }
+        guard let destination, let site, site.install else {
+            // Without a destination, or for a delivery installed already, every byte is proven
+            // and nothing is written.
+            let streamDigest: Digest
+            do {
+                streamDigest = try reader.prove(expected: expected)
+            } catch ArchiveError.interrupted {
+                throw VerifyError.interrupted
+            } catch {
+                throw VerifyError.archive(error)
+            }
+            if parts.count == 1 { try checkSidecar(base: base, digest: streamDigest) }
+            var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
+                                                   parts: parts, extractedTo: extractTo == nil ? nil : destination)
+            if case .installed(let installed, _)? = site?.state {
+                verification.installation = SiteInstallation(previous: installed, installed: installed,
+                                                             changes: ChartChanges(from: manifest.charts, to: manifest.charts),
+                                                             alreadyInstalled: true)
+            }
+            return verification
+        }
+
+        // A fresh staging directory next to the destination (same file system, so rename works).
+        let stagingParent = try FileSystem.makeTemporaryDirectory(
+            in: FileSystem.parent(of: destination), prefix: Self.stagingPrefix(for: destination))
         defer { FileSystem.removeTree(stagingParent) }
         let staging = stagingParent + "/tree"
         let streamDigest: Digest
         do {
-            streamDigest = try reader.extract(into: staging, expected: manifest.files.map {
-                BundleExpectedFile(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable)
-            })
+            streamDigest = try reader.extract(into: staging, expected: expected)
         } catch ArchiveError.interrupted {
             throw VerifyError.interrupted
         } catch {
@@ -228,21 +246,18 @@ public struct BundleVerifier: Sendable {
         if parts.count == 1 { try checkSidecar(base: base, digest: streamDigest) }
         var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
                                               parts: parts, extractedTo: destination)
-        guard let destination, let site else { return verification }
         var previous: (InstalledDelivery, BundleManifest)?
         if case .installed(let installed, let manifest) = site.state { previous = (installed, manifest) }
-        if site.install {
-            if FileSystem.isDirectory(staging + "/charts/external") {
-                try RepositoryIndexer().index(directory: staging + "/charts/external", baseURL: "charts/external/",
-                                              output: staging + "/index.yaml")
-            }
-            try SiteDirectory.mark(staging, installed: offered, manifest: header.manifest)
-            guard !cancellation.isCancelled else { throw VerifyError.interrupted }
-            try FileSystem.replaceDirectory(destination, with: staging, scratch: stagingParent)
+        if FileSystem.isDirectory(staging + "/charts/external") {
+            try RepositoryIndexer().index(directory: staging + "/charts/external", baseURL: "charts/external/",
+                                          output: staging + "/index.yaml")
         }
+        try SiteDirectory.mark(staging, installed: offered, manifest: header.manifest)
+        guard !cancellation.isCancelled else { throw VerifyError.interrupted }
+        try FileSystem.replaceDirectory(destination, with: staging, scratch: stagingParent)
         verification.installation = SiteInstallation(
             previous: previous?.0, installed: offered, changes: ChartChanges(from: previous?.1.charts, to: manifest.charts),
-            alreadyInstalled: !site.install)
+            alreadyInstalled: false)
         return verification
     }
 

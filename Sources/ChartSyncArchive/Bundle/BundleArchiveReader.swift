@@ -120,14 +120,7 @@ public final class BundleArchiveReader {
     /// rest of the stream is read, so every part is proven. On any failure `staging` is removed
     /// completely and nothing else was created.
     public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest {
-        if case .start = stage { _ = try readManifest() }
-        guard case .manifestRead(let pending) = stage else { throw .invalidBundleRequest(reason: "\(name) was already read") }
-        stage = .done
-        if let reason = BundlePath.checkSet(expected.map(\.path), what: "expected file") {
-            throw .invalidBundleRequest(reason: reason)
-        }
-        var wanted: [String: BundleExpectedFile] = [:]
-        for file in expected { wanted[file.path] = file }
+        let (pending, wanted) = try begin(expected)
 
         let (parentPath, directoryName) = DirectoryFD.splitPath(staging)
         guard !directoryName.isEmpty, directoryName != ".", directoryName != "..", directoryName != "/" else {
@@ -151,18 +144,7 @@ public final class BundleArchiveReader {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
             defer { buffer.deallocate() }
             var extraction = PayloadExtraction(staging: staging, tree: TreeWriter(root: root), wanted: wanted, buffer: buffer)
-            var header = pending
-            while let current = header {
-                if cancellation?.isCancelled == true { throw .interrupted }
-                try extractEntry(current.entry, current.name, into: &extraction)
-                header = try nextHeader()
-            }
-            // Read (and prove) the rest of the stream, which libarchive did not need.
-            try input.drain()
-            let missing = wanted.keys.filter { !extraction.written.contains($0) }
-            if !missing.isEmpty {
-                throw .missingEntries(path: name, entries: missing.map(BundlePath.entryName).sorted(by: EntryPath.byteOrder))
-            }
+            try readPayload(pending, into: &extraction)
             guard fchmod(root, 0o755) == 0 else { throw .cannotCreate(path: staging, message: SystemError.text()) }
             DirectoryFD.syncDirectories(root)
             fsync(parent)
@@ -174,10 +156,51 @@ public final class BundleArchiveReader {
         return input.digest
     }
 
+    /// Proves the payload like ``extract(into:expected:)`` (the same checks, every byte hashed,
+    /// every part proven) without writing it anywhere: for `verify` without a destination.
+    public func prove(expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest {
+        let (pending, wanted) = try begin(expected)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var extraction = PayloadExtraction(staging: "(not written)", tree: nil, wanted: wanted, buffer: buffer)
+        try readPayload(pending, into: &extraction)
+        return input.digest
+    }
+
+    /// Checks the request and takes the first payload header.
+    private func begin(_ expected: [BundleExpectedFile]) throws(ArchiveError) -> (Header?, [String: BundleExpectedFile]) {
+        if case .start = stage { _ = try readManifest() }
+        guard case .manifestRead(let pending) = stage else { throw .invalidBundleRequest(reason: "\(name) was already read") }
+        stage = .done
+        if let reason = BundlePath.checkSet(expected.map(\.path), what: "expected file") {
+            throw .invalidBundleRequest(reason: reason)
+        }
+        var wanted: [String: BundleExpectedFile] = [:]
+        for file in expected { wanted[file.path] = file }
+        return (pending, wanted)
+    }
+
+    /// Every payload entry, then the rest of the stream; every expected file must have come.
+    private func readPayload(_ pending: Header?, into extraction: inout PayloadExtraction) throws(ArchiveError) {
+        var header = pending
+        while let current = header {
+            if cancellation?.isCancelled == true { throw .interrupted }
+            try extractEntry(current.entry, current.name, into: &extraction)
+            header = try nextHeader()
+        }
+        // Read (and prove) the rest of the stream, which libarchive did not need.
+        try input.drain()
+        let missing = extraction.wanted.keys.filter { !extraction.written.contains($0) }
+        if !missing.isEmpty {
+            throw .missingEntries(path: name, entries: missing.map(BundlePath.entryName).sorted(by: EntryPath.byteOrder))
+        }
+    }
+
     /// The state of one payload extraction.
     private struct PayloadExtraction {
         let staging: String
-        var tree: TreeWriter
+        /// Where files are written; nil when the payload is only proven.
+        var tree: TreeWriter?
         let wanted: [String: BundleExpectedFile]
         /// The block entry data is read into.
         let buffer: UnsafeMutableRawBufferPointer
@@ -186,7 +209,7 @@ public final class BundleArchiveReader {
         /// Payload bytes written.
         var total: Int64 = 0
 
-        init(staging: String, tree: TreeWriter, wanted: [String: BundleExpectedFile], buffer: UnsafeMutableRawBufferPointer) {
+        init(staging: String, tree: TreeWriter?, wanted: [String: BundleExpectedFile], buffer: UnsafeMutableRawBufferPointer) {
             self.staging = staging
             self.tree = tree
             self.wanted = wanted
@@ -226,10 +249,15 @@ public final class BundleArchiveReader {
 
         let target = extraction.staging + "/" + relative
         let fd: Int32
-        do throws(TreeWriter.Failure) {
-            fd = try extraction.tree.createFile(components)
-        } catch {
-            throw .cannotWrite(path: name, entry: entryName, target: target, message: error.message)
+        if extraction.tree == nil {
+            fd = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw .cannotWrite(path: name, entry: entryName, target: "/dev/null", message: SystemError.text()) }
+        } else {
+            do throws(TreeWriter.Failure) {
+                fd = try extraction.tree!.createFile(components)
+            } catch {
+                throw .cannotWrite(path: name, entry: entryName, target: target, message: error.message)
+            }
         }
         defer { close(fd) }
         var hasher = SHA256()
@@ -259,7 +287,7 @@ public final class BundleArchiveReader {
         if digest != want.sha256 {
             throw .entryDigestMismatch(path: name, entry: entryName, expected: want.sha256, actual: digest)
         }
-        guard fchmod(fd, mode_t(wantedMode)) == 0, fsync(fd) == 0 else {
+        guard extraction.tree == nil || (fchmod(fd, mode_t(wantedMode)) == 0 && fsync(fd) == 0) else {
             throw .cannotWrite(path: name, entry: entryName, target: target, message: SystemError.text())
         }
         extraction.written.insert(relative)
