@@ -5,6 +5,8 @@ import ChartSyncIndex
 public enum ChartSyncEvent: Sendable, CustomStringConvertible {
     /// An index download is starting (URL redacted).
     case fetchingIndex(url: String)
+    /// Bytes of a repository's index received so far (every 256 KiB).
+    case indexProgress(url: String, bytes: Int64)
     /// An index was downloaded and read.
     case readIndex(url: String, bytes: Int64, charts: Int)
     /// The index has an entry Helm would skip or a doubtful one.
@@ -27,6 +29,7 @@ public enum ChartSyncEvent: Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .fetchingIndex(let url): return "fetching \(url)"
+        case .indexProgress(let url, let bytes): return "fetching \(url): \(bytes) bytes"
         case .readIndex(let url, let bytes, let charts): return "read \(url) (\(bytes) bytes, \(charts) chart(s) kept)"
         case .indexWarning(let warning): return "warning: \(warning)"
         case .indexedChart(let name, let version, let file): return "indexed \(name) \(version) from \(file)"

@@ -17,8 +17,10 @@ struct IndexFetcher {
         let directory = try FileSystem.makeTemporaryDirectory(prefix: "chartsync-index")
         defer { FileSystem.removeTree(directory) }
         let path = directory + "/index.yaml"
-        let result = try client.fetch(TransferRequest(url: url, credentials: credentials, maxBytes: maxIndexBytes), to: path)
         let onEvent = onEvent
+        let progress = onEvent.map { report in TransferProgress { report(.indexProgress(url: shown, bytes: $0)) } }
+        let result = try client.fetch(TransferRequest(url: url, credentials: credentials, maxBytes: maxIndexBytes,
+                                                      progress: progress), to: path)
         let index = try IndexReader().read(contentsOf: path, source: shown, charts: charts) { onEvent?(.indexWarning($0)) }
         onEvent?(.readIndex(url: shown, bytes: result.bytes, charts: index.entries.count))
         return index

@@ -37,7 +37,13 @@ final class BodySink {
     private(set) var writeErrno: Int32?
 
     /// Creates or truncates the file at `path` (never through a symlink).
-    init(path: String, maxBytes: Int64?) throws(TransportError) {
+    /// Told the byte count as the body arrives.
+    private let progress: TransferProgress?
+    /// The byte count last reported.
+    private var reported: Int64 = 0
+
+    init(path: String, maxBytes: Int64?, progress: TransferProgress? = nil) throws(TransportError) {
+        self.progress = progress
         self.path = path
         self.maxBytes = maxBytes
         inMemory = false
@@ -47,6 +53,7 @@ final class BodySink {
 
     /// Collects the body in memory, at most `maxBytes` of a success body and `discardLimit` of another.
     init(memoryLimit maxBytes: Int64) {
+        progress = nil
         path = ""
         self.maxBytes = maxBytes
         inMemory = true
@@ -125,6 +132,10 @@ final class BodySink {
         }
         hasher.update(bufferPointer: UnsafeRawBufferPointer(start: data, count: count))
         bytes += Int64(count)
+        if let progress, bytes - reported >= TransferProgress.step {
+            reported = bytes
+            progress(bytes)
+        }
         return count
     }
 

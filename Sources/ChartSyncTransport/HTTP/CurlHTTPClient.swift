@@ -48,7 +48,7 @@ public final class CurlHTTPClient: HTTPClient {
     /// Fetches `request` into `destination`, retrying transient failures; see `HTTPClient`.
     public func fetch(_ request: TransferRequest, to destination: String) throws(TransportError) -> TransferResult {
         let prepared = try prepare(request)
-        let sink = try BodySink(path: destination, maxBytes: request.maxBytes)
+        let sink = try BodySink(path: destination, maxBytes: request.maxBytes, progress: request.progress)
         var succeeded = false
         defer { if !succeeded { sink.discard() } }
         let (final, attempts, _) = try transfer(request, prepared, sink: sink, acceptAnyStatus: false)

@@ -40,16 +40,37 @@ public struct TransferRequest: Sendable, Equatable {
     /// `Authorization` is refused (`invalidHeader`); credentials go in `credentials`, which the
     /// redirect rules keep on the original origin.
     public var headers: [HTTPHeader]
+    /// Told the body's byte count as it arrives (for a progress display); nil for none.
+    public var progress: TransferProgress?
 
     /// Creates a request for `url`.
     public init(url: String, credentials: Credentials? = nil, maxBytes: Int64? = nil,
-                method: HTTPMethod = .get, headers: [HTTPHeader] = []) {
+                method: HTTPMethod = .get, headers: [HTTPHeader] = [], progress: TransferProgress? = nil) {
         self.url = url
         self.credentials = credentials
         self.maxBytes = maxBytes
         self.method = method
         self.headers = headers
+        self.progress = progress
     }
+}
+
+/// Receives the byte count of a body written to disk as it arrives, at most once per
+/// `TransferProgress.step` bytes (and never from more than one thread at a time).
+public final class TransferProgress: Sendable, Equatable {
+    /// Bytes between two reports.
+    public static let step: Int64 = 256 * 1024
+    private let report: @Sendable (Int64) -> Void
+
+    /// A receiver calling `report` with the bytes received so far.
+    public init(_ report: @escaping @Sendable (Int64) -> Void) {
+        self.report = report
+    }
+
+    /// Reports `bytes`.
+    func callAsFunction(_ bytes: Int64) { report(bytes) }
+
+    public static func == (lhs: TransferProgress, rhs: TransferProgress) -> Bool { lhs === rhs }
 }
 
 /// A response held in memory: the final status and headers (after redirects) and a small body.

@@ -20,6 +20,8 @@ final class Progress: @unchecked Sendable {
     private var bytes: Int64 = 0
     /// Whether the bar is on screen now (a line must clear it first).
     private var barShown = false
+    /// Index downloads under way: URL to bytes received (shown while no chart is done yet).
+    private var indexes: [String: Int64] = [:]
 
     /// Progress for a run over `total` charts.
     init(total: Int, quiet: Bool, verbose: Bool) {
@@ -47,6 +49,15 @@ final class Progress: @unchecked Sendable {
             bytes += n
         case .chartUnchanged, .chartUnpacked:
             done += 1
+        case .fetchingIndex(let url):
+            indexes[url] = 0
+        case .indexProgress(let url, let n):
+            indexes[url] = n
+            // Too many for lines: only the live bar shows them.
+            if live && !quiet { drawBar() }
+            return
+        case .readIndex(let url, _, _):
+            indexes[url] = nil
         default:
             break
         }
@@ -82,7 +93,13 @@ final class Progress: @unchecked Sendable {
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let text = "\r[\(bar)] \(done)/\(total) charts, \(ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file))\u{1B}[K"
+        var text = "\r[\(bar)] \(done)/\(total) charts, \(ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file))"
+        if let (url, received) = indexes.min(by: { $0.key < $1.key }) {
+            // The index phase: which repository, and how much of its index has come.
+            let more = indexes.count > 1 ? " (+\(indexes.count - 1) more)" : ""
+            text = "\r[\(bar)] reading index \(url)\(more): \(ByteCountFormatter.string(fromByteCount: received, countStyle: .file))"
+        }
+        text += "\u{1B}[K"
         FileHandle.standardError.write(Data(text.utf8))
         barShown = true
     }
