@@ -311,15 +311,21 @@ private let webOnly = """
         #expect(try server.requests().isEmpty)
     }
 
-    @Test func interruptedRunChangesNothing() throws {
+    /// A pulled project switched to 1.0.0, whose tarball the server sends slowly, and a pull of it
+    /// under way (the server has logged the tarball's request): ready to be signalled.
+    private func slowPull() throws -> (server: FaultServer, project: PullProject, before: [String], child: ChildProcess) {
         let (server, repo, project, _) = try pulledProject()
-        defer { server.stop() }
         try switchTo("1.0.0", project)
         let before = try project.snapshot()
         try server.plan("/charts/hello-web-1.0.0.tgz", .slow(body: repo.tarballs["hello-web-1.1.0.tgz"]!, chunk: 10, interval: 0.5))
         let child = try ChildProcess([CLI.binary, "pull", "-f", project.path + "/chartsync.yaml"])
-        // Signal once the slow download is under way (the server has logged its request).
         try waitForRequest(server, path: "/charts/hello-web-1.0.0.tgz", child: child)
+        return (server, project, before, child)
+    }
+
+    @Test func interruptedRunChangesNothing() throws {
+        let (server, project, before, child) = try slowPull()
+        defer { server.stop() }
         kill(child.pid, SIGINT)
         let status = child.wait(timeout: 20)
         #expect(status == 130)
@@ -328,14 +334,8 @@ private let webOnly = """
     }
 
     @Test func killedRunLeavesStateAndTheNextRunCleansUp() throws {
-        let (server, repo, project, _) = try pulledProject()
+        let (server, project, before, child) = try slowPull()
         defer { server.stop() }
-        try switchTo("1.0.0", project)
-        let before = try project.snapshot()
-        try server.plan("/charts/hello-web-1.0.0.tgz", .slow(body: repo.tarballs["hello-web-1.1.0.tgz"]!, chunk: 10, interval: 0.5))
-        let child = try ChildProcess([CLI.binary, "pull", "-f", project.path + "/chartsync.yaml"])
-        // Signal once the slow download is under way (the server has logged its request).
-        try waitForRequest(server, path: "/charts/hello-web-1.0.0.tgz", child: child)
         kill(child.pid, SIGKILL)
         _ = child.wait(timeout: 20)
         #expect(try project.snapshot().filter { !$0.contains(".chartsync-staging-") } == before)

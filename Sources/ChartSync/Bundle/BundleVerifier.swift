@@ -211,15 +211,7 @@ public struct BundleVerifier: Sendable {
         guard let destination, let site, site.install else {
             // Without a destination, or for a delivery installed already, every byte is proven
             // and nothing is written.
-            let streamDigest: Digest
-            do {
-                streamDigest = try reader.prove(expected: expected)
-            } catch ArchiveError.interrupted {
-                throw VerifyError.interrupted
-            } catch {
-                throw VerifyError.archive(error)
-            }
-            if parts.count == 1 { try checkSidecar(base: base, digest: streamDigest) }
+            try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.prove(expected: expected) }
             var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
                                                    parts: parts, extractedTo: extractTo == nil ? nil : destination)
             if case .installed(let installed, _)? = site?.state {
@@ -235,15 +227,7 @@ public struct BundleVerifier: Sendable {
             in: FileSystem.parent(of: destination), prefix: Self.stagingPrefix(for: destination))
         defer { FileSystem.removeTree(stagingParent) }
         let staging = stagingParent + "/tree"
-        let streamDigest: Digest
-        do {
-            streamDigest = try reader.extract(into: staging, expected: expected)
-        } catch ArchiveError.interrupted {
-            throw VerifyError.interrupted
-        } catch {
-            throw VerifyError.archive(error)
-        }
-        if parts.count == 1 { try checkSidecar(base: base, digest: streamDigest) }
+        try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.extract(into: staging, expected: expected) }
         var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
                                               parts: parts, extractedTo: destination)
         var previous: (InstalledDelivery, BundleManifest)?
@@ -259,6 +243,20 @@ public struct BundleVerifier: Sendable {
             previous: previous?.0, installed: offered, changes: ChartChanges(from: previous?.1.charts, to: manifest.charts),
             alreadyInstalled: false)
         return verification
+    }
+
+    /// Reads the payload through `body` (proving or extracting it), then checks a single-file
+    /// bundle's digest against its `.sha256` sidecar.
+    private func streamed(base: String, parts: [String], _ body: () throws(ArchiveError) -> Digest) throws {
+        let digest: Digest
+        do {
+            digest = try body()
+        } catch .interrupted {
+            throw VerifyError.interrupted
+        } catch {
+            throw VerifyError.archive(error)
+        }
+        if parts.count == 1 { try checkSidecar(base: base, digest: digest) }
     }
 
     /// The prefix of the staging directories beside `destination`.
