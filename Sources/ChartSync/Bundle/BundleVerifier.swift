@@ -198,9 +198,12 @@ public struct BundleVerifier: Sendable {
             if FileSystem.isSymlink(destination) {
                 throw VerifyError.fileSystem(FileSystemError(path: destination, message: "is a symbolic link; not replacing it"))
             }
-            let state = try SiteDirectory.state(destination)
-            let lock = try Self.lock(FileSystem.parent(of: destination))
+            let parent = FileSystem.parent(of: destination)
+            guard FileSystem.isDirectory(parent) else { throw VerifyError.missingParent(path: destination, parent: parent) }
+            // Under the lock: no other extraction beside it reads or writes meanwhile.
+            let lock = try Self.lock(parent)
             Self.removeStaleStaging(for: destination)
+            let state = try SiteDirectory.state(destination)
             site = (state, try SiteDirectory.admit(offered, into: destination, state: state, policy: policy), lock)
         }
         defer { withExtendedLifetime(site?.lock) {} }

@@ -45,7 +45,7 @@ enum SiteDirectory {
 
     /// What a destination holds.
     enum State {
-        /// Nothing there (its parent exists).
+        /// Nothing there.
         case missing
         /// An empty directory.
         case empty
@@ -57,10 +57,8 @@ enum SiteDirectory {
         case notADirectory(String)
     }
 
-    /// Reads what `path` holds without changing anything.
+    /// Reads what `path` holds without changing anything (its parent exists).
     static func state(_ path: String) throws(VerifyError) -> State {
-        let parent = FileSystem.parent(of: path)
-        guard FileSystem.isDirectory(parent) else { throw .missingParent(path: path, parent: parent) }
         let names: [String]
         do {
             guard let type = try FileSystem.type(of: path) else { return .missing }
