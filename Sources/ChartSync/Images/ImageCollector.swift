@@ -299,6 +299,11 @@ extension ImageCollector {
         var manifest = ImageCollector.keepingDigests(expected.manifest, from: current)
         var resolved = 0
         if options.resolve {
+            do {
+                try ChartListReader.checkFiles(list, source: layout.chartList, repositories: false, registries: true)
+            } catch {
+                throw ImagesError.lock(error.description)
+            }
             let client = try resolver ?? registryClient(list, options: options)
             (manifest, resolved) = try resolve(manifest, chartPinned: expected.manifest, with: client)
         }

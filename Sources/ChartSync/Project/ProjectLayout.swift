@@ -48,17 +48,21 @@ public struct ProjectLayout: Sendable {
         return (list, parsed)
     }
 
-    /// Refuses symbolic links where chartsync writes, and creates charts/external when missing.
-    func prepare() throws(PullError) {
+    /// Refuses symbolic links where chartsync writes, and creates charts/external when missing;
+    /// returns the directories it created (for the caller to remove if it changes nothing).
+    func prepare() throws(PullError) -> [String] {
         for path in [charts, external, lock] where FileSystem.isSymlink(path) {
             throw .symlink(path: path)
         }
+        var created: [String] = []
         for path in [charts, external] where !FileSystem.isDirectory(path) {
             do {
                 try FileSystem.makeDirectory(path)
             } catch {
                 throw .fileSystem(error)
             }
+            created.append(path)
         }
+        return created
     }
 }

@@ -41,8 +41,10 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
     case index(IndexError)
     /// Fetching failed.
     case transport(chart: String?, TransportError)
-    /// The server refused access (401/403); `credentialsSent` tells a refused password from none sent.
-    case denied(chart: String?, TransportError, credentialsSent: Bool)
+    /// The server refused access (401/403); `credentialsSent` tells a refused password from none
+    /// sent; `keptFrom` is the origin the configured credentials stayed with when a redirect led
+    /// elsewhere.
+    case denied(chart: String?, TransportError, credentialsSent: Bool, keptFrom: String?)
     /// A file operation failed.
     case fileSystem(FileSystemError)
     /// Several charts failed; each is reported.
@@ -50,12 +52,25 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
     /// Ctrl-C or SIGTERM.
     case interrupted
 
-    /// A transport failure, told apart when the server refused access.
-    static func transport(chart: String?, _ error: TransportError, credentialsSent: Bool) -> PullError {
-        if case .httpStatus(_, let code) = error, code == 401 || code == 403 {
-            return .denied(chart: chart, error, credentialsSent: credentialsSent)
+    /// A transport failure, told apart when the server refused access: whether credentials went
+    /// to the host that refused (configured ones go to the request's origin only, unless
+    /// `followRedirects`).
+    static func transport(chart: String?, _ error: TransportError, request: String, credentials: Bool,
+                          followRedirects: Bool) -> PullError {
+        guard case .httpStatus(let url, let code) = error, code == 401 || code == 403 else {
+            return .transport(chart: chart, error)
         }
-        return .transport(chart: chart, error)
+        let elsewhere = !RepositoryURL.sameOrigin(url, RepositoryURL.redacted(request))
+        let kept = credentials && elsewhere && !followRedirects
+        return .denied(chart: chart, error, credentialsSent: credentials && !kept,
+                       keptFrom: kept ? origin(RepositoryURL.redacted(request)) : nil)
+    }
+
+    /// `scheme://host[:port]` of a URL.
+    private static func origin(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        return String(url[..<scheme.upperBound]) + String(rest.prefix { $0 != "/" })
     }
 
     public var kind: FailureKind {
@@ -119,10 +134,17 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
             return error.description
         case let .transport(chart, error):
             return (chart.map { "chart \"\($0)\": " } ?? "") + error.description
-        case let .denied(chart, error, sent):
-            return (chart.map { "chart \"\($0)\": " } ?? "") + error.description + (sent
-                ? ": the credentials were refused"
-                : ": no credentials were sent (set usernameEnv/passwordEnv, tokenEnv or credentialsFile for the repository)")
+        case let .denied(chart, error, sent, keptFrom):
+            let reason: String
+            if sent {
+                reason = ": the credentials were refused"
+            } else if let keptFrom {
+                reason = ": no credentials were sent to this host: the repository's credentials go to \(keptFrom) only "
+                    + "(passCredentials: true also sends them to the hosts its index or redirects lead to)"
+            } else {
+                reason = ": no credentials were sent (set usernameEnv/passwordEnv, tokenEnv or credentialsFile for the repository)"
+            }
+            return (chart.map { "chart \"\($0)\": " } ?? "") + error.description + reason
         case let .fileSystem(error):
             return error.description
         case let .several(errors):

@@ -71,7 +71,15 @@ public final class Puller: Sendable {
 
     /// Runs a pull.
     public func pull(_ list: ChartList, options: PullOptions) throws(PullError) -> PullReport {
-        try layout.prepare()
+        do {
+            try ChartListReader.checkFiles(list, source: layout.chartList)
+        } catch {
+            throw .invalidInput(error.description)
+        }
+        let created = try layout.prepare()
+        var committed = false
+        // A pull that changes nothing leaves no empty charts/ or charts/external behind either.
+        defer { if !committed { for path in created.reversed() { FileSystem.removeEmptyDirectory(path) } } }
         let lock: DirectoryLock
         do {
             lock = try DirectoryLock(layout.root)
@@ -104,7 +112,9 @@ public final class Puller: Sendable {
         if failures.count == 1 { throw failures[0] }
         if failures.count > 1 { throw .several(failures) }
         let results = outcomes.compactMap { try? $0.get() }
-        return try commit(results, old: old, digest: digest, prune: options.prune)
+        let report = try commit(results, old: old, digest: digest, prune: options.prune)
+        committed = true
+        return report
     }
 
     // MARK: - Planning
@@ -119,6 +129,10 @@ public final class Puller: Sendable {
         let client: any HTTPClient
         let unpack: Bool
         let old: Lockfile.Entry?
+        /// The origin the repository's credentials belong to, when it has any.
+        let credentialOrigin: String?
+        /// Credentials also go to the hosts redirects lead to (`passCredentials`).
+        let credentialsFollowRedirects: Bool
     }
 
     private func readLock() throws(PullError) -> Lockfile? {
@@ -172,7 +186,9 @@ public final class Puller: Sendable {
                                                     credentials: credentialsCopy[r.name]!, charts: wantedCopy[r.name]))
             } catch let error as TransportError {
                 if case .cancelled = error { return .failure(.interrupted) }
-                result = .failure(.transport(chart: nil, error, credentialsSent: credentialsCopy[r.name]! != nil))
+                let indexURL = RepositoryURL.index(of: RepositoryLocation.url(from: r.url, currentDirectory: layoutRoot))
+                result = .failure(.transport(chart: nil, error, request: indexURL, credentials: credentialsCopy[r.name]! != nil,
+                                             followRedirects: r.passCredentials))
             } catch let error as IndexError {
                 result = .failure(.index(error))
             } catch let error as FileSystemError {
@@ -242,7 +258,9 @@ public final class Puller: Sendable {
             url: RepositoryURL.redacted(RepositoryURL.resolve(base: repository.url, reference: reference)),
             sha256: expected ?? Digest(bytes: [UInt8](repeating: 0, count: 32)), size: 0)
         return Plan(entry: entry, expected: expected, expectedTree: nil, fetchURL: fetch,
-                    credentials: sendCredentials ? credentials : nil, client: client, unpack: chart.unpack, old: old)
+                    credentials: sendCredentials ? credentials : nil, client: client, unpack: chart.unpack, old: old,
+                    credentialOrigin: credentials == nil ? nil : fetchRepository,
+                    credentialsFollowRedirects: repository.passCredentials)
     }
 
     /// A chart of a remote (http/https) repository is downloaded over http(s) only, whatever
@@ -267,7 +285,8 @@ public final class Puller: Sendable {
             if !locked.subtracting(listed).isEmpty { reasons.append("no longer listed: " + locked.subtracting(listed).sorted().joined(separator: ", ")) }
             if reasons.isEmpty {
                 reasons = LockfileCheck.findings(list, lock: lock, listName: FileSystem.baseName(layout.chartList))
-                    .filter { $0.code != .chartListChanged }.map(\.message)
+                    .filter { $0.code != .chartListChanged }
+                    .map { $0.message.components(separatedBy: "; run chartsync pull")[0] }
             }
             if reasons.isEmpty { reasons.append("the chart list changed since the lock was written (devel or allowMissingDigest)") }
             throw .staleLock(path: layout.lock, reason: reasons.joined(separator: "; "))
@@ -286,7 +305,9 @@ public final class Puller: Sendable {
             let sendCredentials = RepositoryURL.sameOrigin(fetch, fetchRepository) || repository.passCredentials
             plans.append(Plan(entry: entry, expected: entry.sha256, expectedTree: entry.tree, fetchURL: fetch,
                               credentials: sendCredentials ? try credentials(for: repository, options: options) : nil,
-                              client: client(for: repository, options: options), unpack: chart.unpack, old: entry))
+                              client: client(for: repository, options: options), unpack: chart.unpack, old: entry,
+                              credentialOrigin: try credentials(for: repository, options: options) == nil ? nil : fetchRepository,
+                              credentialsFollowRedirects: repository.passCredentials))
         }
         return plans
     }
@@ -370,7 +391,8 @@ public final class Puller: Sendable {
             result = try plan.client.fetch(TransferRequest(url: plan.fetchURL, credentials: plan.credentials), to: stagedFile)
         } catch {
             if case .cancelled = error { throw .interrupted }
-            throw .transport(chart: name, error, credentialsSent: plan.credentials != nil)
+            throw .transport(chart: name, error, request: plan.credentialOrigin ?? plan.fetchURL,
+                             credentials: plan.credentialOrigin != nil, followRedirects: plan.credentialsFollowRedirects)
         }
         if let expected = plan.expected, result.sha256 != expected {
             throw .digestMismatch(chart: name, version: version, url: RepositoryURL.redacted(plan.fetchURL),

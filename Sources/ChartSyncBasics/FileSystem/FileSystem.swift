@@ -261,6 +261,12 @@ public enum FileSystem {
         return SystemError.describe(info.st_mode)
     }
 
+    /// Removes the directory `path` if it is empty; true when it is gone.
+    @discardableResult
+    public static func removeEmptyDirectory(_ path: String) -> Bool {
+        rmdir(path) == 0 || errno == ENOENT
+    }
+
     /// Removes the file `path` (not a directory); true when it is gone.
     @discardableResult
     public static func removeFile(_ path: String) -> Bool {

@@ -44,18 +44,19 @@ public enum ChartListReader {
             bytes += buffer[0..<n]
             guard bytes.count <= 16 << 20 else { throw ChartListError(source: path, line: 0, message: "larger than 16 MiB") }
         }
-        let list = try parse(bytes, source: path)
-        try checkFiles(list, source: path)
-        return list
+        return try parse(bytes, source: path)
     }
 
-    /// Every TLS or credentials file the list names must be readable, before any network: a
-    /// missing `caFile` is the list's error (with its line), not a TLS failure later.
-    static func checkFiles(_ list: ChartList, source: String) throws(ChartListError) {
+    /// Every TLS or credentials file the list names for its repositories (pull) or registries
+    /// (`images --resolve`) must be readable, checked by the command that will connect, before
+    /// any network: a missing `caFile` is the list's error (with its line), not a TLS failure
+    /// later. Offline commands (the gate, bundle, `images --check`) never need these files.
+    public static func checkFiles(_ list: ChartList, source: String, repositories: Bool = true,
+                                  registries: Bool = false) throws(ChartListError) {
         let root = FileSystem.parent(of: source)
         let home = getenv("HOME").map { String(cString: $0) }
-        let holders = list.repositories.map { ("repository \"\($0.name)\"", $0.line, $0.access) }
-            + list.images.registries.map { ("registry \"\($0.host)\"", $0.line, $0.access) }
+        let holders = (repositories ? list.repositories.map { ("repository \"\($0.name)\"", $0.line, $0.access) } : [])
+            + (registries ? list.images.registries.map { ("registry \"\($0.host)\"", $0.line, $0.access) } : [])
         for (what, line, access) in holders {
             for (key, path) in access.files {
                 let resolved = ChartList.Access.resolve(path, root: root, home: home)

@@ -62,9 +62,9 @@ import Testing
         Change(name: "chart swapped", charts: [charts[0], ListedChart(name: "hello-common", version: "2.0.0")],
                reason: "not locked: hello-common; no longer listed: hello-worker"),
         Change(name: "constraint changed", charts: [ListedChart(name: "hello-web", version: "~1.1"), charts[1]],
-               reason: "chart hello-web: version \"~1.1\" does not admit the locked version 1.0.0; run chartsync pull"),
+               reason: "chart hello-web: version \"~1.1\" does not admit the locked version 1.0.0"),
         Change(name: "unpack turned on", charts: [ListedChart(name: "hello-web", version: "~1.0", unpack: true), charts[1]],
-               reason: "chart hello-web: unpack is true, but versions.lock has it packed only; run chartsync pull"),
+               reason: "chart hello-web: unpack is true, but versions.lock has it packed only"),
         Change(name: "devel turned on", charts: [ListedChart(name: "hello-web", version: "~1.0", devel: true), charts[1]],
                reason: "the chart list changed since the lock was written (devel or allowMissingDigest)"),
     ]

@@ -126,7 +126,8 @@ import Testing
         #expect(error.kind == c.kind)
         #expect(project.recorder.urls == [ExampleRepository.url("index.yaml")])
         #expect(!FileManager.default.fileExists(atPath: project.layout.lock))
-        #expect(try project.external().isEmpty)
+        // A refused pull of a fresh project creates nothing, not even charts/external.
+        #expect(!FileManager.default.fileExists(atPath: project.layout.charts))
     }
 
     /// An index entry without a digest cannot be proven: refused unless the chart allows it.
