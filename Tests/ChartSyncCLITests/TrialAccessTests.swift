@@ -207,6 +207,75 @@ import Testing
         #expect(try project.snapshot() == before)
     }
 
+    // MARK: - 4b. ... but only where a connection is made
+
+    /// The gate, `images --check` and `bundle` open no connection, so the online host's CA and
+    /// credentials files (named in the committed chart list, present only on that host) are not
+    /// theirs to need: on a CI runner or in a site's extracted tree they must still work.
+    @Test(arguments: [["verify"], ["images", "--check"], ["bundle", "-o", "{{OUT}}/site.bundle"]])
+    func offlineCommandsDoNotNeedTheOnlineHostsAccessFiles(_ arguments: [String]) throws {
+        let project = try PullProject(chartList: try String(contentsOfFile: Fixtures.packageRoot + "/chartsync.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "    url: examples/repo ", with: "    caFile: ~/corp-ca.pem\n    credentialsFile: ~/repo.creds\n    url: examples/repo "))
+        #expect(try project.read("chartsync.yaml").contains("caFile: ~/corp-ca.pem"))
+        try runCommand(["cp", "-a", Fixtures.packageRoot + "/versions.lock", Fixtures.packageRoot + "/images.lock",
+                        Fixtures.packageRoot + "/charts", project.path])
+        let online = try TemporaryDirectory(prefix: "chartsync-home")
+        try online.write("corp-ca.pem", Array("-----BEGIN CERTIFICATE-----\n".utf8))
+        try Self.credentialsFile(online, "repo.creds", username: "alice", password: "open-sesame")
+        let elsewhere = try TemporaryDirectory(prefix: "chartsync-home")
+
+        // On the online host (the files there) the command passes: the access keys do not make
+        // the tree stale.
+        let onlineOut = try TemporaryDirectory()
+        let there = try CLI.run(arguments.map { $0.replacingOccurrences(of: "{{OUT}}", with: onlineOut.path) }, in: project.path,
+                                environment: ["HOME": online.path])
+        #expect(there.status == 0, "\(there.stdout)\(there.stderr)")
+
+        // Anywhere else (CI, the site) it must pass the same.
+        let out = try TemporaryDirectory()
+        let before = try project.snapshot()
+        let here = try CLI.run(arguments.map { $0.replacingOccurrences(of: "{{OUT}}", with: out.path) }, in: project.path,
+                               environment: ["HOME": elsewhere.path])
+        // BUG (reported): ChartListReader.read runs checkFiles for every command that reads the
+        // chart list, so verify, images --check and bundle exit 2 with "chartsync.yaml: line 5:
+        // repository "example": caFile ~/corp-ca.pem (...) cannot be read" on any machine but
+        // the online host, although none of them opens a connection. The check belongs to pull
+        // (repositories) and images --resolve (registries). Remove withKnownIssue once fixed.
+        withKnownIssue("the offline commands refuse a chart list whose access files are absent here") {
+            #expect(here.status == 0, "\(here.stdout)\(here.stderr)")
+        }
+        #expect(try project.snapshot() == before)
+    }
+
+    /// pull talks to repositories, not registries: a registry's missing caFile is not its concern.
+    @Test func pullDoesNotNeedARegistrysAccessFiles() throws {
+        let list = """
+            repositories:
+              - name: r
+                url: \(Self.example)
+            charts:
+              - name: hello-web
+                repository: r
+            images:
+              registries:
+                - host: registry.corp.example
+                  caFile: ~/registry-ca.pem
+
+            """
+        let project = try PullProject(chartList: list)
+        let home = try TemporaryDirectory(prefix: "chartsync-home")
+        try home.write("registry-ca.pem", Array("-----BEGIN CERTIFICATE-----\n".utf8))
+        let there = try project.pull(environment: ["HOME": home.path])
+        #expect(there.status == 0, "\(there.stderr)")
+        try FileManager.default.removeItem(atPath: home.file("registry-ca.pem"))
+        let here = try project.pull(environment: ["HOME": home.path])
+        // BUG (reported): same cause as above: pull exits 2 with "registry "registry.corp.example":
+        // caFile ~/registry-ca.pem (...) cannot be read", though it never contacts a registry.
+        withKnownIssue("pull refuses a chart list whose registry access files are absent") {
+            #expect(here.status == 0, "\(here.stderr)")
+        }
+    }
+
     // MARK: - 5. Unknown certificate authority
 
     @Test func unknownCertificateAuthoritySuggestsCaFile() throws {
