@@ -100,6 +100,14 @@ import Testing
         let problem = try #require(problems.first { $0["file"] as? String == file })
         #expect(problem["code"] as? String == "checksum-mismatch")
         #expect((problem["message"] as? String)?.hasSuffix("(a Git LFS pointer, not the chart: run git lfs pull)") == true, "\(problem)")
+
+        // bundle refuses it in the same words.
+        let out = try TemporaryDirectory()
+        let bundle = try CLI.run(["bundle", "-o", out.file("site.bundle")], in: project.path)
+        #expect(bundle.status == 1, "\(bundle.stderr)")
+        #expect(bundle.stderr.contains("\(file): expected sha256:\(digest) (699 bytes)"), "\(bundle.stderr)")
+        #expect(bundle.stderr.contains("(a Git LFS pointer, not the chart: run git lfs pull)"), "\(bundle.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
         #expect(try project.snapshot() == before)
     }
 
