@@ -144,16 +144,13 @@ import Testing
         #expect(try CLI.run(["verify", out.file(split ? "site.bundle.000" : "site.bundle")], in: out.path).status == 0)
     }
 
-    /// KNOWN BUG, reported, not fixed here (library code): a signal that arrives after `bundle` or
-    /// `verify` has set up its trap, but before the trap is armed, is lost; the run goes on to
-    /// the end and exits 0 (the site replaced, the bundle written). SignalTrap sets SIGINT and
-    /// SIGTERM to SIG_IGN and creates DispatchSource signal sources; on Linux libdispatch installs
-    /// its own handler (and signalfd) later, on its manager thread, and until then the kernel
-    /// discards both signals. On a busy machine that window can outlast the whole set-up: 2 of 10
-    /// niced `verify --extract` runs beside two busy loops on this 2-core machine ran to exit 0
-    /// after a SIGINT sent once the staging directory existed. Here an LD_PRELOAD shim holds
-    /// libdispatch's sigaction() for SIGINT/SIGTERM for 3 s, which makes that window certain.
-    /// Expected (what this test asserts): exit 130 and nothing left, as for any other Ctrl-C.
+    /// A signal that arrives once the command has started its work is never lost: SignalTrap
+    /// returns only when libdispatch handles SIGINT and SIGTERM (before, they were set to SIG_IGN
+    /// and the handler was installed later on libdispatch's own thread, so a Ctrl-C in between
+    /// was dropped and the run went on to exit 0). An LD_PRELOAD shim holds libdispatch's
+    /// sigaction() for SIGINT/SIGTERM for 3 s, which made that window certain; the command must
+    /// now wait for it, and a SIGINT sent once the staging directory or partial file exists
+    /// gives exit 130 and nothing left, as any other Ctrl-C.
     @Test(arguments: ["verify", "bundle"])
     func signalBeforeTheTrapIsArmedIsNotLost(_ command: String) throws {
         let shim = try TemporaryDirectory(prefix: "chartsync-shim")

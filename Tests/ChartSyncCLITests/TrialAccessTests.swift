@@ -124,15 +124,9 @@ import Testing
         #expect(run.status == 2, "\(run.stderr)")
         #expect(run.stderr.contains("tokenEnv names the environment variable REPO_T, which is not set"), "\(run.stderr)")
         #expect(try server.requests().isEmpty)
-        // BUG (reported): Puller.pull calls layout.prepare() (which creates charts/ and
-        // charts/external/) before it reads the lock and the credentials, so a run refused for
-        // an input error still leaves two empty directories behind ("on any failure nothing
-        // changes"). The same holds for any failure inside Puller on a fresh project (401, TLS,
-        // chart not found). Remove withKnownIssue once fixed.
+        // A refused pull of a fresh project creates nothing, not even charts/ or charts/external/.
         let after = try project.snapshot()
-        withKnownIssue("a refused pull on a fresh project creates charts/ and charts/external/") {
-            #expect(after == before, "\(after)")
-        }
+        #expect(after == before, "\(after)")
     }
 
     // MARK: - 3. 401: none sent, or refused
@@ -184,13 +178,10 @@ import Testing
         #expect(try server.requests(path: "/index.yaml").first?.authorization == "Bearer tok-123456")
         #expect(try server.requests(path: "/mirror/index.yaml").first.map { $0.authorization == nil } == true)
         #expect(!run.stderr.contains("tok-123456"))
-        // BUG (reported): Puller decides "credentials sent" from whether the repository has
-        // credentials, not from whether the request that got the 401 carried them; after a
-        // cross-host redirect they are dropped, yet the message says "the credentials were
-        // refused" (the useful hint would be passCredentials: true). Remove withKnownIssue once fixed.
-        withKnownIssue("a 401 from a redirect target that got no credentials is called a refusal") {
-            #expect(!run.stderr.contains("the credentials were refused"), "\(run.stderr)")
-        }
+        // The credentials stayed with the repository's host: the 401 says so, and names the way out.
+        #expect(!run.stderr.contains("the credentials were refused"), "\(run.stderr)")
+        #expect(run.stderr.contains("no credentials were sent to this host") && run.stderr.contains("passCredentials: true"),
+                "\(run.stderr)")
     }
 
     // MARK: - 4. An unreadable TLS or credentials file is the chart list's error
@@ -259,14 +250,8 @@ import Testing
         let before = try project.snapshot()
         let here = try CLI.run(arguments.map { $0.replacingOccurrences(of: "{{OUT}}", with: out.path) }, in: project.path,
                                environment: ["HOME": elsewhere.path])
-        // BUG (reported): ChartListReader.read runs checkFiles for every command that reads the
-        // chart list, so verify, images --check and bundle exit 2 with "chartsync.yaml: line 5:
-        // repository "example": caFile ~/corp-ca.pem (...) cannot be read" on any machine but
-        // the online host, although none of them opens a connection. The check belongs to pull
-        // (repositories) and images --resolve (registries). Remove withKnownIssue once fixed.
-        withKnownIssue("the offline commands refuse a chart list whose access files are absent here") {
-            #expect(here.status == 0, "\(here.stdout)\(here.stderr)")
-        }
+        // The offline commands never need the online host's access files.
+        #expect(here.status == 0, "\(here.stdout)\(here.stderr)")
         #expect(try project.snapshot() == before)
     }
 
@@ -292,11 +277,7 @@ import Testing
         #expect(there.status == 0, "\(there.stderr)")
         try FileManager.default.removeItem(atPath: home.file("registry-ca.pem"))
         let here = try project.pull(environment: ["HOME": home.path])
-        // BUG (reported): same cause as above: pull exits 2 with "registry "registry.corp.example":
-        // caFile ~/registry-ca.pem (...) cannot be read", though it never contacts a registry.
-        withKnownIssue("pull refuses a chart list whose registry access files are absent") {
-            #expect(here.status == 0, "\(here.stderr)")
-        }
+        #expect(here.status == 0, "\(here.stderr)")
     }
 
     // MARK: - 5. Unknown certificate authority

@@ -376,7 +376,7 @@ public final class Puller: Sendable {
                 return Outcome(entry: entry, old: old, stagedFile: nil, stagedDirectory: nil, downloaded: 0)
             }
             let stagedDirectory = staging + "/" + entry.directoryName
-            let top = try checkContent(file, name: name, version: version, cancellation: cancellation)
+            let top = try checkContent(file, shownAs: file, name: name, version: version, cancellation: cancellation)
             entry.tree = try unpack(file, top: top, into: stagedDirectory, name: name, version: version, expectedTree: plan.expectedTree,
                                     cancellation: cancellation)
             onEvent?(.chartUnpacked(name: name, version: version))
@@ -400,7 +400,8 @@ public final class Puller: Sendable {
         }
         entry.sha256 = result.sha256
         entry.size = result.bytes
-        let top = try checkContent(stagedFile, name: name, version: version, cancellation: cancellation)
+        let top = try checkContent(stagedFile, shownAs: RepositoryURL.redacted(plan.fetchURL), name: name, version: version,
+                                   cancellation: cancellation)
         var stagedDirectory: String?
         if plan.unpack {
             stagedDirectory = staging + "/" + entry.directoryName
@@ -413,14 +414,15 @@ public final class Puller: Sendable {
 
     /// The tarball's Chart.yaml must name the chart and version asked for; returns the tarball's
     /// top directory.
-    private static func checkContent(_ path: String, name: String, version: String,
+    /// Errors name the tarball as `shownAs` (its URL for a download: the staged copy is gone by then).
+    private static func checkContent(_ path: String, shownAs: String, name: String, version: String,
                                      cancellation: Cancellation) throws(PullError) -> String {
         let archive: ChartArchive
         do {
             archive = try ChartArchive(path: path, scanAll: false, cancellation: cancellation)
         } catch {
             if cancellation.isCancelled { throw .interrupted }
-            throw .badArchive(chart: name, version: version, reason: error.description)
+            throw .badArchive(chart: name, version: version, reason: error.description.replacingOccurrences(of: path, with: shownAs))
         }
         let metadata: ChartMetadata
         do {

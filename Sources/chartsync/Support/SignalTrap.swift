@@ -1,31 +1,43 @@
-import Dispatch
+import ChartSyncCore
 import Foundation
+import Glibc
+import Synchronization
+
+/// The signal a trap caught (0: none); written by the signal handler, which may only store it.
+private let caughtSignal = Atomic<Int32>(0)
 
 /// Turns SIGINT and SIGTERM into a call (cancellation), so a run can clean up and leave no trace.
+///
+/// A plain `sigaction` handler records the signal in an atomic, and a watcher thread calls the
+/// handler: the handler is in place when `init` returns, so a signal is never lost (libdispatch's
+/// signal sources install theirs later on their own thread, and a Ctrl-C in between was dropped).
 final class SignalTrap {
-    /// One dispatch source per trapped signal; cancelled when the trap goes away.
-    private let sources: [DispatchSourceSignal]
+    /// Tells the watcher to stop.
+    private let done = Cancellation()
 
-    /// Ignores the default action of SIGINT and SIGTERM and calls `handler` on each instead.
-    /// Returns only once libdispatch handles both: between `SIG_IGN` and the registration of a
-    /// source (done later, on libdispatch's own thread) a signal would otherwise be dropped and
-    /// the run go on to the end as if nobody had asked it to stop.
+    /// Calls `handler` (once, on another thread) when SIGINT or SIGTERM arrives.
     init(_ handler: @escaping @Sendable () -> Void) {
-        let armed = DispatchGroup()
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
-            armed.enter()
-            source.setRegistrationHandler { armed.leave() }
-            source.resume()
-            return source
+        _ = caughtSignal.load(ordering: .relaxed)  // initialized before the handler can run
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in caughtSignal.store(number, ordering: .relaxed) }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+        let done = self.done
+        Thread.detachNewThread {
+            while !done.isCancelled {
+                if caughtSignal.load(ordering: .relaxed) != 0 {
+                    handler()
+                    return
+                }
+                usleep(20_000)
+            }
         }
-        _ = armed.wait(timeout: .now() + 5)
     }
 
-    /// Stops handling the signals.
+    /// Stops watching (the signals stay recorded, never acted on by the default action again).
     deinit {
-        for source in sources { source.cancel() }
+        done.cancel()
     }
 }
