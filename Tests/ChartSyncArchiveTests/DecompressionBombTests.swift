@@ -11,22 +11,7 @@ import Testing
     /// `bomb.tgz`: a 300 MB file of zeros, then `bomb/Chart.yaml` (gzip level 1: about 1 MB).
     static func bomb(_ temp: TemporaryDirectory) throws -> String {
         let path = temp.file("bomb-1.0.0.tgz")
-        let script = """
-            import gzip, io, sys, tarfile
-            class Zeros(io.RawIOBase):
-                def __init__(self, n): self.left = n
-                def readable(self): return True
-                def readinto(self, b):
-                    n = min(len(b), self.left); b[:n] = bytes(n); self.left -= n; return n
-            with gzip.open(sys.argv[1], 'wb', compresslevel=1) as z:
-                with tarfile.open(fileobj=z, mode='w|') as tar:
-                    t = tarfile.TarInfo('bomb/zeros'); t.size = 300 * 1000 * 1000
-                    tar.addfile(t, io.BufferedReader(Zeros(t.size)))
-                    chart = b'apiVersion: v2\\nname: bomb\\nversion: 1.0.0\\n'
-                    t = tarfile.TarInfo('bomb/Chart.yaml'); t.size = len(chart)
-                    tar.addfile(t, io.BytesIO(chart))
-            """
-        try runCommand(["python3", "-c", script, path])
+        try DecompressionBomb.write(to: path)
         return path
     }
 
