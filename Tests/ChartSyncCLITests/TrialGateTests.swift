@@ -57,6 +57,10 @@ import Testing
                 </testcase>
             """), "\(xml)")
         #expect(xml.components(separatedBy: "<skipped").count == 2, "\(xml)")
+        // --json says it too (summary.images; GateTests validates every document against the schema).
+        let json = try CLI.run(["verify", "--json"], in: project.path)
+        let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((document?["summary"] as? [String: Any])?["images"] as? String == "skipped", "\(json.stdout)")
         #expect(try project.snapshot() == before)
 
         // No images.lock and no images section: no images case, nothing skipped.

@@ -43,6 +43,9 @@ struct GateReport {
             let bytes: Int64
             /// Findings.
             let problems: Int
+            /// images.lock: `checked`, `skipped` (the charts failed, and it is worked out from
+            /// them), or `none` (no images.lock and no images section).
+            let images: String
         }
 
         /// One locked chart and whether it passed.
@@ -109,7 +112,9 @@ struct GateReport {
         return Document(
             status: status, exitCode: exitCode.rawValue, root: root, chartList: chartList,
             summary: .init(charts: verification?.charts.count ?? 0, files: verification?.files ?? 0,
-                           bytes: verification?.bytes ?? 0, problems: findings.count),
+                           bytes: verification?.bytes ?? 0, problems: findings.count,
+                           images: verification?.imagesChecked == true ? "checked"
+                               : verification?.imagesSkipped == true ? "skipped" : "none"),
             charts: (verification?.charts ?? []).map {
                 .init(name: $0.name, version: $0.version, file: $0.file, directory: $0.directory, status: $0.passed ? "passed" : "failed")
             },
