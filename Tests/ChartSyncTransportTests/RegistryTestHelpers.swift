@@ -40,3 +40,19 @@ func texts(_ error: RegistryError?) -> [String] {
     dump(error, to: &dumped)
     return [error.description, String(describing: error), String(reflecting: error), dumped]
 }
+
+/// Runs `body`, expecting a registry error; records an issue and returns nil when it succeeds
+/// (or throws another error).
+func expectRegistryError<T>(sourceLocation: SourceLocation = #_sourceLocation,
+                            _ body: () throws -> T) throws -> RegistryError? {
+    do {
+        let value = try body()
+        Issue.record("expected an error, got \(value)", sourceLocation: sourceLocation)
+        return nil
+    } catch let error as RegistryError {
+        return error
+    } catch {
+        Issue.record("expected a RegistryError, got \(error)", sourceLocation: sourceLocation)
+        return nil
+    }
+}

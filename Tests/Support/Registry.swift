@@ -176,11 +176,27 @@ public final class RegistryServer: @unchecked Sendable {
         try runPush(repository, tag: tag, format: format, seed: seed, index: true, as: user)
     }
 
+    /// Pushes the Helm chart `chart` (a .tgz) as `helm push` does, under each of `tags` (at least
+    /// one; write `+` of a version as `_`): an OCI manifest with the Helm config media type and the
+    /// .tgz as its one layer; `mediaTypeField: false` leaves `mediaType` out of the document (the
+    /// registry serves it with the Content-Type of the push). Returns the manifest's digest, size
+    /// and its config and layer descriptors.
+    @discardableResult
+    public func pushChart(_ repository: String, tags: [String], chart: String, mediaTypeField: Bool = true,
+                          as user: StaticServer.BasicAuth? = nil) throws -> PushedImage {
+        precondition(!tags.isEmpty, "a chart push needs a tag")
+        var extra = ["--chart", chart]
+        for tag in tags.dropFirst() { extra += ["--also-tag", tag] }
+        if !mediaTypeField { extra.append("--no-media-type") }
+        return try runPush(repository, tag: tags[0], format: .oci, seed: 1, index: false, as: user, extra: extra)
+    }
+
     private func runPush(_ repository: String, tag: String, format: PushedImage.Format, seed: Int, index: Bool,
-                         as user: StaticServer.BasicAuth?) throws -> PushedImage {
+                         as user: StaticServer.BasicAuth?, extra: [String] = []) throws -> PushedImage {
         var arguments = ["python3", supportScriptsDirectory + "/registry-push.py", "--url", baseURL,
                          "--repository", repository, "--tag", tag, "--format", format.rawValue, "--seed", String(seed)]
         if index { arguments.append("--index") }
+        arguments += extra
         if let caFile { arguments += ["--cafile", caFile] }
         var environment: [String: String] = [:]
         if let user = user ?? pusher {
@@ -198,8 +214,15 @@ public final class RegistryServer: @unchecked Sendable {
               let size = object["size"] as? Int else {
             throw SupportError("registry-push.py printed \(output)")
         }
+        func descriptor(_ value: Any?) -> PushedImage.Blob? {
+            guard let object = value as? [String: Any], let digest = object["digest"] as? String,
+                  let mediaType = object["mediaType"] as? String, let size = object["size"] as? Int else { return nil }
+            return PushedImage.Blob(mediaType: mediaType, digest: digest, size: size)
+        }
         return PushedImage(digest: digest, mediaType: mediaType, size: size,
-                           manifests: object["manifests"] as? [String] ?? [])
+                           manifests: object["manifests"] as? [String] ?? [],
+                           config: descriptor(object["config"]),
+                           layers: (object["layers"] as? [Any] ?? []).compactMap(descriptor))
     }
 
     /// The registry's log so far (startup, requests, errors).
@@ -243,6 +266,20 @@ public struct PushedImage: Sendable, Equatable {
     public let size: Int
     /// For an index: the digests of the platform manifests it names.
     public let manifests: [String]
+    /// For a chart push: the config blob.
+    public var config: Blob? = nil
+    /// For a chart push: the layer blobs.
+    public var layers: [Blob] = []
+
+    /// A blob a push wrote: its media type, digest and size.
+    public struct Blob: Sendable, Equatable {
+        /// The descriptor's media type.
+        public let mediaType: String
+        /// `sha256:<hex>` of the bytes.
+        public let digest: String
+        /// The byte count.
+        public let size: Int
+    }
 }
 
 /// The token service of a token-auth `RegistryServer` (Python, `Scripts/registry-token-server.py`):

@@ -41,6 +41,9 @@ public enum CredentialsError: Error, Equatable, CustomStringConvertible {
     case malformed(path: String, line: Int, message: String)
     /// The chart list names an environment variable that is not set (or empty).
     case unsetVariable(key: String, name: String)
+    /// A Docker or Helm registry config file (`config.json`) is not what `docker login` and
+    /// `helm registry login` write; `message` names the field (and registry key), never a secret.
+    case malformedRegistryConfig(path: String, message: String)
 
     /// A message naming the file and what is wrong; never a secret.
     public var description: String {
@@ -54,6 +57,8 @@ public enum CredentialsError: Error, Equatable, CustomStringConvertible {
             return "credentials file \(path), line \(line): \(message)"
         case let .unsetVariable(key, name):
             return "\(key) names the environment variable \(name), which is not set; no credentials would be sent"
+        case let .malformedRegistryConfig(path, message):
+            return "registry credentials file \(path): \(message)"
         }
     }
 }

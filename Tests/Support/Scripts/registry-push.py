@@ -4,8 +4,16 @@ chartsync's code: config blob and one gzip layer (POST an upload, PUT it monolit
 ?digest=), then the manifest under a tag. With --index, two single-platform images (linux/amd64,
 linux/arm64) are pushed by digest and an image index under the tag.
 
+With --chart FILE.tgz, a Helm chart artifact is pushed instead (as `helm push` does): an OCI
+manifest whose config (application/vnd.cncf.helm.config.v1+json) is Chart.yaml's top-level
+scalars as JSON and whose one layer (application/vnd.cncf.helm.chart.content.v1.tar+gzip) is the
+.tgz bytes, under --tag and every --also-tag; --no-media-type leaves `mediaType` out of the
+manifest document (as older Helm releases did; the registry keeps the Content-Type).
+
 Usage: registry-push.py --url BASE --repository NAME --tag TAG [--format docker|oci] [--index]
        [--seed N] [--cafile PEM] [--user NAME]   (password in $REGISTRY_PUSH_PASSWORD)
+       registry-push.py --url BASE --repository NAME --tag TAG --chart FILE.tgz [--also-tag TAG]...
+       [--no-media-type] [--cafile PEM] [--user NAME]
 Answers 401 challenges (Basic with the user; Bearer by asking the realm for
 repository:NAME:pull,push with the user's basic credentials). Prints one JSON line:
 {"digest": the digest the registry reported for the tagged manifest (checked against the sha256
@@ -151,6 +159,48 @@ def image_manifest(client, types, seed, architecture):
     }
 
 
+HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
+HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+
+
+def chart_metadata(path):
+    """Chart.yaml's top-level `key: value` scalars (enough for name, version, apiVersion)."""
+    with tarfile.open(path, mode="r:gz") as tar:
+        member = next(m for m in tar.getmembers() if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml"))
+        text = tar.extractfile(member).read().decode()
+    metadata = {}
+    for line in text.splitlines():
+        if not line or line[0] in " \t#-" or ":" not in line:
+            continue
+        key, _, value = line.partition(":")
+        value = value.strip().strip("'\"")
+        if value:
+            metadata[key.strip()] = value
+    return metadata
+
+
+def push_chart(client, arguments):
+    """Pushes a Helm chart artifact under every tag; returns the tagged manifest's report."""
+    with open(arguments.chart, "rb") as handle:
+        content = handle.read()
+    metadata = chart_metadata(arguments.chart)
+    config = json.dumps(metadata, sort_keys=True).encode()
+    document = {"schemaVersion": 2}
+    if not arguments.no_media_type:
+        document["mediaType"] = OCI["manifest"]
+    document["config"] = {"mediaType": HELM_CONFIG, "digest": client.blob(config), "size": len(config)}
+    document["layers"] = [{"mediaType": HELM_CHART, "digest": client.blob(content), "size": len(content)}]
+    document["annotations"] = {"org.opencontainers.image.title": metadata.get("name", ""),
+                               "org.opencontainers.image.version": metadata.get("version", "")}
+    result = None
+    for tag in [arguments.tag] + (arguments.also_tag or []):
+        result = client.manifest(tag, OCI["manifest"], document)
+    result["manifests"] = []
+    result["config"] = document["config"]
+    result["layers"] = document["layers"]
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -161,11 +211,16 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cafile")
     parser.add_argument("--user")
+    parser.add_argument("--chart")
+    parser.add_argument("--also-tag", action="append")
+    parser.add_argument("--no-media-type", action="store_true")
     arguments = parser.parse_args()
     client = Client(arguments.url, arguments.repository, arguments.cafile, arguments.user,
                     os.environ.get("REGISTRY_PUSH_PASSWORD"))
     types = OCI if arguments.format == "oci" else DOCKER
-    if not arguments.index:
+    if arguments.chart:
+        result = push_chart(client, arguments)
+    elif not arguments.index:
         result = client.manifest(arguments.tag, types["manifest"],
                                  image_manifest(client, types, arguments.seed, "amd64"))
         result["manifests"] = []
