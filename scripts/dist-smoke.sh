@@ -8,9 +8,11 @@
 set -euo pipefail
 bin="${1:-/usr/bin/chartsync}"
 cd "$(dirname "$0")/.."
-if ldd "$bin" | grep -q -e '/opt/swift' -e 'not found'; then
+# Outputs are captured first: with pipefail, `grep -q` leaving early would fail the writer.
+libraries="$(ldd "$bin")"
+if grep -q -e '/opt/swift' -e 'not found' <<<"$libraries"; then
   echo "dist-smoke: $bin needs libraries a site does not have:" >&2
-  ldd "$bin" >&2
+  echo "$libraries" >&2
   exit 1
 fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/chartsync-smoke.XXXXXX")"
@@ -23,5 +25,6 @@ cd "$work"
 "$bin" bundle -f project/chartsync.yaml -o delivery.bundle --name smoke --sequence 1
 "$bin" verify delivery.bundle --extract site
 "$bin" verify -f site/chartsync.yaml
-"$bin" verify delivery.bundle --extract site | grep -q "already installed"
+again="$("$bin" verify delivery.bundle --extract site)"
+grep -q "already installed" <<<"$again"
 echo "dist-smoke: $bin verified, bundled, extracted and gated a delivery"

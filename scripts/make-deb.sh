@@ -17,15 +17,16 @@ owner() {  # the package owning a library path (also under its /usr-merged twin)
   local path="$1" alt
   alt="${path#/usr}"; [ "$alt" = "$path" ] && alt="/usr$path"
   for p in "$path" "$alt"; do
-    if dpkg -S "$p" >/dev/null 2>&1; then dpkg -S "$p" | head -1 | cut -d: -f1; return 0; fi
+    # (sed reads all of its input: with pipefail an early `head` would kill the writer by SIGPIPE)
+    if dpkg -S "$p" >/dev/null 2>&1; then dpkg -S "$p" | sed -n '1s/:.*//p'; return 0; fi
   done
   return 1
 }
 
 depends=()
 for lib in $(objdump -p "$bin" | awk '/ NEEDED / {print $2}'); do
-  path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|aarch64|AArch64/ {print $NF; exit}')"
-  [ -n "$path" ] || path="$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')"
+  path="$(ldconfig -p | awk -v l="$lib" '!found && $1 == l && /x86-64|aarch64|AArch64/ {print $NF; found = 1}')"
+  [ -n "$path" ] || path="$(ldconfig -p | awk -v l="$lib" '!found && $1 == l {print $NF; found = 1}')"
   if [ -z "$path" ]; then
     echo "make-deb: $bin needs $lib, which is not a system library (build with --static-swift-stdlib)" >&2
     exit 1
