@@ -36,8 +36,10 @@ final class SignalTrap {
         }
     }
 
-    /// Stops watching (the signals stay recorded, never acted on by the default action again).
+    /// Stops watching; the signals get their default action back.
     deinit {
         done.cancel()
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 }
