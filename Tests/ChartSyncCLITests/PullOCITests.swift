@@ -104,21 +104,50 @@ import Testing
         #expect(!project.exists("charts/external"))
     }
 
-    @Test func aRegistryWithTokenAuthenticationTakesTheRepositoryCredentials() throws {
+    @Test func aRegistryWithTokenAuthenticationTakesTheRepositoryOrTheLoginCredentials() throws {
         let alice = StaticServer.BasicAuth(username: "alice", password: "Al1ce-chart-pw")
         let registry = try RegistryServer(options: .init(authentication: .token(users: [alice], anonymousPull: false)))
         defer { registry.stop() }
         try registry.pushChart("charts/hello-web", tags: ["1.1.0"], chart: Self.repo + "hello-web-1.1.0.tgz")
-        let list = Self.chartList(registry).replacingOccurrences(
-            of: "    plainHTTP: true\n", with: "    plainHTTP: true\n    usernameEnv: REG_USER\n    passwordEnv: REG_PASSWORD\n")
-        let project = try PullProject(chartList: list)
+        let project = try PullProject(chartList: Self.chartList(registry))
+        let home = try TemporaryDirectory()
 
-        let refused = try project.pull()
+        // Anonymous: refused by the token service, an input error, nothing vendored.
+        let refused = try project.pull(environment: ["HOME": home.path])
         #expect(refused.status == 2, "\(refused.stderr)")
-        #expect(!refused.stderr.contains(alice.password))
+        #expect(refused.stderr.contains("chart \"hello-web\": "), "\(refused.stderr)")
+        #expect(!project.exists("charts/external"))
 
-        let run = try project.pull(environment: ["REG_USER": alice.username, "REG_PASSWORD": alice.password])
-        #expect(run.status == 0, "\(run.stderr)")
+        // What `docker login` stored for the host.
+        let auth = Data("\(alice.username):\(alice.password)".utf8).base64EncodedString()
+        try home.write("docker/config.json", Array("{\"auths\": {\"\(registry.name)\": {\"auth\": \"\(auth)\"}}}".utf8))
+        let login = try project.pull(environment: ["HOME": home.path, "DOCKER_CONFIG": home.file("docker")])
+        #expect(login.status == 0, "\(login.stderr)")
         #expect(try Self.sha256(project.path + "/charts/external/hello-web-1.1.0.tgz") == Self.sha256(Self.repo + "hello-web-1.1.0.tgz"))
+        #expect(!login.stderr.contains(alice.password))
+
+        // The repository's own settings, with no login stored.
+        try FileManager.default.removeItem(atPath: project.path + "/charts/external")
+        try project.setChartList(Self.chartList(registry).replacingOccurrences(
+            of: "    plainHTTP: true\n", with: "    plainHTTP: true\n    usernameEnv: REG_USER\n    passwordEnv: REG_PASSWORD\n"))
+        let own = try project.pull(environment: ["HOME": home.path, "REG_USER": alice.username, "REG_PASSWORD": alice.password])
+        #expect(own.status == 0, "\(own.stderr)")
+        #expect(project.exists("charts/external/hello-web-1.1.0.tgz"))
+    }
+
+    @Test func aRepublishedTagIsRefusedAndNothingChanges() throws {
+        let registry = try Self.registryWithCharts()
+        defer { registry.stop() }
+        let project = try PullProject(chartList: Self.chartList(registry))
+        let first = try project.pull()
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try project.snapshot()
+
+        // Other bytes under the locked version's tag.
+        try registry.pushChart("charts/hello-web", tags: ["1.1.0"], chart: Self.repo + "hello-web-1.0.0.tgz")
+        let run = try project.pull()
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("the registry now has another manifest for chart \"hello-web\" 1.1.0"), "\(run.stderr)")
+        #expect(try project.snapshot() == before)
     }
 }
