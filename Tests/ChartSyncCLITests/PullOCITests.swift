@@ -150,4 +150,22 @@ import Testing
         #expect(run.stderr.contains("the registry now has another manifest for chart \"hello-web\" 1.1.0"), "\(run.stderr)")
         #expect(try project.snapshot() == before)
     }
+
+    @Test func aChartWrappedInAnImageIndexIsTakenFromItsManifest() throws {
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let pushed = try registry.pushChart("charts/hello-web", tags: ["1.1.0"], chart: Self.repo + "hello-web-1.1.0.tgz",
+                                            wrappedInIndex: true)
+        let project = try PullProject(chartList: Self.chartList(registry))
+        let run = try project.pull()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Self.sha256(project.path + "/charts/external/hello-web-1.1.0.tgz") == Self.sha256(Self.repo + "hello-web-1.1.0.tgz"))
+        // The lock records what the tag names: the index.
+        #expect(try project.read("versions.lock").contains("    manifest: \"\(pushed.digest)\"\n"))
+
+        try FileManager.default.removeItem(atPath: project.path + "/charts/external")
+        let frozen = try project.pull(["--frozen"])
+        #expect(frozen.status == 0, "\(frozen.stderr)")
+        #expect(project.exists("charts/external/hello-web-1.1.0.tgz"))
+    }
 }
