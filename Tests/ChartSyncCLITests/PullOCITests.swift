@@ -168,4 +168,29 @@ import Testing
         #expect(frozen.status == 0, "\(frozen.stderr)")
         #expect(project.exists("charts/external/hello-web-1.1.0.tgz"))
     }
+
+    @Test func anHTTPSRegistryWithTheRepositorysCAFileOrInsecureSkipTLSVerify() throws {
+        let registry = try RegistryServer(options: .init(tls: true))
+        defer { registry.stop() }
+        try registry.pushChart("charts/hello-web", tags: ["1.1.0"], chart: Self.repo + "hello-web-1.1.0.tgz")
+        let caFile = try #require(registry.caFile)
+        let project = try PullProject(chartList: Self.chartList(registry).replacingOccurrences(
+            of: "    plainHTTP: true\n", with: "    caFile: \(caFile)\n"))
+        let run = try project.pull()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(project.exists("charts/external/hello-web-1.1.0.tgz"))
+        #expect(!run.stderr.contains("warning"), "\(run.stderr)")
+
+        // Without the CA the certificate is refused (I/O); skipping verification is warned about.
+        try project.setChartList(Self.chartList(registry).replacingOccurrences(of: "    plainHTTP: true\n", with: ""))
+        try FileManager.default.removeItem(atPath: project.path + "/charts/external")
+        let untrusted = try project.pull()
+        #expect(untrusted.status == 3, "\(untrusted.stderr)")
+        try project.setChartList(Self.chartList(registry).replacingOccurrences(
+            of: "    plainHTTP: true\n", with: "    insecureSkipTLSVerify: true\n"))
+        let insecure = try project.pull()
+        #expect(insecure.status == 0, "\(insecure.stderr)")
+        #expect(insecure.stderr.contains("warning"), "\(insecure.stderr)")
+        #expect(project.exists("charts/external/hello-web-1.1.0.tgz"))
+    }
 }

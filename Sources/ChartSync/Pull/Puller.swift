@@ -55,15 +55,19 @@ public final class Puller: Sendable {
     /// Set it (from a signal handler) to stop the run; nothing is changed then.
     public let cancellation: Cancellation
     private let makeClient: @Sendable (TransportOptions, Cancellation) -> any HTTPClient
+    private let onRegistryEvent: (@Sendable (TransportEvent) -> Void)?
 
     /// Creates a puller for a project. `makeClient` builds the HTTP client for a repository's
-    /// options (defaults to libcurl).
+    /// options (defaults to libcurl); `onRegistryEvent` hears the retries, redirects and insecure
+    /// TLS of `oci://` repositories' registry clients.
     public init(layout: ProjectLayout, cancellation: Cancellation = Cancellation(),
                 onEvent: ChartSyncEventHandler? = nil,
-                makeClient: (@Sendable (TransportOptions, Cancellation) -> any HTTPClient)? = nil) {
+                makeClient: (@Sendable (TransportOptions, Cancellation) -> any HTTPClient)? = nil,
+                onRegistryEvent: (@Sendable (TransportEvent) -> Void)? = nil) {
         self.layout = layout
         self.cancellation = cancellation
         self.onEvent = onEvent
+        self.onRegistryEvent = onRegistryEvent
         self.makeClient = makeClient ?? { options, cancellation in
             CurlHTTPClient(options: options, cancellation: cancellation)
         }
@@ -191,7 +195,8 @@ public final class Puller: Sendable {
                                                  environment: options.environment)
         return RegistryClient(endpoints: [registry: RegistryEndpoint(plainHTTP: repository.plainHTTP, credentials: credentials,
                                                                      transport: transport)],
-                              defaultEndpoint: RegistryEndpoint(transport: transport), cancellation: cancellation)
+                              defaultEndpoint: RegistryEndpoint(transport: transport), onEvent: onRegistryEvent,
+                              cancellation: cancellation)
     }
 
     /// The registry repository (`PATH/NAME`) of a chart of an `oci://` repository.
