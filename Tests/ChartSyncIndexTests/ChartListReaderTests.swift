@@ -54,7 +54,10 @@ private func parse(_ text: String) throws(ChartListError) -> ChartList {
         Bad(name: "invalid constraint", text: header + "  - name: a\n    repository: r\n    version: \">a1\"\n", line: 5, message: "invalid version constraint \">a1\""),
         Bad(name: "unsafe name", text: header + "  - name: ../etc\n    repository: r\n", line: 5, message: "\"../etc\" is not a valid chart name"),
         Bad(name: "duplicate repository", text: "repositories:\n  - name: r\n    url: a\n  - name: r\n    url: b\n", line: 4, message: "repository \"r\" is listed twice"),
-        Bad(name: "bad scheme", text: "repositories:\n  - name: r\n    url: oci://registry/charts\n", line: 2, message: "not oci://"),
+        Bad(name: "bad scheme", text: "repositories:\n  - name: r\n    url: s3://bucket/charts\n", line: 2, message: "not s3://"),
+        Bad(name: "oci without a registry host", text: "repositories:\n  - name: r\n    url: oci://registry/charts\n", line: 2, message: "must be oci://HOST[:PORT]/PATH"),
+        Bad(name: "oci with a bad path", text: "repositories:\n  - name: r\n    url: oci://r.example.com/Charts\n", line: 2, message: "is not a registry repository path"),
+        Bad(name: "plainHTTP for http", text: "repositories:\n  - name: r\n    url: https://x.example.com\n    plainHTTP: true\n", line: 2, message: "plainHTTP applies to oci:// repositories only"),
         Bad(name: "cert without key", text: "repositories:\n  - name: r\n    url: a\n    certFile: c.pem\n", line: 2, message: "certFile and keyFile go together"),
         Bad(name: "bool", text: header + "  - name: a\n    repository: r\n    unpack: sometimes\n", line: 7, message: "true or false"),
         Bad(name: "duplicate key", text: header + "  - name: a\n    name: b\n", line: 6, message: "duplicate key \"name\""),
@@ -107,6 +110,17 @@ private func parse(_ text: String) throws(ChartListError) -> ChartList {
         #expect(list.canonicalText == (try parse(Self.header)).canonicalText)
     }
 
+    @Test func ociRepositoriesAndPlainHTTPInTheCanonicalText() throws {
+        let text = "repositories:\n  - name: r\n    url: oci://127.0.0.1:5000/charts/team\n    plainHTTP: true\n    tokenEnv: T\ncharts:\n  - name: a\n    repository: r\n"
+        let list = try parse(text)
+        #expect(list.repositories[0].isOCI && list.repositories[0].plainHTTP)
+        #expect(list.repositories[0].ociLocation?.registry == "127.0.0.1:5000" && list.repositories[0].ociLocation?.path == "charts/team")
+        #expect(list.canonicalText.contains("oci://127.0.0.1:5000/charts/team\tplainHTTP\t"))
+        let https = try parse(text.replacingOccurrences(of: "    plainHTTP: true\n", with: ""))
+        #expect(https.canonicalText != list.canonicalText)
+        #expect(!https.canonicalText.contains("plainHTTP"))
+    }
+
     @Test func canonicalDigestIgnoresCommentsOrderAndCredentials() throws {
         let a = try parse(Self.header + "  - name: a\n    repository: r\n    version: ^1\n  - name: b\n    repository: r\n")
         let b = try parse("# comment\ncharts:\n  - name: b\n    repository: r\n  - repository: r\n    version: ^1\n    name: a\nrepositories:\n  - name: r\n    url: https://charts.example.com\n    tokenEnv: T\n")
@@ -145,12 +159,28 @@ private func parse(_ text: String) throws(ChartListError) -> ChartList {
         #expect(LockfileCoding.text(back) == text)
     }
 
+    @Test func ociEntriesKeepTheirManifestDigest() throws {
+        let manifest = Digest(String(repeating: "9a", count: 32))!
+        let entry = Lockfile.Entry(name: "hello-web", version: "1.2.0+build.1", constraint: nil, repository: "oci://r.example.com/charts",
+                                   url: "oci://r.example.com/charts/hello-web:1.2.0_build.1", sha256: Digest(String(repeating: "ab", count: 32))!,
+                                   size: 699, manifest: manifest)
+        let lock = Lockfile(chartList: Digest(String(repeating: "ef", count: 32))!, entries: [entry])
+        let text = LockfileCoding.text(lock)
+        #expect(text.contains("    size: 699\n    manifest: \"\(manifest.prefixed)\"\n"))
+        let back = try LockfileCoding.parse(Array(text.utf8), source: "versions.lock")
+        #expect(back == lock && back.entries[0].isOCI)
+        #expect(LockfileCoding.text(back) == text)
+    }
+
     @Test(arguments: [
         ("lockVersion: 2\nchartList: sha256:" + String(repeating: "0", count: 64) + "\ncharts: []\n", "lockVersion must be 1"),
         ("lockVersion: 1\ncharts: []\n", "chartList"),
         ("lockVersion: 1\nchartList: sha256:xyz\ncharts: []\n", "is not a sha256 digest"),
         ("lockVersion: 1\nchartList: sha256:" + String(repeating: "0", count: 64) + "\ncharts:\n  - name: a\n    version: 1.0.0\n    extra: 1\n", "unknown field \"extra\""),
         ("lockVersion: 1\nchartList: sha256:" + String(repeating: "0", count: 64) + "\ncharts:\n  - name: ../a\n    version: 1.0.0\n", "not a valid chart name"),
+        ("lockVersion: 1\nchartList: sha256:" + String(repeating: "0", count: 64) + "\ncharts:\n  - name: a\n    version: 1.0.0\n    repository: oci://r.example.com/c\n    url: oci://r.example.com/c/a:1.0.0\n    sha256: " + String(repeating: "0", count: 64) + "\n    size: 1\n", "needs manifest"),
+        ("lockVersion: 1\nchartList: sha256:" + String(repeating: "0", count: 64) + "\ncharts:\n  - name: a\n    version: 1.0.0\n    repository: https://x\n    url: https://x/a-1.0.0.tgz\n    sha256: " + String(repeating: "0", count: 64) + "\n    size: 1\n    manifest: sha256:" + String(repeating: "0", count: 64) + "\n", "manifest applies to oci:// charts only"),
+        ("lockVersion: 1\nchartList: sha256:" + String(repeating: "0", count: 64) + "\ncharts:\n  - name: a\n    version: 1.0.0\n    repository: oci://r.example.com/c\n    url: oci://r.example.com/c/a:1.0.0\n    sha256: " + String(repeating: "0", count: 64) + "\n    size: 1\n    manifest: md5:00\n", "is not a sha256 digest"),
     ])
     func refused(_ text: String, _ message: String) {
         #expect {

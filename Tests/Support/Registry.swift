@@ -180,15 +180,16 @@ public final class RegistryServer: @unchecked Sendable {
     /// one; write `+` of a version as `_`): an OCI manifest with the Helm config media type and the
     /// .tgz as its one layer; `mediaTypeField: false` leaves `mediaType` out of the document (the
     /// registry serves it with the Content-Type of the push). Returns the manifest's digest, size
-    /// and its config and layer descriptors.
+    /// and its config and layer descriptors. `wrappedInIndex` tags an OCI image index naming the
+    /// chart's manifest instead (as Helm 4 may push); its `manifests` then hold that manifest's digest.
     @discardableResult
     public func pushChart(_ repository: String, tags: [String], chart: String, mediaTypeField: Bool = true,
-                          as user: StaticServer.BasicAuth? = nil) throws -> PushedImage {
+                          wrappedInIndex: Bool = false, as user: StaticServer.BasicAuth? = nil) throws -> PushedImage {
         precondition(!tags.isEmpty, "a chart push needs a tag")
         var extra = ["--chart", chart]
         for tag in tags.dropFirst() { extra += ["--also-tag", tag] }
         if !mediaTypeField { extra.append("--no-media-type") }
-        return try runPush(repository, tag: tags[0], format: .oci, seed: 1, index: false, as: user, extra: extra)
+        return try runPush(repository, tag: tags[0], format: .oci, seed: 1, index: wrappedInIndex, as: user, extra: extra)
     }
 
     private func runPush(_ repository: String, tag: String, format: PushedImage.Format, seed: Int, index: Bool,

@@ -47,6 +47,14 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
     case denied(chart: String?, TransportError, credentialsSent: Bool, keptFrom: String?)
     /// A file operation failed.
     case fileSystem(FileSystemError)
+    /// A registry request for a chart of an `oci://` repository failed; reported as the
+    /// registry error's category says.
+    case registry(chart: String, RegistryError)
+    /// The artifact under an `oci://` reference is not a Helm chart (another config media type,
+    /// or no chart layer).
+    case notAChart(chart: String, reference: String, reason: String)
+    /// The registry now has another manifest under a version's tag than the lock records.
+    case manifestChanged(chart: String, version: String, reference: String, locked: Digest, published: Digest)
     /// Several charts failed; each is reported.
     case several([PullError])
     /// Ctrl-C or SIGTERM.
@@ -75,10 +83,17 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
 
     public var kind: FailureKind {
         switch self {
-        case .digestMismatch, .digestChanged, .contentMismatch, .treeMismatch, .missingDigest, .staleLock:
+        case .digestMismatch, .digestChanged, .contentMismatch, .treeMismatch, .missingDigest, .staleLock, .manifestChanged:
             return .verification
-        case .chartNotFound, .noMatchingVersion, .noDownloadURL, .unsafeVersion, .noLock, .invalidInput:
+        case .chartNotFound, .noMatchingVersion, .noDownloadURL, .unsafeVersion, .noLock, .invalidInput, .notAChart:
             return .input
+        case .registry(_, let error):
+            switch error.category {
+            case .verification: return .verification
+            case .input: return .input
+            case .io: return .io
+            case .interrupted: return .interrupted
+            }
         case .locked, .symlink, .badArchive, .index, .transport, .denied, .fileSystem, .unsafeDownloadURL:
             return .io
         case .interrupted:
@@ -145,6 +160,13 @@ public enum PullError: ChartSyncFailure, CustomStringConvertible {
                 reason = ": no credentials were sent (set usernameEnv/passwordEnv, tokenEnv or credentialsFile for the repository)"
             }
             return (chart.map { "chart \"\($0)\": " } ?? "") + error.description + reason
+        case let .registry(chart, error):
+            return "chart \"\(chart)\": " + error.description
+        case let .notAChart(chart, reference, reason):
+            return "chart \"\(chart)\": \(reference) is not a Helm chart (\(reason))"
+        case let .manifestChanged(chart, version, reference, locked, published):
+            return "the registry now has another manifest for chart \"\(chart)\" \(version) (\(reference)): versions.lock has \(locked.prefixed), "
+                + "the registry \(published.prefixed); remove the entry from versions.lock to accept it"
         case let .fileSystem(error):
             return error.description
         case let .several(errors):

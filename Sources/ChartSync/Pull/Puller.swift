@@ -55,15 +55,19 @@ public final class Puller: Sendable {
     /// Set it (from a signal handler) to stop the run; nothing is changed then.
     public let cancellation: Cancellation
     private let makeClient: @Sendable (TransportOptions, Cancellation) -> any HTTPClient
+    private let onRegistryEvent: (@Sendable (TransportEvent) -> Void)?
 
     /// Creates a puller for a project. `makeClient` builds the HTTP client for a repository's
-    /// options (defaults to libcurl).
+    /// options (defaults to libcurl); `onRegistryEvent` hears the retries, redirects and insecure
+    /// TLS of `oci://` repositories' registry clients.
     public init(layout: ProjectLayout, cancellation: Cancellation = Cancellation(),
                 onEvent: ChartSyncEventHandler? = nil,
-                makeClient: (@Sendable (TransportOptions, Cancellation) -> any HTTPClient)? = nil) {
+                makeClient: (@Sendable (TransportOptions, Cancellation) -> any HTTPClient)? = nil,
+                onRegistryEvent: (@Sendable (TransportEvent) -> Void)? = nil) {
         self.layout = layout
         self.cancellation = cancellation
         self.onEvent = onEvent
+        self.onRegistryEvent = onRegistryEvent
         self.makeClient = makeClient ?? { options, cancellation in
             CurlHTTPClient(options: options, cancellation: cancellation)
         }
@@ -133,6 +137,23 @@ public final class Puller: Sendable {
         let credentialOrigin: String?
         /// Credentials also go to the hosts redirects lead to (`passCredentials`).
         let credentialsFollowRedirects: Bool
+        /// For a chart of an `oci://` repository: where its layer is fetched from instead of `fetchURL`.
+        var oci: OCISource? = nil
+    }
+
+    /// Where a chart of an `oci://` repository comes from.
+    struct OCISource: Sendable {
+        let client: RegistryClient
+        /// `HOST[:PORT]`.
+        let registry: String
+        /// `PATH/NAME` on the registry.
+        let repository: String
+        /// The digest of the manifest the version's tag names (the lock's `manifest`).
+        let manifest: Digest
+        /// The chart layer, when the manifest was already read (nil: `--frozen`, read it by digest).
+        let layer: OCIDescriptor?
+        /// `oci://HOST/PATH/NAME:TAG`, for messages and the lock.
+        let reference: String
     }
 
     private func readLock() throws(PullError) -> Lockfile? {
@@ -158,6 +179,35 @@ public final class Puller: Sendable {
         }
     }
 
+    /// The registry client of an `oci://` repository: its own access settings, else the
+    /// credentials `helm registry login` / `docker login` stored for the host.
+    private func registryClient(for repository: ChartList.Repository, options: PullOptions) throws(PullError) -> RegistryClient {
+        let registry = repository.ociLocation?.registry ?? ""
+        var credentials = try self.credentials(for: repository, options: options)
+        if credentials == nil {
+            do {
+                credentials = try RegistryConfigCredentials.load(environment: options.environment)[registry]
+            } catch {
+                throw .invalidInput("repository \"\(repository.name)\": \(error)")
+            }
+        }
+        let transport = AccessSettings.transport(repository.access, base: options.transport, root: layout.root,
+                                                 environment: options.environment)
+        return RegistryClient(endpoints: [registry: RegistryEndpoint(plainHTTP: repository.plainHTTP, credentials: credentials,
+                                                                     transport: transport)],
+                              defaultEndpoint: RegistryEndpoint(transport: transport), onEvent: onRegistryEvent,
+                              cancellation: cancellation)
+    }
+
+    /// The registry repository (`PATH/NAME`) of a chart of an `oci://` repository.
+    private static func ociRepository(_ repository: ChartList.Repository, chart: String) -> (registry: String, repository: String) {
+        let (registry, path) = repository.ociLocation ?? ("", "")
+        return (registry, path.isEmpty ? chart : path + "/" + chart)
+    }
+
+    /// A version's tag as Helm writes it (`+` is not allowed in tags).
+    static func tag(of version: String) -> String { String(version.map { $0 == "+" ? "_" : $0 }) }
+
     private func fetchURL(_ written: String) -> String {
         RepositoryLocation.url(from: written, currentDirectory: layout.root)
     }
@@ -166,7 +216,7 @@ public final class Puller: Sendable {
         // One index fetch per repository, only the charts asked of it built.
         var wanted: [String: Set<String>] = [:]
         for chart in list.charts { wanted[chart.repository, default: []].insert(chart.name) }
-        let repositories = list.repositories.filter { wanted[$0.name] != nil }
+        let repositories = list.repositories.filter { wanted[$0.name] != nil && !$0.isOCI }
         var clients: [String: any HTTPClient] = [:]
         var credentials: [String: Credentials?] = [:]
         for r in repositories {
@@ -208,8 +258,34 @@ public final class Puller: Sendable {
         if errors.count == 1 { throw errors[0] }
         if errors.count > 1 { throw .several(errors) }
 
+        // Charts of oci:// repositories: tags listed and the manifest read per chart, on a few threads.
+        var registryClients: [String: RegistryClient] = [:]
+        for r in list.repositories where wanted[r.name] != nil && r.isOCI {
+            registryClients[r.name] = try registryClient(for: r, options: options)
+            clients[r.name] = client(for: r, options: options)
+        }
+        let ociCharts = list.charts.filter { list.repository(of: $0)!.isOCI }
+        let registryClientsCopy = registryClients
+        let ociClients = clients
+        let ociResults = WorkerPool.map(ociCharts, threads: options.jobs) { chart -> Result<Plan, PullError> in
+            let repository = list.repository(of: chart)!
+            return Result { () throws(PullError) -> Plan in
+                try self.ociPlan(chart, repository: repository, old: old?.entry(named: chart.name),
+                                 registryClient: registryClientsCopy[repository.name]!, client: ociClients[repository.name]!)
+            }
+        }
+        var ociPlans: [String: Result<Plan, PullError>] = [:]
+        for (chart, result) in zip(ociCharts, ociResults) { ociPlans[chart.name] = result }
+
         for chart in list.charts {
             let repository = list.repository(of: chart)!
+            if let result = ociPlans[chart.name] {
+                switch result {
+                case .success(let plan): plans.append(plan)
+                case .failure(let error): errors.append(error)
+                }
+                continue
+            }
             guard case .success(let index) = fetched[repository.name]! else { continue }
             do {
                 plans.append(try plan(chart, repository: repository, index: index, old: old?.entry(named: chart.name),
@@ -263,6 +339,106 @@ public final class Puller: Sendable {
                     credentialsFollowRedirects: repository.passCredentials)
     }
 
+    /// A chart of an `oci://` repository: its tags read as versions (`_` as `+`, tags that are not
+    /// strict semantic versions ignored, as Helm does), the constraint resolved as for an index,
+    /// the version's manifest read and checked to be a Helm chart.
+    private func ociPlan(_ chart: ChartList.Chart, repository: ChartList.Repository, old: Lockfile.Entry?,
+                         registryClient: RegistryClient, client: any HTTPClient) throws(PullError) -> Plan {
+        let shownRepository = RepositoryURL.redacted(repository.url)
+        let (registry, path) = Self.ociRepository(repository, chart: chart.name)
+        var constraint: VersionConstraint?
+        if let text = chart.version {
+            do { constraint = try VersionConstraint(parsing: text) } catch { throw .invalidInput(error.description) }
+        }
+        let tags: [String]
+        do {
+            tags = try registryClient.tags(repository: path, registry: registry)
+        } catch {
+            if case .repositoryUnknown = error {
+                throw .chartNotFound(chart: chart.name, repository: shownRepository, suggestions: [])
+            }
+            throw Self.registryFailure(chart: chart.name, error)
+        }
+        var versions: [ChartVersion] = []
+        for tag in tags {
+            let text = String(tag.map { $0 == "_" ? "+" : $0 })
+            guard let semver = try? SemanticVersion.strict(text) else { continue }
+            versions.append(ChartVersion(name: chart.name, version: text, semver: semver))
+        }
+        let index = IndexFile(entries: [chart.name: versions])
+        guard !versions.isEmpty else {
+            throw .chartNotFound(chart: chart.name, repository: shownRepository, suggestions: [])
+        }
+        guard let found = index.best(of: chart.name, matching: constraint, includePrerelease: chart.devel) else {
+            throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shownRepository,
+                                     newest: index.versions(of: chart.name).first?.version)
+        }
+        guard ChartName.isValid(found.version) else { throw .unsafeVersion(chart: chart.name, version: found.version) }
+        let tag = Self.tag(of: found.version)
+        let reference = "oci://\(registry)/\(path):\(tag)"
+        let (manifest, layer, digest) = try Self.chartManifest(registryClient, registry: registry, repository: path,
+                                                               reference: tag, chart: chart.name, shown: reference)
+        if let old, old.version == found.version, let locked = old.manifest, locked != manifest {
+            throw .manifestChanged(chart: chart.name, version: found.version, reference: reference, locked: locked, published: manifest)
+        }
+        if let old, old.version == found.version, old.manifest != nil, old.sha256 != digest {
+            throw .digestChanged(chart: chart.name, version: found.version, locked: old.sha256, published: digest)
+        }
+        let entry = Lockfile.Entry(name: chart.name, version: found.version, constraint: chart.version, repository: shownRepository,
+                                   url: reference, sha256: digest, size: layer.size, manifest: manifest)
+        return Plan(entry: entry, expected: digest, expectedTree: nil, fetchURL: reference, credentials: nil, client: client,
+                    unpack: chart.unpack, old: old, credentialOrigin: nil, credentialsFollowRedirects: false,
+                    oci: OCISource(client: registryClient, registry: registry, repository: path, manifest: manifest,
+                                   layer: layer, reference: reference))
+    }
+
+    /// The manifest `reference` (a tag or digest) names, proven, and its chart layer: an image
+    /// index wrapping the chart's manifest (as Helm 4 pushes) is followed to its first manifest.
+    /// Returns the digest `reference` names, the layer and the layer's SHA-256.
+    static func chartManifest(_ client: RegistryClient, registry: String, repository: String, reference: String,
+                              chart: String, shown: String) throws(PullError) -> (Digest, OCIDescriptor, Digest) {
+        var fetched: FetchedManifest
+        do {
+            fetched = try client.manifest(registry: registry, repository: repository, reference: reference)
+        } catch {
+            throw registryFailure(chart: chart, error)
+        }
+        guard let named = Digest(fetched.digest) else {
+            throw .notAChart(chart: chart, reference: shown, reason: "its manifest digest \(fetched.digest) is not sha256")
+        }
+        if fetched.manifest.isIndex {
+            guard let first = fetched.manifest.manifests.first else {
+                throw .notAChart(chart: chart, reference: shown, reason: "an empty image index")
+            }
+            do {
+                fetched = try client.manifest(registry: registry, repository: repository, reference: first.digest)
+            } catch {
+                throw registryFailure(chart: chart, error)
+            }
+            guard !fetched.manifest.isIndex else {
+                throw .notAChart(chart: chart, reference: shown, reason: "an image index of image indexes")
+            }
+        }
+        guard let config = fetched.manifest.config, config.mediaType == OCIManifest.helmConfig else {
+            throw .notAChart(chart: chart, reference: shown,
+                             reason: "config media type \(fetched.manifest.config?.mediaType ?? "none"), not \(OCIManifest.helmConfig)")
+        }
+        guard let layer = fetched.manifest.layers.first(where: { $0.mediaType == OCIManifest.helmChartContent })
+                ?? fetched.manifest.layers.first(where: { $0.mediaType == "application/tar+gzip" }) else {
+            throw .notAChart(chart: chart, reference: shown, reason: "no layer of media type \(OCIManifest.helmChartContent)")
+        }
+        guard let digest = layer.sha256 else {
+            throw .notAChart(chart: chart, reference: shown, reason: "its chart layer's digest \(layer.digest) is not sha256")
+        }
+        return (named, layer, digest)
+    }
+
+    /// A registry failure of a chart, told apart from an interruption.
+    static func registryFailure(chart: String, _ error: RegistryError) -> PullError {
+        if case .cancelled = error { return .interrupted }
+        return .registry(chart: chart, error)
+    }
+
     /// A chart of a remote (http/https) repository is downloaded over http(s) only, whatever
     /// its index says: the index is not trusted to make pull read local files.
     private static func checkScheme(_ url: String, from repository: String, chart: String, version: String) throws(PullError) {
@@ -298,6 +474,22 @@ public final class Puller: Sendable {
             }
             guard chart.unpack == (entry.tree != nil) else {
                 throw .staleLock(path: layout.lock, reason: "chart \"\(entry.name)\": unpack differs")
+            }
+            guard repository.isOCI == entry.isOCI else {
+                throw .staleLock(path: layout.lock, reason: "chart \"\(entry.name)\": the lock records it from \(entry.url)")
+            }
+            if repository.isOCI {
+                // The manifest by the locked digest, then the layer: no tag is listed or trusted.
+                guard let manifest = entry.manifest else {
+                    throw .staleLock(path: layout.lock, reason: "chart \"\(entry.name)\": no manifest digest recorded")
+                }
+                let (registry, path) = Self.ociRepository(repository, chart: entry.name)
+                plans.append(Plan(entry: entry, expected: entry.sha256, expectedTree: entry.tree, fetchURL: entry.url,
+                                  credentials: nil, client: client(for: repository, options: options), unpack: chart.unpack,
+                                  old: entry, credentialOrigin: nil, credentialsFollowRedirects: false,
+                                  oci: OCISource(client: try registryClient(for: repository, options: options), registry: registry,
+                                                 repository: path, manifest: manifest, layer: nil, reference: entry.url)))
+                continue
             }
             let fetchRepository = fetchURL(repository.url)
             let fetch = fetchURL(entry.url)
@@ -387,12 +579,16 @@ public final class Puller: Sendable {
         let stagedFile = staging + "/" + entry.fileName
         onEvent?(.downloading(name: name, version: version, url: RepositoryURL.redacted(plan.fetchURL)))
         let result: TransferResult
-        do {
-            result = try plan.client.fetch(TransferRequest(url: plan.fetchURL, credentials: plan.credentials), to: stagedFile)
-        } catch {
-            if case .cancelled = error { throw .interrupted }
-            throw .transport(chart: name, error, request: plan.credentialOrigin ?? plan.fetchURL,
-                             credentials: plan.credentialOrigin != nil, followRedirects: plan.credentialsFollowRedirects)
+        if let oci = plan.oci {
+            result = try fetchLayer(oci, expected: plan.expected, to: stagedFile, name: name, version: version)
+        } else {
+            do {
+                result = try plan.client.fetch(TransferRequest(url: plan.fetchURL, credentials: plan.credentials), to: stagedFile)
+            } catch {
+                if case .cancelled = error { throw .interrupted }
+                throw .transport(chart: name, error, request: plan.credentialOrigin ?? plan.fetchURL,
+                                 credentials: plan.credentialOrigin != nil, followRedirects: plan.credentialsFollowRedirects)
+            }
         }
         if let expected = plan.expected, result.sha256 != expected {
             throw .digestMismatch(chart: name, version: version, url: RepositoryURL.redacted(plan.fetchURL),
@@ -410,6 +606,27 @@ public final class Puller: Sendable {
         }
         onEvent?(.downloaded(name: name, version: version, bytes: result.bytes, sha256: result.sha256))
         return Outcome(entry: entry, old: plan.old, stagedFile: stagedFile, stagedDirectory: stagedDirectory, downloaded: result.bytes)
+    }
+
+    /// Downloads a chart's layer from its registry into `path`, proving its size and digest; with
+    /// `--frozen` the layer is read from the manifest fetched by the locked digest first.
+    private static func fetchLayer(_ oci: OCISource, expected: Digest?, to path: String, name: String,
+                                   version: String) throws(PullError) -> TransferResult {
+        let layer: OCIDescriptor
+        if let known = oci.layer {
+            layer = known
+        } else {
+            layer = try chartManifest(oci.client, registry: oci.registry, repository: oci.repository,
+                                      reference: oci.manifest.prefixed, chart: name, shown: oci.reference).1
+        }
+        if let expected, let actual = layer.sha256, actual != expected {
+            throw .digestMismatch(chart: name, version: version, url: oci.reference, expected: expected, actual: actual)
+        }
+        do {
+            return try oci.client.blob(layer, repository: oci.repository, registry: oci.registry, to: path)
+        } catch {
+            throw registryFailure(chart: name, error)
+        }
     }
 
     /// The tarball's Chart.yaml must name the chart and version asked for; returns the tarball's

@@ -41,12 +41,15 @@ public struct ChartList: Sendable {
     public struct Repository: Sendable, Equatable {
         /// The name charts refer to.
         public var name: String
-        /// The URL as written: `http(s)://`, `file://`, or a folder relative to the chart list.
+        /// The URL as written: `http(s)://`, `file://`, `oci://HOST[:PORT]/PATH`, or a folder
+        /// relative to the chart list.
         public var url: String
         /// TLS settings and credentials.
         public var access = Access()
         /// Send credentials on redirects to other hosts too.
         public var passCredentials = false
+        /// Talk plain HTTP to an `oci://` repository's registry (never a fallback).
+        public var plainHTTP = false
         /// 1-based line in the chart list.
         public var line = 0
 
@@ -54,6 +57,20 @@ public struct ChartList: Sendable {
         public init(name: String, url: String) {
             self.name = name
             self.url = url
+        }
+
+        /// Whether the charts live in an OCI registry (`oci://`) rather than behind an index.yaml.
+        public var isOCI: Bool { url.lowercased().hasPrefix("oci://") }
+
+        /// An `oci://` repository's registry (`HOST[:PORT]`) and path (maybe empty), else nil.
+        public var ociLocation: (registry: String, path: String)? {
+            guard isOCI else { return nil }
+            let rest = url.dropFirst("oci://".count)
+            let registry = rest.prefix { $0 != "/" }
+            var path = rest.dropFirst(registry.count)
+            while path.hasPrefix("/") { path = path.dropFirst() }
+            while path.hasSuffix("/") { path = path.dropLast() }
+            return (String(registry), String(path))
         }
     }
 
@@ -169,7 +186,9 @@ public struct ChartList: Sendable {
     public var canonicalText: String {
         var text = "chartsync chart list v1\n"
         for chart in charts.sorted(by: { $0.name < $1.name }) {
-            let url = repository(of: chart)?.url ?? ""
+            let repository = repository(of: chart)
+            // plainHTTP is added only when set, so the digest of every earlier list stays the same.
+            let url = (repository?.url ?? "") + (repository?.plainHTTP == true ? "\tplainHTTP" : "")
             text += ["chart", chart.name, url, chart.version ?? "", String(chart.devel), String(chart.unpack),
                      String(chart.allowMissingDigest)].joined(separator: "\t") + "\n"
         }

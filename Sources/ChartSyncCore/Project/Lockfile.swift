@@ -10,7 +10,8 @@ public struct Lockfile: Sendable, Equatable {
         public var constraint: String?
         /// The repository URL as written in the chart list (credentials removed).
         public var repository: String
-        /// The download URL (resolved against `repository`, credentials removed).
+        /// The download URL (resolved against `repository`, credentials removed); for a chart of an
+        /// OCI registry `oci://HOST/PATH/NAME:TAG` (TAG is the version with `+` as `_`).
         public var url: String
         /// SHA-256 of the tarball.
         public var sha256: Digest
@@ -18,10 +19,12 @@ public struct Lockfile: Sendable, Equatable {
         public var size: Int64
         /// Tree digest of the unpacked directory, when the chart is kept unpacked.
         public var tree: Digest?
+        /// The digest of the OCI manifest the chart was taken from (charts of `oci://` repositories only).
+        public var manifest: Digest?
 
         /// Creates an entry.
         public init(name: String, version: String, constraint: String?, repository: String, url: String,
-                    sha256: Digest, size: Int64, tree: Digest? = nil) {
+                    sha256: Digest, size: Int64, tree: Digest? = nil, manifest: Digest? = nil) {
             self.name = name
             self.version = version
             self.constraint = constraint
@@ -30,7 +33,11 @@ public struct Lockfile: Sendable, Equatable {
             self.sha256 = sha256
             self.size = size
             self.tree = tree
+            self.manifest = manifest
         }
+
+        /// Whether the chart comes from an OCI registry (its url is `oci://`).
+        public var isOCI: Bool { url.lowercased().hasPrefix("oci://") }
 
         /// The tarball's file name in charts/external.
         public var fileName: String { "\(name)-\(version).tgz" }

@@ -21,7 +21,7 @@ public enum ChartListReader {
     static let accessKeys: Set<String> = [
         "caFile", "certFile", "keyFile", "insecureSkipTLSVerify", "usernameEnv", "passwordEnv", "tokenEnv", "credentialsFile",
     ]
-    static let repositoryKeys = accessKeys.union(["name", "url", "passCredentials"])
+    static let repositoryKeys = accessKeys.union(["name", "url", "passCredentials", "plainHTTP"])
     static let imagesKeys: Set<String> = ["extra", "exclude", "registries"]
     static let registryKeys = accessKeys.union(["host", "plainHTTP"])
     static let chartKeys: Set<String> = ["name", "repository", "version", "devel", "unpack", "allowMissingDigest"]
@@ -104,14 +104,26 @@ public enum ChartListReader {
             case "name": r.name = try value.string() ?? ""
             case "url": r.url = try value.string() ?? ""
             case "passCredentials": r.passCredentials = try value.bool()
+            case "plainHTTP": r.plainHTTP = try value.bool()
             default: try access(key, value, into: &r.access)
             }
         }
         guard !r.name.isEmpty else { throw item.error("a repository needs a name") }
         guard !r.url.isEmpty else { throw item.error("repository \"\(r.name)\" needs a url") }
         if let separator = r.url.firstRange(of: "://"), case let scheme = r.url[..<separator.lowerBound].lowercased(),
-           !["http", "https", "file"].contains(scheme) {
-            throw item.error("repository \"\(r.name)\": url must be http://, https://, file:// or a folder, not \(scheme)://")
+           !["http", "https", "file", "oci"].contains(scheme) {
+            throw item.error("repository \"\(r.name)\": url must be http://, https://, oci://, file:// or a folder, not \(scheme)://")
+        }
+        if let (registry, path) = r.ociLocation {
+            guard !registry.isEmpty, !registry.contains("@"),
+                  (try? ImageReference(parsing: registry + "/x"))?.registry == registry else {
+                throw item.error("repository \"\(r.name)\": \(r.url) must be oci://HOST[:PORT]/PATH (a registry name such as registry.example.com or 127.0.0.1:5000)")
+            }
+            guard path.isEmpty || (try? ImageReference(parsing: registry + "/" + path + "/x"))?.repository == path + "/x" else {
+                throw item.error("repository \"\(r.name)\": \"\(path)\" in \(r.url) is not a registry repository path (lowercase letters, digits, separators)")
+            }
+        } else if r.plainHTTP {
+            throw item.error("repository \"\(r.name)\": plainHTTP applies to oci:// repositories only (write http:// in the url)")
         }
         try validate(r.access, item, what: "repository \"\(r.name)\"")
         return r

@@ -5,7 +5,7 @@ import ChartSyncCore
 public enum LockfileCoding {
     static let header = "# versions.lock: written by `chartsync pull`; do not edit by hand.\n"
     static let topKeys: Set<String> = ["lockVersion", "chartList", "charts"]
-    static let entryKeys: Set<String> = ["name", "version", "constraint", "repository", "url", "sha256", "size", "tree"]
+    static let entryKeys: Set<String> = ["name", "version", "constraint", "repository", "url", "sha256", "size", "tree", "manifest"]
 
     /// The file's text.
     public static func text(_ lock: Lockfile) -> String {
@@ -22,6 +22,7 @@ public enum LockfileCoding {
             w.mappingItem([("name", e.name), ("version", e.version), ("constraint", e.constraint),
                            ("repository", e.repository), ("url", e.url), ("sha256", e.sha256.hex)], indent: 2)
             w.append(raw: "    size: \(e.size)\n")
+            if let manifest = e.manifest { w.field("manifest", manifest.prefixed, indent: 4) }
             if let tree = e.tree { w.field("tree", tree.prefixed, indent: 4) }
         }
         return w.text
@@ -68,9 +69,19 @@ public enum LockfileCoding {
         guard let size = Int64(try required("size")), size >= 0 else { throw item.error("chart \"\(name)\": size must be a number") }
         var tree: Digest?
         if let value = values["tree"] { tree = try digest(value) }
+        var manifest: Digest?
+        if let value = values["manifest"] { manifest = try digest(value) }
+        let url = try required("url")
+        let oci = url.lowercased().hasPrefix("oci://")
+        if oci && manifest == nil {
+            throw item.error("chart \"\(name)\": an oci:// chart needs manifest (the digest of its OCI manifest)")
+        }
+        if !oci && manifest != nil {
+            throw item.error("chart \"\(name)\": manifest applies to oci:// charts only")
+        }
         return Lockfile.Entry(name: name, version: version, constraint: try values["constraint"]?.string(),
-                              repository: try required("repository"), url: try required("url"),
-                              sha256: sha256, size: size, tree: tree)
+                              repository: try required("repository"), url: url,
+                              sha256: sha256, size: size, tree: tree, manifest: manifest)
     }
 
     private static func digest(_ value: IndexFields) throws(YAMLError) -> Digest? {

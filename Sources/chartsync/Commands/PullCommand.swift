@@ -68,7 +68,7 @@ struct PullCommand: ParsableCommand {
                             onEvent: progress.handle, makeClient: { options, cancellation in
                                 CurlHTTPClient(options: options, onEvent: Terminal.transportHandler(verbose: steps.verbose),
                                                cancellation: cancellation)
-                            })
+                            }, onRegistryEvent: Terminal.transportHandler(verbose: steps.verbose))
         let options = PullOptions(jobs: jobs, frozen: frozen, prune: prune, transport: transport.options,
                                   environment: ProcessInfo.processInfo.environment)
         let report: PullReport

@@ -193,6 +193,18 @@ def push_chart(client, arguments):
     document["annotations"] = {"org.opencontainers.image.title": metadata.get("name", ""),
                                "org.opencontainers.image.version": metadata.get("version", "")}
     result = None
+    if arguments.index:
+        # As Helm 4 may push: an OCI image index naming the chart's manifest (pushed by digest).
+        digest = "sha256:" + hashlib.sha256(json.dumps(document, indent=3).encode()).hexdigest()
+        child = client.manifest(digest, OCI["manifest"], document)
+        child["artifactType"] = HELM_CONFIG
+        index = {"schemaVersion": 2, "mediaType": OCI["index"], "manifests": [child]}
+        for tag in [arguments.tag] + (arguments.also_tag or []):
+            result = client.manifest(tag, OCI["index"], index)
+        result["manifests"] = [child["digest"]]
+        result["config"] = document["config"]
+        result["layers"] = document["layers"]
+        return result
     for tag in [arguments.tag] + (arguments.also_tag or []):
         result = client.manifest(tag, OCI["manifest"], document)
     result["manifests"] = []
