@@ -359,14 +359,8 @@ public final class Puller: Sendable {
             }
             throw Self.registryFailure(chart: chart.name, error)
         }
-        var versions: [ChartVersion] = []
-        for tag in tags {
-            let text = String(tag.map { $0 == "_" ? "+" : $0 })
-            guard let semver = try? SemanticVersion.strict(text) else { continue }
-            versions.append(ChartVersion(name: chart.name, version: text, semver: semver))
-        }
-        let index = IndexFile(entries: [chart.name: versions])
-        guard !versions.isEmpty else {
+        let index = IndexFile.tags(tags, of: chart.name, repository: "oci://\(registry)/\(path)")
+        guard !index.versions(of: chart.name).isEmpty else {
             throw .chartNotFound(chart: chart.name, repository: shownRepository, suggestions: [])
         }
         guard let found = index.best(of: chart.name, matching: constraint, includePrerelease: chart.devel) else {

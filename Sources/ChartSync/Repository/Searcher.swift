@@ -35,6 +35,8 @@ public struct SearchResult: Sendable {
     public let version: ChartVersion
     /// Absolute download URLs, credentials removed.
     public let downloadURLs: [String]
+    /// For an `oci://` repository: the digest of the manifest the version's tag names now.
+    public var manifest: String? = nil
 }
 
 /// Lists the versions of a chart in a repository that satisfy a constraint, newest first,
@@ -43,9 +45,13 @@ public struct Searcher: Sendable {
     private let client: any HTTPClient
     private let onEvent: ChartSyncEventHandler?
     private let maxIndexBytes: Int64
+    /// Asks `oci://` repositories (their tags, and each result's manifest digest).
+    private let registryClient: RegistryClient?
 
     /// Creates a searcher; indexes larger than `maxIndexBytes` are refused.
-    public init(client: any HTTPClient, maxIndexBytes: Int64 = 512 << 20, onEvent: ChartSyncEventHandler? = nil) {
+    public init(client: any HTTPClient, maxIndexBytes: Int64 = 512 << 20, onEvent: ChartSyncEventHandler? = nil,
+                registryClient: RegistryClient? = nil) {
+        self.registryClient = registryClient
         self.client = client
         self.onEvent = onEvent
         self.maxIndexBytes = maxIndexBytes
@@ -54,6 +60,7 @@ public struct Searcher: Sendable {
     /// Fetches the repository's index and returns the matching versions (only the best one unless
     /// `allVersions`); empty when the chart is absent or nothing matches.
     public func search(_ query: SearchQuery) throws -> [SearchResult] {
+        if query.repository.lowercased().hasPrefix("oci://") { return try searchRegistry(query) }
         let index = try IndexFetcher(client: client, onEvent: onEvent, maxIndexBytes: maxIndexBytes)
             .fetch(repository: query.repository, credentials: query.credentials, charts: [query.chart])
         let versions: [ChartVersion]
@@ -66,6 +73,33 @@ public struct Searcher: Sendable {
             SearchResult(version: v, downloadURLs: v.urls.map {
                 RepositoryURL.redacted(RepositoryURL.resolve(base: query.repository, reference: $0))
             })
+        }
+    }
+
+    /// An `oci://HOST/PATH` repository: the tags of `PATH/CHART` read as versions (Helm's rules),
+    /// each result with the digest of the manifest its tag names.
+    private func searchRegistry(_ query: SearchQuery) throws -> [SearchResult] {
+        let client = registryClient ?? RegistryClient()
+        let rest = query.repository.dropFirst("oci://".count)
+        let registry = String(rest.prefix { $0 != "/" })
+        var path = rest.dropFirst(registry.count)
+        while path.hasPrefix("/") { path = path.dropFirst() }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        let repository = path.isEmpty ? query.chart : path + "/" + query.chart
+        let tags = try client.tags(repository: repository, registry: registry)
+        let index = IndexFile.tags(tags, of: query.chart, repository: "oci://\(registry)/\(repository)")
+        let versions: [ChartVersion]
+        if query.allVersions {
+            versions = index.versions(of: query.chart, matching: query.constraint, includePrerelease: query.includePrerelease)
+        } else {
+            versions = index.best(of: query.chart, matching: query.constraint, includePrerelease: query.includePrerelease).map { [$0] } ?? []
+        }
+        return try versions.map { v in
+            let tag = String(v.version.map { $0 == "+" ? "_" : $0 })
+            let manifest = try client.manifest(registry: registry, repository: repository, reference: tag)
+            var result = SearchResult(version: v, downloadURLs: v.urls)
+            result.manifest = manifest.digest
+            return result
         }
     }
 }

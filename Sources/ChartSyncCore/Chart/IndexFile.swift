@@ -52,3 +52,18 @@ public struct IndexFile: Sendable {
         }.map(\.element)
     }
 }
+
+extension IndexFile {
+    /// The versions an OCI repository's tags stand for, as Helm reads them: `_` in a tag is `+`
+    /// in the version (a tag cannot hold `+`), and tags that are not strict semantic versions
+    /// (`latest`, `sha256-...`) are ignored. Each version's URL is `repository:TAG`.
+    public static func tags(_ tags: [String], of chart: String, repository: String) -> IndexFile {
+        var versions: [ChartVersion] = []
+        for tag in tags {
+            let text = String(tag.map { $0 == "_" ? "+" : $0 })
+            guard let semver = try? SemanticVersion.strict(text) else { continue }
+            versions.append(ChartVersion(name: chart, version: text, semver: semver, urls: [repository + ":" + tag]))
+        }
+        return IndexFile(entries: versions.isEmpty ? [:] : [chart: versions])
+    }
+}

@@ -45,6 +45,10 @@ struct SearchCommand: ParsableCommand {
     /// `--credentials-file` (else CHARTSYNC_USERNAME/PASSWORD or CHARTSYNC_TOKEN).
     @OptionGroup var access: CredentialsOptions
 
+    /// Plain HTTP to an `oci://` registry on a trusted network.
+    @Flag(name: .customLong("plain-http"), help: "Talk plain HTTP to an oci:// registry (a registry on a trusted network).")
+    var plainHTTP = false
+
     /// Checks the chart name and the constraint.
     func validate() throws {
         guard ChartName.isValid(chart) else { throw ValidationError("\"\(chart)\" is not a valid chart name") }
@@ -70,7 +74,26 @@ struct SearchCommand: ParsableCommand {
             credentials: try access.credentials())
         let client = CurlHTTPClient(options: transport.options,
                                     onEvent: Terminal.transportHandler(verbose: steps.verbose))
-        let searcher = Searcher(client: client, onEvent: Terminal.eventHandler(verbose: steps.verbose))
+        var registryClient: RegistryClient?
+        if query.repository.lowercased().hasPrefix("oci://") {
+            // Credentials: the options, else what `helm registry login` / `docker login` stored.
+            let registry = String(query.repository.dropFirst("oci://".count).prefix { $0 != "/" })
+            var credentials = query.credentials
+            if credentials == nil {
+                do {
+                    credentials = try RegistryConfigCredentials.load(environment: ProcessInfo.processInfo.environment)[registry]
+                } catch {
+                    throw Failure(code: .usage, message: error.description)
+                }
+            }
+            let endpoint = RegistryEndpoint(plainHTTP: plainHTTP, credentials: credentials, transport: transport.options)
+            registryClient = RegistryClient(endpoints: [registry: endpoint], defaultEndpoint: endpoint,
+                                            onEvent: Terminal.transportHandler(verbose: steps.verbose))
+        } else if plainHTTP {
+            throw Failure(code: .usage, message: "--plain-http is for oci:// repositories")
+        }
+        let searcher = Searcher(client: client, onEvent: Terminal.eventHandler(verbose: steps.verbose),
+                                registryClient: registryClient)
         let results: [SearchResult]
         do {
             results = try searcher.search(query)

@@ -21,6 +21,8 @@ enum SearchOutput {
         let created: String?
         /// Whether it is deprecated.
         let deprecated: Bool
+        /// For an `oci://` repository: the manifest digest the version's tag names.
+        let manifest: String?
     }
 
     /// The `--json` array of results.
@@ -30,7 +32,8 @@ enum SearchOutput {
             Item(name: r.version.name, version: r.version.version, appVersion: r.version.appVersion,
                  description: r.version.description,
                  digest: r.version.digest?.prefixed ?? r.version.digestText,
-                 urls: r.downloadURLs, created: r.version.created, deprecated: r.version.deprecated)
+                 urls: r.downloadURLs, created: r.version.created, deprecated: r.version.deprecated,
+                 manifest: r.manifest)
         }
         return try JSONOutput.encode(items)
     }
