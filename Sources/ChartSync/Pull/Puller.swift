@@ -205,9 +205,6 @@ public final class Puller: Sendable {
         return (registry, path.isEmpty ? chart : path + "/" + chart)
     }
 
-    /// A version's tag as Helm writes it (`+` is not allowed in tags).
-    static func tag(of version: String) -> String { String(version.map { $0 == "+" ? "_" : $0 }) }
-
     private func fetchURL(_ written: String) -> String {
         RepositoryLocation.url(from: written, currentDirectory: layout.root)
     }
@@ -302,19 +299,8 @@ public final class Puller: Sendable {
     private func plan(_ chart: ChartList.Chart, repository: ChartList.Repository, index: IndexFile, old: Lockfile.Entry?,
                       client: any HTTPClient, credentials: Credentials?) throws(PullError) -> Plan {
         let shownRepository = RepositoryURL.redacted(repository.url)
-        var constraint: VersionConstraint?
-        if let text = chart.version {
-            do { constraint = try VersionConstraint(parsing: text) } catch { throw .invalidInput(error.description) }
-        }
-        guard !index.versions(of: chart.name).isEmpty else {
-            throw .chartNotFound(chart: chart.name, repository: shownRepository,
-                                 suggestions: ChartName.nearest(to: chart.name, in: index.names))
-        }
-        guard let found = index.best(of: chart.name, matching: constraint, includePrerelease: chart.devel) else {
-            throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shownRepository,
-                                     newest: index.versions(of: chart.name).first?.version)
-        }
-        guard ChartName.isValid(found.version) else { throw .unsafeVersion(chart: chart.name, version: found.version) }
+        let found = try Self.resolve(chart, in: index, repository: shownRepository,
+                                     suggestions: ChartName.nearest(to: chart.name, in: index.names))
         guard let reference = found.urls.first, !reference.isEmpty else {
             throw .noDownloadURL(chart: chart.name, version: found.version)
         }
@@ -339,6 +325,25 @@ public final class Puller: Sendable {
                     credentialsFollowRedirects: repository.passCredentials)
     }
 
+    /// The version of `chart` its constraint picks from `index` with Helm's rules (index.yaml and
+    /// OCI tags alike), or the refusal naming the chart and the repository.
+    private static func resolve(_ chart: ChartList.Chart, in index: IndexFile, repository shown: String,
+                                suggestions: [String]) throws(PullError) -> ChartVersion {
+        var constraint: VersionConstraint?
+        if let text = chart.version {
+            do { constraint = try VersionConstraint(parsing: text) } catch { throw .invalidInput(error.description) }
+        }
+        guard !index.versions(of: chart.name).isEmpty else {
+            throw .chartNotFound(chart: chart.name, repository: shown, suggestions: suggestions)
+        }
+        guard let found = index.best(of: chart.name, matching: constraint, includePrerelease: chart.devel) else {
+            throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shown,
+                                     newest: index.versions(of: chart.name).first?.version)
+        }
+        guard ChartName.isValid(found.version) else { throw .unsafeVersion(chart: chart.name, version: found.version) }
+        return found
+    }
+
     /// A chart of an `oci://` repository: its tags read as versions (`_` as `+`, tags that are not
     /// strict semantic versions ignored, as Helm does), the constraint resolved as for an index,
     /// the version's manifest read and checked to be a Helm chart.
@@ -346,10 +351,6 @@ public final class Puller: Sendable {
                          registryClient: RegistryClient, client: any HTTPClient) throws(PullError) -> Plan {
         let shownRepository = RepositoryURL.redacted(repository.url)
         let (registry, path) = Self.ociRepository(repository, chart: chart.name)
-        var constraint: VersionConstraint?
-        if let text = chart.version {
-            do { constraint = try VersionConstraint(parsing: text) } catch { throw .invalidInput(error.description) }
-        }
         let tags: [String]
         do {
             tags = try registryClient.tags(repository: path, registry: registry)
@@ -360,15 +361,8 @@ public final class Puller: Sendable {
             throw Self.registryFailure(chart: chart.name, error)
         }
         let index = IndexFile.tags(tags, of: chart.name, repository: "oci://\(registry)/\(path)")
-        guard !index.versions(of: chart.name).isEmpty else {
-            throw .chartNotFound(chart: chart.name, repository: shownRepository, suggestions: [])
-        }
-        guard let found = index.best(of: chart.name, matching: constraint, includePrerelease: chart.devel) else {
-            throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shownRepository,
-                                     newest: index.versions(of: chart.name).first?.version)
-        }
-        guard ChartName.isValid(found.version) else { throw .unsafeVersion(chart: chart.name, version: found.version) }
-        let tag = Self.tag(of: found.version)
+        let found = try Self.resolve(chart, in: index, repository: shownRepository, suggestions: [])
+        let tag = OCITag.of(found.version)
         let reference = "oci://\(registry)/\(path):\(tag)"
         let (manifest, layer, digest) = try Self.chartManifest(registryClient, registry: registry, repository: path,
                                                                reference: tag, chart: chart.name, shown: reference)
@@ -489,10 +483,11 @@ public final class Puller: Sendable {
             let fetch = fetchURL(entry.url)
             try Self.checkScheme(fetch, from: fetchRepository, chart: entry.name, version: entry.version)
             let sendCredentials = RepositoryURL.sameOrigin(fetch, fetchRepository) || repository.passCredentials
+            let credentials = try credentials(for: repository, options: options)
             plans.append(Plan(entry: entry, expected: entry.sha256, expectedTree: entry.tree, fetchURL: fetch,
-                              credentials: sendCredentials ? try credentials(for: repository, options: options) : nil,
+                              credentials: sendCredentials ? credentials : nil,
                               client: client(for: repository, options: options), unpack: chart.unpack, old: entry,
-                              credentialOrigin: try credentials(for: repository, options: options) == nil ? nil : fetchRepository,
+                              credentialOrigin: credentials == nil ? nil : fetchRepository,
                               credentialsFollowRedirects: repository.passCredentials))
         }
         return plans

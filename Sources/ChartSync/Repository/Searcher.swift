@@ -60,7 +60,7 @@ public struct Searcher: Sendable {
     /// Fetches the repository's index and returns the matching versions (only the best one unless
     /// `allVersions`); empty when the chart is absent or nothing matches.
     public func search(_ query: SearchQuery) throws -> [SearchResult] {
-        if query.repository.lowercased().hasPrefix("oci://") { return try searchRegistry(query) }
+        if RepositoryURL.ociLocation(query.repository) != nil { return try searchRegistry(query) }
         let index = try IndexFetcher(client: client, onEvent: onEvent, maxIndexBytes: maxIndexBytes)
             .fetch(repository: query.repository, credentials: query.credentials, charts: [query.chart])
         let versions: [ChartVersion]
@@ -80,11 +80,7 @@ public struct Searcher: Sendable {
     /// each result with the digest of the manifest its tag names.
     private func searchRegistry(_ query: SearchQuery) throws -> [SearchResult] {
         let client = registryClient ?? RegistryClient()
-        let rest = query.repository.dropFirst("oci://".count)
-        let registry = String(rest.prefix { $0 != "/" })
-        var path = rest.dropFirst(registry.count)
-        while path.hasPrefix("/") { path = path.dropFirst() }
-        while path.hasSuffix("/") { path = path.dropLast() }
+        let (registry, path) = RepositoryURL.ociLocation(query.repository) ?? ("", "")
         let repository = path.isEmpty ? query.chart : path + "/" + query.chart
         let tags = try client.tags(repository: repository, registry: registry)
         let index = IndexFile.tags(tags, of: query.chart, repository: "oci://\(registry)/\(repository)")
@@ -95,7 +91,7 @@ public struct Searcher: Sendable {
             versions = index.best(of: query.chart, matching: query.constraint, includePrerelease: query.includePrerelease).map { [$0] } ?? []
         }
         return try versions.map { v in
-            let tag = String(v.version.map { $0 == "+" ? "_" : $0 })
+            let tag = OCITag.of(v.version)
             let manifest = try client.manifest(registry: registry, repository: repository, reference: tag)
             var result = SearchResult(version: v, downloadURLs: v.urls)
             result.manifest = manifest.digest

@@ -53,6 +53,15 @@ public struct IndexFile: Sendable {
     }
 }
 
+/// How Helm writes chart versions as OCI tags: `+` is not allowed in a tag and becomes `_`.
+public enum OCITag {
+    /// The tag of `version`.
+    public static func of(_ version: String) -> String { String(version.map { $0 == "+" ? "_" : $0 }) }
+
+    /// The version a tag stands for.
+    public static func version(of tag: String) -> String { String(tag.map { $0 == "_" ? "+" : $0 }) }
+}
+
 extension IndexFile {
     /// The versions an OCI repository's tags stand for, as Helm reads them: `_` in a tag is `+`
     /// in the version (a tag cannot hold `+`), and tags that are not strict semantic versions
@@ -60,7 +69,7 @@ extension IndexFile {
     public static func tags(_ tags: [String], of chart: String, repository: String) -> IndexFile {
         var versions: [ChartVersion] = []
         for tag in tags {
-            let text = String(tag.map { $0 == "_" ? "+" : $0 })
+            let text = OCITag.version(of: tag)
             guard let semver = try? SemanticVersion.strict(text) else { continue }
             versions.append(ChartVersion(name: chart, version: text, semver: semver, urls: [repository + ":" + tag]))
         }

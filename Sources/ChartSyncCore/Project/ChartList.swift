@@ -63,15 +63,7 @@ public struct ChartList: Sendable {
         public var isOCI: Bool { url.lowercased().hasPrefix("oci://") }
 
         /// An `oci://` repository's registry (`HOST[:PORT]`) and path (maybe empty), else nil.
-        public var ociLocation: (registry: String, path: String)? {
-            guard isOCI else { return nil }
-            let rest = url.dropFirst("oci://".count)
-            let registry = rest.prefix { $0 != "/" }
-            var path = rest.dropFirst(registry.count)
-            while path.hasPrefix("/") { path = path.dropFirst() }
-            while path.hasSuffix("/") { path = path.dropLast() }
-            return (String(registry), String(path))
-        }
+        public var ociLocation: (registry: String, path: String)? { RepositoryURL.ociLocation(url) }
     }
 
     /// A chart to vendor.

@@ -150,4 +150,16 @@ public enum RepositoryURL {
         if path.hasPrefix("/") && !joined.hasPrefix("/") { joined = "/" + joined }
         return joined
     }
+
+    /// The registry (`HOST[:PORT]`) and path (maybe empty, no slashes at either end) of an
+    /// `oci://` URL; nil for any other URL.
+    public static func ociLocation(_ url: String) -> (registry: String, path: String)? {
+        guard url.lowercased().hasPrefix("oci://") else { return nil }
+        let rest = url.dropFirst("oci://".count)
+        let registry = rest.prefix { $0 != "/" }
+        var path = rest.dropFirst(registry.count)
+        while path.hasPrefix("/") { path = path.dropFirst() }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        return (String(registry), String(path))
+    }
 }

@@ -75,9 +75,8 @@ struct SearchCommand: ParsableCommand {
         let client = CurlHTTPClient(options: transport.options,
                                     onEvent: Terminal.transportHandler(verbose: steps.verbose))
         var registryClient: RegistryClient?
-        if query.repository.lowercased().hasPrefix("oci://") {
+        if let (registry, _) = RepositoryURL.ociLocation(query.repository) {
             // Credentials: the options, else what `helm registry login` / `docker login` stored.
-            let registry = String(query.repository.dropFirst("oci://".count).prefix { $0 != "/" })
             var credentials = query.credentials
             if credentials == nil {
                 do {
