@@ -14,6 +14,7 @@ if [ "$mode" != "--python-only" ]; then
       zstd pigz                                                     # archives
       libxml2-utils python3-jsonschema                              # the gate's report schemas (tests)
       docker-registry apache2-utils                                 # image tests: a real registry, htpasswd -B
+      skopeo umoci                                                  # image layout interop (tests)
     )
     command -v python3 >/dev/null || packages+=(python3 python3-pip)
   fi

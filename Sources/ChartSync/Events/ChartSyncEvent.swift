@@ -25,6 +25,12 @@ public enum ChartSyncEvent: Sendable, CustomStringConvertible {
     case removed(path: String)
     /// Every vendored chart was proven against versions.lock before packing.
     case proved(charts: Int, files: Int)
+    /// A blob of an image is being downloaded into the image store.
+    case imageBlobFetching(digest: String, size: Int64, image: String)
+    /// A blob of an image was downloaded and proven against its digest and size.
+    case imageBlobFetched(digest: String, size: Int64, image: String)
+    /// A foreign or non-distributable layer the store does not carry.
+    case imageLayerSkipped(digest: String, mediaType: String, images: [String])
 
     public var description: String {
         switch self {
@@ -40,6 +46,10 @@ public enum ChartSyncEvent: Sendable, CustomStringConvertible {
         case .chartUnpacked(let name, let version): return "unpacked \(name) \(version) again from its proven tarball"
         case .removed(let path): return "removed \(path)"
         case .proved(let charts, let files): return "proved \(charts) chart(s) against versions.lock; packing \(files) file(s)"
+        case .imageBlobFetching(let digest, let size, let image): return "downloading \(digest) (\(size) bytes) of \(image)"
+        case .imageBlobFetched(let digest, let size, let image): return "proved \(digest) of \(image): \(size) bytes"
+        case .imageLayerSkipped(let digest, let mediaType, let images):
+            return "warning: \(images.joined(separator: ", ")): layer \(digest) is \(mediaType), which registries need not serve; the store does not carry it"
         }
     }
 }

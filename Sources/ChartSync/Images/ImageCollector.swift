@@ -236,16 +236,19 @@ public struct ImagesOptions: Sendable {
     public var check: Bool
     /// Ask each registry for the manifest digest of every tag and record `name:tag@sha256:...`.
     public var resolve: Bool
+    /// Ask the registries only for the images images.lock does not pin yet (`images --pull`).
+    public var pinMissing: Bool
     /// Transport settings for registries not listed under `images.registries` (and the base for those listed).
     public var transport: TransportOptions
     /// Where credential variables named in the chart list are read.
     public var environment: [String: String]
 
     /// Creates options.
-    public init(check: Bool = false, resolve: Bool = false, transport: TransportOptions = TransportOptions(),
-                environment: [String: String] = [:]) {
+    public init(check: Bool = false, resolve: Bool = false, pinMissing: Bool = false,
+                transport: TransportOptions = TransportOptions(), environment: [String: String] = [:]) {
         self.check = check
         self.resolve = resolve
+        self.pinMissing = pinMissing
         self.transport = transport
         self.environment = environment
     }
@@ -298,14 +301,15 @@ extension ImageCollector {
         }
         var manifest = ImageCollector.keepingDigests(expected.manifest, from: current)
         var resolved = 0
-        if options.resolve {
+        if options.resolve || (options.pinMissing && manifest.images.contains { $0.reference.digest == nil }) {
             do {
                 try ChartListReader.checkFiles(list, source: layout.chartList, repositories: false, registries: true)
             } catch {
                 throw ImagesError.lock(error.description)
             }
             let client = try resolver ?? registryClient(list, options: options)
-            (manifest, resolved) = try resolve(manifest, chartPinned: expected.manifest, with: client)
+            (manifest, resolved) = try resolve(manifest, chartPinned: expected.manifest, with: client,
+                                               only: options.resolve ? { _ in true } : { $0.reference.digest == nil })
         }
         let text = Array(ImagesManifestCoding.text(manifest).utf8)
         let before = FileSystem.isRegularFile(manifestPath) ? try? FileSystem.readFile(manifestPath) : nil
@@ -315,29 +319,44 @@ extension ImageCollector {
         return ImagesReport(manifest: manifest, expected: expected, written: before != text, resolved: resolved)
     }
 
-    /// The registry client for the chart list's `images.registries` (others get `options.transport`, https).
-    private func registryClient(_ list: ChartList, options: ImagesOptions) throws -> RegistryClient {
+    /// The registry client for the chart list's `images.registries` (others get `options.transport`,
+    /// https); a registry the chart list gives no credentials for takes those `docker login` or
+    /// `helm registry login` stored (`RegistryConfigCredentials`).
+    func registryClient(_ list: ChartList, options: ImagesOptions, cancellation: Cancellation = Cancellation(),
+                        onEvent: (@Sendable (TransportEvent) -> Void)? = nil) throws -> RegistryClient {
         var endpoints: [String: RegistryEndpoint] = [:]
+        let stored: [String: Credentials]
+        do {
+            stored = try RegistryConfigCredentials.load(environment: options.environment)
+        } catch {
+            throw ImagesError.lock(error.description)
+        }
+        for (host, credentials) in stored {
+            endpoints[host] = RegistryEndpoint(credentials: credentials, transport: options.transport)
+        }
         for registry in list.images.registries {
-            let credentials: Credentials?
+            var credentials: Credentials?
             do {
                 credentials = try AccessSettings.credentials(registry.access, environment: options.environment, root: layout.root)
             } catch {
                 throw ImagesError.lock("registry \"\(registry.host)\": \(error)")
             }
+            if credentials == nil { credentials = stored[registry.host] }
             endpoints[registry.host] = RegistryEndpoint(
                 plainHTTP: registry.plainHTTP, credentials: credentials,
                 transport: AccessSettings.transport(registry.access, base: options.transport, root: layout.root,
                                                     environment: options.environment))
         }
-        return RegistryClient(endpoints: endpoints, defaultEndpoint: RegistryEndpoint(transport: options.transport))
+        return RegistryClient(endpoints: endpoints, defaultEndpoint: RegistryEndpoint(transport: options.transport),
+                              onEvent: onEvent, cancellation: cancellation)
     }
 
     /// Every image's digest from its registry, on a few threads; a digest a chart pins itself is
     /// only checked to exist. Nothing is returned unless every image resolved.
-    private func resolve(_ manifest: ImagesManifest, chartPinned: ImagesManifest,
-                         with client: any ImageResolver) throws -> (ImagesManifest, Int) {
-        let images = manifest.images
+    private func resolve(_ manifest: ImagesManifest, chartPinned: ImagesManifest, with client: any ImageResolver,
+                         only wanted: (ImagesManifest.Image) -> Bool) throws -> (ImagesManifest, Int) {
+        let images = manifest.images.filter(wanted)
+        let kept = manifest.images.filter { !wanted($0) }
         let all = WorkerPool.map(images, threads: 8) { image in
             var reference = image.reference
             if chartPinned.image(reference)?.reference.digest == nil { reference.digest = nil }
@@ -356,6 +375,6 @@ extension ImageCollector {
             }
         }
         if !failures.isEmpty { throw ImagesResolveError(failures: failures) }
-        return (ImagesManifest(images: out), images.count)
+        return (ImagesManifest(images: kept + out), images.count)
     }
 }

@@ -141,12 +141,52 @@ public struct ChartList: Sendable {
             }
         }
 
+        /// A platform `images --pull` carries from an image index: `os/architecture[/variant]`.
+        public struct Platform: Sendable, Equatable, CustomStringConvertible {
+            /// The operating system, e.g. `linux`.
+            public var os: String
+            /// The CPU architecture, e.g. `amd64`, `arm64`.
+            public var architecture: String
+            /// The CPU variant, e.g. `v8`; nil matches any variant.
+            public var variant: String?
+            /// 1-based line in the chart list.
+            public var line: Int
+
+            /// Creates a platform.
+            public init(os: String, architecture: String, variant: String? = nil, line: Int = 0) {
+                self.os = os
+                self.architecture = architecture
+                self.variant = variant
+                self.line = line
+            }
+
+            /// Parses `os/architecture[/variant]` (lowercase letters, digits, `.`, `_`, `-`); nil when malformed.
+            public init?(parsing text: String, line: Int = 0) {
+                let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                guard (2...3).contains(parts.count), parts.allSatisfy({ part in
+                    !part.isEmpty && part.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }
+                }) else { return nil }
+                self.init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil, line: line)
+            }
+
+            /// Whether an index entry for `os`/`architecture`/`variant` is this platform (no
+            /// variant here admits every variant).
+            public func matches(os: String, architecture: String, variant: String?) -> Bool {
+                self.os == os && self.architecture == architecture && (self.variant == nil || self.variant == variant)
+            }
+
+            /// `os/architecture[/variant]`.
+            public var description: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
+        }
+
         /// Images the charts need but do not name (pulled at run time by an operator, say).
         public var extra: [Entry] = []
         /// Images found in the charts that the site does not need: a name (every tag) or a full reference.
         public var exclude: [Entry] = []
         /// How to reach registries.
         public var registries: [Registry] = []
+        /// The platforms `images --pull` keeps of a multi-platform image; empty: every platform.
+        public var platforms: [Platform] = []
 
         /// Nothing added, nothing left out, default access.
         public init() {}

@@ -22,7 +22,7 @@ public enum ChartListReader {
         "caFile", "certFile", "keyFile", "insecureSkipTLSVerify", "usernameEnv", "passwordEnv", "tokenEnv", "credentialsFile",
     ]
     static let repositoryKeys = accessKeys.union(["name", "url", "passCredentials", "plainHTTP"])
-    static let imagesKeys: Set<String> = ["extra", "exclude", "registries"]
+    static let imagesKeys: Set<String> = ["extra", "exclude", "registries", "platforms"]
     static let registryKeys = accessKeys.union(["host", "plainHTTP"])
     static let chartKeys: Set<String> = ["name", "repository", "version", "devel", "unpack", "allowMissingDigest"]
 
@@ -180,6 +180,17 @@ public enum ChartListReader {
                     } else {
                         settings.exclude.append(.init(text: text, line: item.node.line))
                     }
+                }
+            case "platforms":
+                for item in try field.list() {
+                    let text = try item.string() ?? ""
+                    guard let platform = ChartList.ImageSettings.Platform(parsing: text, line: item.node.line) else {
+                        throw item.error("images.platforms: \"\(text)\" is not a platform such as linux/amd64 or linux/arm64/v8")
+                    }
+                    if let first = settings.platforms.first(where: { $0.description == platform.description }) {
+                        throw item.error("images.platforms: \(platform) is listed twice (first at line \(first.line))")
+                    }
+                    settings.platforms.append(platform)
                 }
             default:
                 for item in try field.list() {

@@ -200,7 +200,7 @@ public final class RegistryClient: ImageResolver {
     }
 
     /// `sha256:` and 64 lowercase hex digits.
-    static func isSHA256Digest(_ text: String) -> Bool {
+    public static func isSHA256Digest(_ text: String) -> Bool {
         text.hasPrefix("sha256:") && text.utf8.count == 71
             && text.utf8.dropFirst(7).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }

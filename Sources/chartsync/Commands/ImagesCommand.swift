@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChartSync
+import ChartSyncCore
 import Foundation
 
 /// `chartsync images`: the container images the vendored charts use, in images.lock.
@@ -14,6 +15,11 @@ struct ImagesCommand: ParsableCommand {
             and images.exclude removes. Digests images.lock already records are kept. --resolve asks \
             each registry (OCI distribution API) for the manifest digest of every tag and records \
             name:tag@sha256:... --check writes nothing and exits 1 when images.lock is not current. \
+            --pull pins the images not pinned yet, then fills images/ (an OCI image layout: \
+            oci-layout, index.json naming each image by its full reference, blobs/sha256/) with \
+            every manifest, config and layer, each proven against its digest; blobs already there \
+            are proven and kept, blobs no image needs any more are removed; images.platforms in \
+            the chart list narrows multi-platform images. \
             What cannot be known without rendering is a warning naming the chart, file and key.
             """
     )
@@ -29,6 +35,14 @@ struct ImagesCommand: ParsableCommand {
     @Flag(name: .customLong("resolve"), help: "Pin every image to the manifest digest its registry gives for the tag.")
     var resolve = false
 
+    /// Fill the image store.
+    @Flag(name: .customLong("pull"), help: "Pin missing digests, then fetch every image of images.lock into images/ (an OCI image layout).")
+    var pull = false
+
+    /// Concurrent blob downloads.
+    @Option(name: .customLong("jobs"), help: "Blob downloads at once (with --pull).")
+    var jobs = 8
+
     /// `--json`.
     @OptionGroup var format: OutputOptions
 
@@ -41,11 +55,16 @@ struct ImagesCommand: ParsableCommand {
 
     /// Refuses --check with --resolve.
     func validate() throws {
-        if check && resolve { throw ValidationError("--check and --resolve do not go together (--check writes nothing)") }
+        if check && (resolve || pull) {
+            throw ValidationError("--check and --\(resolve ? "resolve" : "pull") do not go together (--check writes nothing)")
+        }
+        if resolve && pull { throw ValidationError("--pull pins what is not pinned yet; run --resolve first to pin every tag anew") }
+        guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
     }
 
     /// Collects the images, writes or checks images.lock and prints the result.
     func run() throws {
+        if pull { return try runPull() }
         let collector = ImageCollector(layout: ProjectLayout(chartList: project.chartList))
         let options = ImagesOptions(check: check, resolve: resolve, transport: transport.options,
                                     environment: ProcessInfo.processInfo.environment)
@@ -57,6 +76,33 @@ struct ImagesCommand: ParsableCommand {
             Terminal.output(try JSONOutput.encode(ImagesSummary(report, path: collector.manifestPath, check: check)))
         } else {
             for line in ImagesSummary.lines(report, path: collector.manifestPath, check: check) { Terminal.output(line) }
+        }
+    }
+
+    /// `--pull`: images.lock pinned, then the store filled; interrupts exit 130 and keep the proven blobs.
+    private func runPull() throws {
+        let layout = ProjectLayout(chartList: project.chartList)
+        let cancellation = Cancellation()
+        let signals = SignalTrap { cancellation.cancel() }
+        let verbose = !quiet
+        let puller = ImagePuller(layout: layout, cancellation: cancellation, onEvent: { event in
+            switch event {
+            case .imageLayerSkipped: Terminal.note(event.description)
+            case .imageBlobFetched, .removed: if verbose { Terminal.note(event.description) }
+            default: break
+            }
+        }, onRegistryEvent: Terminal.transportHandler(verbose: false))
+        let options = ImagePullOptions(jobs: jobs, transport: transport.options, environment: ProcessInfo.processInfo.environment)
+        let report = try Failure.mapping { try withExtendedLifetime(signals) { try puller.pull(options) } }
+        if !quiet {
+            for warning in ImagesSummary.warnings(report.images, chartList: project.chartList) { Terminal.note(warning) }
+        }
+        let store = ImagesSummary.Store(report, path: puller.store.root)
+        let manifestPath = ImageCollector(layout: layout).manifestPath
+        if format.json {
+            Terminal.output(try JSONOutput.encode(ImagesSummary(report.images, path: manifestPath, check: false, store: store)))
+        } else {
+            for line in ImagesSummary.lines(report.images, path: manifestPath, check: false) + store.lines { Terminal.output(line) }
         }
     }
 }

@@ -24,3 +24,20 @@ struct ByteSize: ExpressibleByArgument {
         }
     }
 }
+
+/// A count of bytes for people: `512 B`, `3.4 KiB`, `12.0 MiB`, `1.50 GiB`.
+enum ByteCount {
+    /// The count in the largest binary unit that keeps it at least 1.
+    static func text(_ bytes: Int64) -> String {
+        let units = ["KiB", "MiB", "GiB", "TiB"]
+        guard bytes >= 1024 else { return "\(bytes) B" }
+        var value = Double(bytes) / 1024
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        let digits = value >= 100 ? 0 : value >= 10 ? 1 : 2
+        return String(format: "%.\(digits)f \(units[unit])", value)
+    }
+}

@@ -40,9 +40,69 @@ struct ImagesSummary: Encodable {
     let warnings: [Warning]
     /// Tags resolved to digests in this run.
     let resolved: Int
+    /// What `--pull` put in the image store; absent without `--pull`.
+    let store: Store?
+
+    /// The image store after `--pull`.
+    struct Store: Encodable {
+        /// One image as the store holds it.
+        struct Image: Encodable {
+            /// The name index.json gives it (`registry/repository:tag`).
+            let reference: String
+            /// The digest index.json points to.
+            let digest: String
+            /// The upstream digest images.lock pins (differs from `digest` when the index was narrowed to some platforms).
+            let sourceDigest: String
+            /// The platforms carried; empty for a single-platform image.
+            let platforms: [String]
+            /// Bytes of every blob it needs.
+            let size: Int64
+        }
+
+        /// The store's directory.
+        let path: String
+        /// Every image.
+        let images: [Image]
+        /// Blobs downloaded and proven in this run, and their bytes.
+        let fetched: Int
+        let fetchedBytes: Int64
+        /// Blobs already there, proven again, and their bytes.
+        let reused: Int
+        let reusedBytes: Int64
+        /// Blobs removed because no image needs them any more.
+        let removed: Int
+        /// Foreign and non-distributable layers not carried.
+        let skipped: [String]
+
+        init(_ report: ImagePullReport, path: String) {
+            self.path = path
+            images = report.stored.map {
+                Image(reference: $0.reference, digest: $0.digest, sourceDigest: $0.sourceDigest, platforms: $0.platforms, size: $0.size)
+            }
+            fetched = report.fetched
+            fetchedBytes = report.fetchedBytes
+            reused = report.reused
+            reusedBytes = report.reusedBytes
+            removed = report.pruned
+            skipped = report.skipped.map(\.digest)
+        }
+
+        /// The human report: each image with its size, then a summary line.
+        var lines: [String] {
+            images.map { image in
+                "\(image.reference)  \(image.digest)  \(ByteCount.text(image.size))"
+                    + (image.platforms.isEmpty ? "" : "  " + image.platforms.joined(separator: ", "))
+                    + (image.sourceDigest == image.digest ? "" : "  (narrowed from \(image.sourceDigest))")
+            } + ["\(Paths.display(path)): \(images.count) image(s); fetched \(fetched) blob(s) (\(ByteCount.text(fetchedBytes))), "
+                 + "proved \(reused) already there (\(ByteCount.text(reusedBytes)))"
+                 + (removed > 0 ? ", removed \(removed) no image needs" : "")
+                 + (skipped.isEmpty ? "" : ", \(skipped.count) non-distributable layer(s) not carried")]
+        }
+    }
 
     /// The document for a run's report on images.lock at `path`.
-    init(_ report: ImagesReport, path: String, check: Bool) {
+    init(_ report: ImagesReport, path: String, check: Bool, store: Store? = nil) {
+        self.store = store
         file = path
         status = check ? "current" : report.written ? "written" : "unchanged"
         images = report.manifest.images.map {

@@ -1,0 +1,377 @@
+import ChartSyncBasics
+import ChartSyncCore
+import ChartSyncIndex
+import ChartSyncTransport
+import struct Crypto.SHA256
+import Glibc
+
+/// How to run `chartsync images --pull`.
+public struct ImagePullOptions: Sendable {
+    /// Blobs fetched (and proven) at once.
+    public var jobs: Int
+    /// Transport settings for registries not listed under `images.registries` (and the base for those listed).
+    public var transport: TransportOptions
+    /// Where credential variables named in the chart list are read, and `DOCKER_CONFIG`/`HOME`.
+    public var environment: [String: String]
+
+    /// Creates options.
+    public init(jobs: Int = 8, transport: TransportOptions = TransportOptions(), environment: [String: String] = [:]) {
+        self.jobs = max(1, jobs)
+        self.transport = transport
+        self.environment = environment
+    }
+}
+
+/// One image as the store holds it.
+public struct StoredImage: Sendable, Equatable {
+    /// The reference `index.json` names it by (`registry/repository:tag`).
+    public let reference: String
+    /// The digest of what `index.json` points to (a filtered index's own digest when platforms were chosen).
+    public let digest: String
+    /// The upstream digest images.lock pins.
+    public let sourceDigest: String
+    /// The platforms carried (`os/architecture[/variant]`); empty for a single-platform image.
+    public let platforms: [String]
+    /// The bytes of every blob the image needs (manifests included), shared blobs counted for each image.
+    public let size: Int64
+}
+
+/// What `images --pull` did.
+public struct ImagePullReport: Sendable {
+    /// images.lock as written (digests pinned first where missing).
+    public let images: ImagesReport
+    /// Every image in the store, sorted by reference.
+    public let stored: [StoredImage]
+    /// Blobs (manifests included) downloaded and proven, and their bytes.
+    public let fetched: Int
+    public let fetchedBytes: Int64
+    /// Blobs already in the store, proven again and kept, and their bytes.
+    public let reused: Int
+    public let reusedBytes: Int64
+    /// Blobs no image of images.lock needs any more, removed from the store.
+    public let pruned: Int
+    /// Foreign and non-distributable layers, not carried (registries need not serve them).
+    public let skipped: [ImageLayout.Blob]
+    /// Whether index.json changed.
+    public let indexWritten: Bool
+}
+
+/// Why `images --pull` did not complete. The store keeps every blob it proved (a next run
+/// resumes with them); index.json is only rewritten when every image is complete.
+public enum ImagePullError: ChartSyncFailure, CustomStringConvertible {
+    /// Images that could not be fetched, each with the registry's answer.
+    case images([(image: String, error: RegistryError)])
+    /// An index lists none of the chart list's platforms.
+    case noPlatform(image: String, wanted: [String], available: [String])
+    /// The store at `images/` cannot be used.
+    case layout(ImageLayoutError)
+    /// The project is locked by another chartsync.
+    case locked(path: String)
+    /// The run was interrupted; the blobs proven so far stay for the next run.
+    case interrupted
+
+    public var kind: FailureKind {
+        switch self {
+        case .images(let failures): return failures.first?.error.kind ?? .io
+        case .noPlatform: return .input
+        case .layout(.invalid), .layout(.notALayout): return .input
+        case .layout(.fileSystem), .locked: return .io
+        case .interrupted: return .interrupted
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .images(let failures):
+            return "could not pull \(failures.count) image(s); images/index.json was not changed:\n  "
+                + failures.map { "\($0.image): \($0.error)" }.joined(separator: "\n  ")
+        case let .noPlatform(image, wanted, available):
+            return "\(image): its index lists none of images.platforms (\(wanted.joined(separator: ", "))); it has "
+                + (available.isEmpty ? "no platforms" : available.joined(separator: ", "))
+        case .layout(let error): return error.description
+        case .locked(let path): return "\(path) is locked: another chartsync is working on it"
+        case .interrupted: return "interrupted; the blobs proven so far stay in images/ for the next run"
+        }
+    }
+}
+
+/// Fills the project's image store (`images/`, an OCI image layout) with every image of
+/// images.lock: manifests, indexes, configs and layers, each streamed to a temporary file,
+/// proven against its digest and size, then renamed into `blobs/sha256/`. What the store holds
+/// already is proven again, not trusted, and not fetched again; blobs shared by images are
+/// fetched once; blobs no image needs any more are removed once the store is complete.
+public struct ImagePuller: Sendable {
+    private let layout: ProjectLayout
+    private let onEvent: ChartSyncEventHandler?
+    private let onRegistryEvent: (@Sendable (TransportEvent) -> Void)?
+    /// Set it (from a signal handler) to stop; the blobs proven so far stay.
+    public let cancellation: Cancellation
+
+    /// Creates a puller for a project; `onRegistryEvent` hears the registries' retries, redirects
+    /// and insecure TLS.
+    public init(layout: ProjectLayout, cancellation: Cancellation = Cancellation(), onEvent: ChartSyncEventHandler? = nil,
+                onRegistryEvent: (@Sendable (TransportEvent) -> Void)? = nil) {
+        self.layout = layout
+        self.cancellation = cancellation
+        self.onEvent = onEvent
+        self.onRegistryEvent = onRegistryEvent
+    }
+
+    /// The store: `images/` under the project root.
+    public var store: ImageLayout { ImageLayout(root: layout.root + "/images") }
+
+    /// Pins the images images.lock does not pin yet, then fills the store.
+    public func pull(_ options: ImagePullOptions) throws -> ImagePullReport {
+        let projectLock: DirectoryLock
+        do {
+            projectLock = try DirectoryLock(layout.root)
+        } catch {
+            switch error {
+            case .locked(let path): throw ImagePullError.locked(path: path)
+            case .fileSystem(let failure): throw ImagePullError.layout(.fileSystem(failure))
+            }
+        }
+        defer { withExtendedLifetime(projectLock) {} }
+        let collector = ImageCollector(layout: layout)
+        let imagesOptions = ImagesOptions(pinMissing: true, transport: options.transport, environment: options.environment)
+        let imagesReport = try collector.run(imagesOptions)
+        let list = try ChartListReader.read(path: layout.chartList)
+        do {
+            try ChartListReader.checkFiles(list, source: layout.chartList, repositories: false, registries: true)
+        } catch {
+            throw ImagesError.lock(error.description)
+        }
+        let onEvent = onEvent
+        let client = try collector.registryClient(list, options: imagesOptions, cancellation: cancellation,
+                                                  onEvent: onRegistryEvent)
+        try prepareStore()
+        guard !cancellation.isCancelled else { throw ImagePullError.interrupted }
+
+        // The manifests of every image (from the store when proven there, else fetched).
+        let images = imagesReport.manifest.images
+        let platforms = list.images.platforms
+        let store = self.store
+        let cancellation = cancellation
+        let gathered = WorkerPool.map(images, threads: options.jobs) { image -> Result<Gathered, ImagePullError> in
+            guard !cancellation.isCancelled else { return .failure(.interrupted) }
+            do {
+                return .success(try Self.gather(image.reference, platforms: platforms, store: store, client: client))
+            } catch let error as ImagePullError {
+                return .failure(error)
+            } catch let error as RegistryError {
+                if case .transport(registry: _, .cancelled) = error { return .failure(.interrupted) }
+                return .failure(.images([(image.reference.description, error)]))
+            } catch {
+                return .failure(.images([(image.reference.description, .transport(registry: image.reference.registry,
+                                                                                  .io(path: store.root, message: "\(error)")))]))
+            }
+        }
+        var entries: [ImageLayout.Entry] = []
+        var failures: [(image: String, error: RegistryError)] = []
+        for result in gathered {
+            switch result {
+            case .success(let image): entries.append(image.entry)
+            case .failure(.images(let some)): failures += some
+            case .failure(let other): throw other
+            }
+        }
+        if !failures.isEmpty { throw ImagePullError.images(failures) }
+
+        // Every blob those manifests name, each once.
+        let (blobs, gaps, skipped) = ImageLayout.closure(of: entries, read: store.readManifest)
+        if let gap = gaps.first {
+            // The manifests were all proven into the store just before; a gap means it changed under us.
+            throw ImagePullError.layout(.invalid(path: store.blobPath(gap.digest), reason: gap.description))
+        }
+        for blob in skipped { onEvent?(.imageLayerSkipped(digest: blob.digest, mediaType: blob.mediaType, images: blob.images)) }
+        let sources = Dictionary(images.map { (Self.refName($0.reference), $0.reference) }, uniquingKeysWith: { a, _ in a })
+        let layers = blobs.filter { !$0.isManifest }
+        let outcomes = WorkerPool.map(layers, threads: options.jobs) { blob -> Result<(fetched: Bool, bytes: Int64), ImagePullError> in
+            guard !cancellation.isCancelled else { return .failure(.interrupted) }
+            let path = store.blobPath(blob.digest)
+            if Self.isProven(path, digest: blob.digest, size: blob.size) { return .success((false, blob.size)) }
+            FileSystem.removeFile(path)
+            // Any image that needs the blob names a repository that has it.
+            let source = sources[blob.images[0]]!
+            onEvent?(.imageBlobFetching(digest: blob.digest, size: blob.size, image: blob.images[0]))
+            do throws(RegistryError) {
+                let result = try client.blob(repository: source.repository, registry: source.registry, digest: blob.digest,
+                                             size: blob.size, to: path)
+                onEvent?(.imageBlobFetched(digest: blob.digest, size: result.bytes, image: blob.images[0]))
+                return .success((true, result.bytes))
+            } catch {
+                if case .transport(registry: _, .cancelled) = error { return .failure(.interrupted) }
+                return .failure(.images([(blob.images.joined(separator: ", "), error)]))
+            }
+        }
+        var fetched = gathered.reduce(0) { $0 + ((try? $1.get().fetchedManifests) ?? 0) }
+        var fetchedBytes = gathered.reduce(Int64(0)) { $0 + ((try? $1.get().fetchedBytes) ?? 0) }
+        var reused = 0, reusedBytes = Int64(0)
+        let manifestBytes = blobs.filter(\.isManifest).reduce(Int64(0)) { $0 + $1.size }
+        reused = blobs.filter(\.isManifest).count - fetched
+        reusedBytes = manifestBytes - fetchedBytes
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let done):
+                if done.fetched { fetched += 1; fetchedBytes += done.bytes } else { reused += 1; reusedBytes += done.bytes }
+            case .failure(.images(let some)): failures += some
+            case .failure(let other): throw other
+            }
+        }
+        if !failures.isEmpty { throw ImagePullError.images(failures) }
+        guard !cancellation.isCancelled else { throw ImagePullError.interrupted }
+
+        // The store is complete: index.json names exactly the images of images.lock.
+        let indexBytes = ImageLayout.indexBytes(entries)
+        let before = try? FileSystem.readFile(store.indexPath)
+        do {
+            if !FileSystem.isRegularFile(store.layoutPath) {
+                try FileSystem.writeAtomically(Array(ImageLayout.layoutText.utf8), to: store.layoutPath)
+            }
+            if before != indexBytes { try FileSystem.writeAtomically(indexBytes, to: store.indexPath) }
+        } catch {
+            throw ImagePullError.layout(.fileSystem(error))
+        }
+        let needed = Set(blobs.map(\.digest))
+        var pruned = 0
+        for digest in store.storedBlobs().digests.subtracting(needed).sorted() where FileSystem.removeFile(store.blobPath(digest)) {
+            pruned += 1
+            onEvent?(.removed(path: "images/" + ImageLayout.blobRelativePath(digest)))
+        }
+        var sizes: [String: Int64] = [:]
+        for blob in blobs { for image in blob.images { sizes[image, default: 0] += blob.size } }
+        let stored = gathered.compactMap { try? $0.get() }.map { image in
+            StoredImage(reference: image.entry.reference, digest: image.entry.descriptor.digest,
+                        sourceDigest: image.entry.sourceDigest, platforms: image.platforms,
+                        size: sizes[image.entry.reference] ?? 0)
+        }.sorted { $0.reference < $1.reference }
+        return ImagePullReport(images: imagesReport, stored: stored, fetched: fetched, fetchedBytes: fetchedBytes,
+                               reused: reused, reusedBytes: reusedBytes, pruned: pruned, skipped: skipped,
+                               indexWritten: before != indexBytes)
+    }
+
+    /// The name an image has in index.json: `registry/repository:tag`, or `registry/repository@digest`
+    /// for an image images.lock names by digest only.
+    public static func refName(_ reference: ImageReference) -> String {
+        var name = reference
+        if name.tag != nil { name.digest = nil }
+        return name.description
+    }
+
+    /// Refuses a non-empty `images/` that is not an image layout (or a link), creates the store's
+    /// folders, and removes the temporary files a killed run left (the project lock is held).
+    private func prepareStore() throws(ImagePullError) {
+        let store = self.store
+        for path in [store.root, store.root + "/blobs", store.blobsDirectory] where FileSystem.isSymlink(path) {
+            throw .layout(.notALayout(path: path, reason: "is a symbolic link"))
+        }
+        if FileSystem.exists(store.root) {
+            guard FileSystem.isDirectory(store.root) else { throw .layout(.notALayout(path: store.root, reason: "is not a directory")) }
+            let contents = (try? FileSystem.listDirectory(store.root)) ?? []
+            if !contents.isEmpty && !FileSystem.isRegularFile(store.layoutPath) {
+                throw .layout(.notALayout(path: store.root, reason: "holds files and no oci-layout"))
+            }
+        }
+        do {
+            for path in [store.root, store.root + "/blobs", store.blobsDirectory] where !FileSystem.isDirectory(path) {
+                try FileSystem.makeDirectory(path)
+            }
+        } catch {
+            throw .layout(.fileSystem(error))
+        }
+        for name in store.storedBlobs().others where name.contains(".partial-") {
+            FileSystem.removeFile(store.blobsDirectory + "/" + name)
+        }
+    }
+
+    /// Whether the file at `path` is the blob `digest` (size, then SHA-256).
+    static func isProven(_ path: String, digest: String, size: Int64) -> Bool {
+        guard FileSystem.isRegularFile(path), !FileSystem.isSymlink(path), FileSystem.identity(path)?.size == size,
+              let (actual, length) = try? FileSystem.sha256(ofFile: path) else { return false }
+        return length == size && actual.prefixed == digest
+    }
+
+    /// One image's manifests, in the store: its index.json entry and what was fetched for it.
+    struct Gathered: Sendable {
+        let entry: ImageLayout.Entry
+        let platforms: [String]
+        let fetchedManifests: Int
+        let fetchedBytes: Int64
+    }
+
+    /// Puts the manifest `reference` pins (and, for an index, its children's, narrowed to
+    /// `platforms`) in the store, each proven; returns the image's index.json entry.
+    static func gather(_ reference: ImageReference, platforms: [ChartList.ImageSettings.Platform], store: ImageLayout,
+                       client: RegistryClient) throws -> Gathered {
+        guard let digest = reference.digest else {
+            throw RegistryError.invalidReference(image: reference.description, reason: "images.lock does not pin its digest")
+        }
+        var fetched = 0, bytes = Int64(0)
+        func manifest(_ digest: String) throws -> (bytes: [UInt8], manifest: OCIManifest) {
+            let path = store.blobPath(digest)
+            if let stored = try? FileSystem.readFile(path, limit: Int(RegistryClient.manifestSizeLimit)),
+               Digest(bytes: SHA256.hash(data: stored)).prefixed == digest,
+               let decoded = try? OCIManifest.parse(stored) {
+                return (stored, decoded)
+            }
+            let answer = try client.manifest(registry: reference.registry, repository: reference.repository, reference: digest)
+            try write(answer.bytes, to: path)
+            fetched += 1
+            bytes += Int64(answer.bytes.count)
+            return (answer.bytes, answer.manifest)
+        }
+        func write(_ content: [UInt8], to path: String) throws {
+            guard !FileSystem.isRegularFile(path) || (try? FileSystem.readFile(path, limit: content.count + 1)) != content else { return }
+            do {
+                try FileSystem.writeAtomically(content, to: path)
+            } catch {
+                throw RegistryError.transport(registry: reference.registry, .io(path: path, message: error.description))
+            }
+        }
+        let top = try manifest(digest)
+        var children = top.manifest.manifests
+        var entryDescriptor = OCIDescriptor(mediaType: top.manifest.mediaType, digest: digest, size: Int64(top.bytes.count))
+        var carried: [String] = []
+        if top.manifest.isIndex {
+            if !platforms.isEmpty {
+                let kept = children.filter { child in
+                    guard let p = child.platform else { return false }
+                    return platforms.contains { $0.matches(os: p.os, architecture: p.architecture, variant: p.variant) }
+                }
+                guard !kept.isEmpty else {
+                    throw ImagePullError.noPlatform(image: reference.description, wanted: platforms.map(\.description),
+                                                    available: children.compactMap(\.platform).map(Self.platformName))
+                }
+                if kept.count != children.count {
+                    // A filtered index of the same type: what a registry accepts on push and serves by tag.
+                    let text = "{\"schemaVersion\":2,\"mediaType\":\(Quoting.json(top.manifest.mediaType)),\"manifests\":["
+                        + kept.map(ImageLayout.descriptorJSON).joined(separator: ",") + "]}"
+                    let filtered = Array(text.utf8)
+                    let filteredDigest = Digest(bytes: SHA256.hash(data: filtered)).prefixed
+                    try write(filtered, to: store.blobPath(filteredDigest))
+                    entryDescriptor = OCIDescriptor(mediaType: top.manifest.mediaType, digest: filteredDigest,
+                                                    size: Int64(filtered.count),
+                                                    annotations: [ImageLayout.sourceDigestAnnotation: digest])
+                    children = kept
+                }
+            }
+            carried = children.compactMap(\.platform).map(Self.platformName)
+            var queue = children.map { ($0, 1) }
+            while let (child, depth) = queue.popLast() {
+                guard depth <= 8 else {
+                    throw RegistryError.malformedResponse(registry: reference.registry, url: reference.description,
+                                                          reason: "indexes nest more than 8 deep")
+                }
+                let fetchedChild = try manifest(child.digest)
+                queue += fetchedChild.manifest.manifests.map { ($0, depth + 1) }
+            }
+        }
+        return Gathered(entry: ImageLayout.Entry(reference: refName(reference), descriptor: entryDescriptor),
+                        platforms: carried, fetchedManifests: fetched, fetchedBytes: bytes)
+    }
+
+    /// `os/architecture[/variant]` of an index entry.
+    static func platformName(_ platform: OCIPlatform) -> String {
+        [platform.os, platform.architecture, platform.variant].compactMap { $0 }.joined(separator: "/")
+    }
+}
