@@ -120,8 +120,9 @@ public final class CurlHTTPClient: HTTPClient {
     private func transfer(_ request: TransferRequest, _ prepared: Prepared, sink: BodySink, acceptAnyStatus: Bool)
         throws(TransportError) -> (AttemptSuccess, Int, [HTTPHeader]) {
         let startRedacted = RepositoryURL.redacted(prepared.start.url)
+        let source = request.method.sendsBody ? try BodySource(request.body ?? .bytes([])) : nil
         guard let exchange = Exchange(
-            sink: sink, start: prepared.start, credentials: prepared.credentials, secrets: prepared.secrets,
+            sink: sink, source: source, start: prepared.start, credentials: prepared.credentials, secrets: prepared.secrets,
             request: request, acceptAnyStatus: acceptAnyStatus)
         else {
             throw .network(url: startRedacted, code: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed")
@@ -171,6 +172,8 @@ private struct AttemptSuccess {
 private final class Exchange {
     let handle: UnsafeMutableRawPointer
     let sink: BodySink
+    /// What a PUT, POST or PATCH sends; nil for GET and HEAD.
+    let source: BodySource?
     let start: CurlURL
     let credentials: Credentials?
     let secrets: [String]
@@ -184,11 +187,12 @@ private final class Exchange {
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     /// Creates the easy handle; nil when libcurl cannot.
-    init?(sink: BodySink, start: CurlURL, credentials: Credentials?, secrets: [String], request: TransferRequest,
-          acceptAnyStatus: Bool) {
+    init?(sink: BodySink, source: BodySource?, start: CurlURL, credentials: Credentials?, secrets: [String],
+          request: TransferRequest, acceptAnyStatus: Bool) {
         guard let handle = curl_easy_init() else { return nil }
         self.handle = handle
         self.sink = sink
+        self.source = source
         self.start = start
         self.credentials = credentials
         self.secrets = secrets
@@ -200,6 +204,8 @@ private final class Exchange {
             let line = header.value.isEmpty ? header.name + ";" : header.name + ": " + header.value
             headerList = curl_slist_append(headerList, line)
         }
+        // A body goes at once: no `Expect: 100-continue` round trip (registries answer uploads directly).
+        if source != nil { headerList = curl_slist_append(headerList, "Expect:") }
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
@@ -236,6 +242,7 @@ private final class Exchange {
             } catch {
                 return .failure(AttemptFailure(error: error))
             }
+            source?.rewind()
             let sendCredentials = current.sameOrigin(as: start) || options.allowCredentialsOnRedirect
             if let failure = configure(url: current, client: client, sendCredentials: sendCredentials) {
                 return .failure(failure)
@@ -245,13 +252,16 @@ private final class Exchange {
                 client.emit(.insecureTLS(url: RepositoryURL.redacted(current.url)))
             }
             errorBuffer[0] = 0
-            let code = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+            let code = withExtendedLifetime((sink, source)) { curl_easy_perform(handle) }
             var status = 0
             _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             let here = RepositoryURL.redacted(current.url)
 
             if let writeErrno = sink.writeErrno {
                 return .failure(AttemptFailure(error: .io(path: sink.path, message: SystemError.text(writeErrno))))
+            }
+            if let source, let readErrno = source.readErrno {
+                return .failure(AttemptFailure(error: .io(path: source.path, message: SystemError.text(readErrno))))
             }
             let success = !isHTTP || (200..<300).contains(status)
             if success && (sink.sizeExceeded || code == CURLE_FILESIZE_EXCEEDED) {
@@ -323,6 +333,17 @@ private final class Exchange {
         string(CURLOPT_PROTOCOLS_STR, "http,https,file")
         long(CURLOPT_FOLLOWLOCATION, 0)
         if method == .head { long(CURLOPT_NOBODY, 1) }
+        if let source {
+            long(CURLOPT_UPLOAD, 1)
+            string(CURLOPT_CUSTOMREQUEST, method.rawValue)
+            results.append(ccurl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(source.body.count)))
+            results.append(ccurl_setopt_data_callback(handle, CURLOPT_READFUNCTION) { buffer, size, count, context in
+                guard let buffer, let context else { return BodySource.abort }
+                let source = Unmanaged<BodySource>.fromOpaque(context).takeUnretainedValue()
+                return source.read(into: UnsafeMutableRawPointer(buffer), capacity: size * count)
+            })
+            results.append(ccurl_setopt_pointer(handle, CURLOPT_READDATA, Unmanaged.passUnretained(source).toOpaque()))
+        }
         if let headerList { results.append(ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)) }
         long(CURLOPT_NOSIGNAL, 1)
         long(CURLOPT_TCP_KEEPALIVE, 1)

@@ -6,6 +6,32 @@ public enum HTTPMethod: String, Sendable, Equatable {
     case get = "GET"
     /// Only the status and headers (libcurl's `CURLOPT_NOBODY`).
     case head = "HEAD"
+    /// Store the request body at the URL (a registry's manifest, the end of a blob upload).
+    case put = "PUT"
+    /// Start something (a registry's blob upload session, a cross-repository mount).
+    case post = "POST"
+    /// Add to something (a chunk of a registry's blob upload).
+    case patch = "PATCH"
+
+    /// Whether requests with this method carry a body (possibly empty).
+    public var sendsBody: Bool { self == .put || self == .post || self == .patch }
+}
+
+/// The bytes a PUT, POST or PATCH sends: in memory, or a range of a file read as it is sent
+/// (never held in memory). Sent again from its start on a retry or a redirect.
+public enum RequestBody: Sendable, Equatable {
+    /// These bytes.
+    case bytes([UInt8])
+    /// `length` bytes of the file at `path` from `offset`.
+    case file(path: String, offset: Int64, length: Int64)
+
+    /// The number of bytes sent.
+    public var count: Int64 {
+        switch self {
+        case .bytes(let bytes): return Int64(bytes.count)
+        case .file(_, _, let length): return length
+        }
+    }
 }
 
 /// One HTTP header line: a name (case-insensitive) and its value.
@@ -42,16 +68,20 @@ public struct TransferRequest: Sendable, Equatable {
     public var headers: [HTTPHeader]
     /// Told the body's byte count as it arrives (for a progress display); nil for none.
     public var progress: TransferProgress?
+    /// What a PUT, POST or PATCH sends (nil: an empty body); ignored for GET and HEAD.
+    public var body: RequestBody?
 
     /// Creates a request for `url`.
     public init(url: String, credentials: Credentials? = nil, maxBytes: Int64? = nil,
-                method: HTTPMethod = .get, headers: [HTTPHeader] = [], progress: TransferProgress? = nil) {
+                method: HTTPMethod = .get, headers: [HTTPHeader] = [], progress: TransferProgress? = nil,
+                body: RequestBody? = nil) {
         self.url = url
         self.credentials = credentials
         self.maxBytes = maxBytes
         self.method = method
         self.headers = headers
         self.progress = progress
+        self.body = body
     }
 }
 

@@ -48,6 +48,10 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
     case transport(registry: String, TransportError)
     /// The run was cancelled (Ctrl-C).
     case cancelled(image: String)
+    /// A push found the tag naming other content than what it pushes (and was not told to overwrite).
+    case tagConflict(image: String, existing: String, pushing: String)
+    /// The registry (Harbor) has no project for the repository a push writes to.
+    case projectMissing(registry: String, project: String, message: String)
 
     /// How a failure is to be reported; mirrors chartsync's `FailureKind` one to one.
     public enum Category: Sendable, Equatable {
@@ -65,11 +69,11 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
     public var category: Category {
         switch self {
         case .invalidReference, .manifestUnknown, .repositoryUnknown, .authenticationFailed, .credentialsRequired,
-             .accessDenied, .insecureTokenRealm, .blobUnknown:
+             .accessDenied, .insecureTokenRealm, .blobUnknown, .projectMissing:
             return .input
         case .unreachable, .unexpectedStatus, .malformedResponse, .transport:
             return .io
-        case .digestMismatch, .manifestMismatch, .blobMismatch, .blobSizeMismatch:
+        case .digestMismatch, .manifestMismatch, .blobMismatch, .blobSizeMismatch, .tagConflict:
             return .verification
         case .cancelled:
             return .interrupted
@@ -115,6 +119,10 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
             return "registry \(registry): \(error.description)"
         case let .cancelled(image):
             return "cancelled while asking the registry for \(image)"
+        case let .tagConflict(image, existing, pushing):
+            return "\(image) already names \(existing), not \(pushing) (what this push carries); nothing was changed for it (--overwrite replaces the tag)"
+        case let .projectMissing(registry, project, message):
+            return "registry \(registry) has no project \"\(project)\" (\(message)); create it (Harbor: Projects > New project) or push under another --registry prefix"
         }
     }
 }

@@ -14,10 +14,14 @@ struct RegistrySession {
     let http: CurlHTTPClient
     /// `https://host[:port]` (or `http://` when allowed).
     let base: String
-    /// The token scope: pull access to the repository.
-    let scope: String
+    /// The token scopes: pull access to the repository (and push, for a session that uploads;
+    /// and pull access to the repository a blob is mounted from).
+    let scopes: [String]
+    /// The scopes as one key of the token cache.
+    var scope: String { scopes.joined(separator: " ") }
 
-    init(client: RegistryClient, registry: String, repository: String, image: String) {
+    init(client: RegistryClient, registry: String, repository: String, image: String, push: Bool = false,
+         mountFrom: String? = nil) {
         self.client = client
         self.repository = repository
         self.image = image
@@ -25,8 +29,12 @@ struct RegistrySession {
         endpoint = client.endpoint(for: registry)
         http = client.makeHTTPClient(endpoint.transport)
         base = (endpoint.plainHTTP ? "http://" : "https://") + RegistryClient.apiHost(for: registry)
-        scope = "repository:" + repository + ":pull"
+        scopes = ["repository:" + repository + (push ? ":pull,push" : ":pull")]
+            + (mountFrom.map { ["repository:" + $0 + ":pull"] } ?? [])
     }
+
+    /// Whether the session asks for push access.
+    var pushes: Bool { scopes[0].hasSuffix(":pull,push") }
 
     /// The URL of `/v2/<repository>/<path>` on the registry.
     func url(_ path: String) -> String {
@@ -49,13 +57,14 @@ struct RegistrySession {
     /// `maxBytes` (default `CurlHTTPClient.defaultResponseLimit`); `through` replaces the
     /// session's HTTP client (e.g. one that follows no redirects).
     func send(_ method: HTTPMethod, _ url: String, accept: [String] = [], maxBytes: Int64? = nil,
+              headers extra: [HTTPHeader] = [], body: RequestBody? = nil,
               through other: CurlHTTPClient? = nil) throws(RegistryError) -> HTTPResponse {
         var (credentials, usedCachedToken, sentBasic) = initialCredentials()
         var fetchedToken = false
-        let headers = accept.isEmpty ? [] : [HTTPHeader("Accept", accept.joined(separator: ", "))]
+        let headers = (accept.isEmpty ? [] : [HTTPHeader("Accept", accept.joined(separator: ", "))]) + extra
         while true {
             let response = try transfer(TransferRequest(url: url, credentials: credentials, maxBytes: maxBytes,
-                                                        method: method, headers: headers), through: other)
+                                                        method: method, headers: headers, body: body), through: other)
             guard response.status == 401 else { return response }
             let challenges = AuthChallenge.parse(response.headerValues("WWW-Authenticate"))
             let configuredBearer: Bool
@@ -63,7 +72,8 @@ struct RegistrySession {
             if let bearer = challenges.first(where: { $0.scheme == "bearer" }), !configuredBearer {
                 if fetchedToken {
                     let who = basicUsername.map { "user \"\($0)\"" } ?? "anonymous access"
-                    throw .authenticationFailed(registry: registry, reason: "the registry refused the token its token service issued for \(who) to pull \(repository) (no pull access, or no such repository)")
+                    let access = pushes ? "push to" : "pull"
+                    throw .authenticationFailed(registry: registry, reason: "the registry refused the token its token service issued for \(who) to \(access) \(repository) (no \(pushes ? "push" : "pull") access, or no such repository)")
                 }
                 if usedCachedToken { client.storeToken(nil, registry: registry, scope: scope) }
                 let token = try fetchToken(bearer, url: response.url)
@@ -122,7 +132,7 @@ struct RegistrySession {
         }
         var query: [String] = []
         if let service = challenge.parameters["service"] { query.append("service=" + formEncode(service)) }
-        query.append("scope=" + formEncode(scope))
+        for scope in scopes { query.append("scope=" + formEncode(scope)) }
         let tokenURL = realmURL.url + (realmURL.url.contains("?") ? "&" : "?") + query.joined(separator: "&")
         var credentials: Credentials?
         if case .basic? = endpoint.credentials { credentials = endpoint.credentials }
