@@ -1,5 +1,6 @@
 import ChartSyncCore
 import ChartSyncIndex
+import ChartSyncTransport
 
 /// Progress and diagnostics the use cases report instead of printing.
 public enum ChartSyncEvent: Sendable, CustomStringConvertible {
@@ -29,6 +30,10 @@ public enum ChartSyncEvent: Sendable, CustomStringConvertible {
     case imageBlobFetching(digest: String, size: Int64, image: String)
     /// A blob of an image was downloaded and proven against its digest and size.
     case imageBlobFetched(digest: String, size: Int64, image: String)
+    /// `push`: a blob is in a repository of the registry (sent, mounted, or there already).
+    case blobPushed(digest: String, repository: String, outcome: BlobPushOutcome)
+    /// `push`: a chart's or image's tag names its manifest (`status`: pushed, unchanged, overwritten).
+    case artifactPushed(target: String, digest: String, status: String)
     /// A foreign or non-distributable layer the store does not carry.
     case imageLayerSkipped(digest: String, mediaType: String, images: [String])
 
@@ -48,6 +53,13 @@ public enum ChartSyncEvent: Sendable, CustomStringConvertible {
         case .proved(let charts, let files): return "proved \(charts) chart(s) against versions.lock; packing \(files) file(s)"
         case .imageBlobFetching(let digest, let size, let image): return "downloading \(digest) (\(size) bytes) of \(image)"
         case .imageBlobFetched(let digest, let size, let image): return "proved \(digest) of \(image): \(size) bytes"
+        case .blobPushed(let digest, let repository, let outcome):
+            switch outcome {
+            case .present: return "\(repository) has \(digest)"
+            case .mounted(let from): return "mounted \(digest) into \(repository) from \(from)"
+            case .uploaded(let bytes): return "uploaded \(digest) to \(repository) (\(bytes) bytes)"
+            }
+        case .artifactPushed(let target, let digest, let status): return "\(status) \(target) (\(digest))"
         case .imageLayerSkipped(let digest, let mediaType, let images):
             return "warning: \(images.joined(separator: ", ")): layer \(digest) is \(mediaType), which registries need not serve; the store does not carry it"
         }

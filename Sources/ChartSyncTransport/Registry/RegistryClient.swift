@@ -199,6 +199,13 @@ public final class RegistryClient: ImageResolver {
         return nil
     }
 
+    /// Why `repository` is not a repository name of the distribution API (`a/b-c/d.e`), or nil
+    /// ("is not lowercase letters and digits …").
+    public static func repositoryProblem(_ repository: String) -> String? {
+        problem(with: ImageReference(registry: "registry.invalid", repository: repository, tag: nil, digest: nil))
+            .map { $0.replacingOccurrences(of: "the repository \"\(repository)\" ", with: "") }
+    }
+
     /// `sha256:` and 64 lowercase hex digits.
     public static func isSHA256Digest(_ text: String) -> Bool {
         text.hasPrefix("sha256:") && text.utf8.count == 71

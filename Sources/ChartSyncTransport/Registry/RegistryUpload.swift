@@ -20,7 +20,7 @@ extension RegistryClient {
     /// Upload sessions started again after a failure before giving up on a blob.
     public static let uploadSessionAttempts = 3
 
-    /// Puts the blob `digest` (`size` bytes, read from the file at `path`) into `repository` on
+    /// Puts the blob `digest` (`content`: bytes, or a file read as it is sent) into `repository` on
     /// `registry`, sending only what is missing: a `HEAD` first (present: nothing to do); then, when
     /// `mountFrom` names another repository of the registry that has it, a cross-repository mount
     /// (`POST …/blobs/uploads/?mount=&from=`); else an upload: one `PUT` for a blob up to
@@ -29,8 +29,9 @@ extension RegistryClient {
     /// session the registry forgot is started again (`uploadSessionAttempts`). An upload location
     /// on another origin (object storage) gets no credentials. The file must be the blob: the
     /// caller proves it first; the registry proves it again against `digest`.
-    public func pushBlob(registry: String, repository: String, digest: String, size: Int64, path: String,
+    public func pushBlob(registry: String, repository: String, digest: String, content: RequestBody,
                          mountFrom: String? = nil, progress: TransferProgress? = nil) throws(RegistryError) -> BlobPushOutcome {
+        let size = content.count
         let subject = registry + "/" + repository + "@" + digest
         if let reason = RegistryClient.problem(with: ImageReference(registry: registry, repository: repository, tag: nil, digest: nil)) {
             throw .invalidReference(image: subject, reason: reason)
@@ -61,9 +62,8 @@ extension RegistryClient {
                 location = try session.uploadLocation(start)
             }
             do throws(RegistryError) {
-                if size <= RegistryClient.monolithicUploadLimit {
-                    let done = try session.sendUpload(.put, location.appendingQuery("digest=" + digest),
-                                                      body: .file(path: path, offset: 0, length: size))
+                guard case let .file(path, start, _) = content, size > RegistryClient.monolithicUploadLimit else {
+                    let done = try session.sendUpload(.put, location.appendingQuery("digest=" + digest), body: content)
                     sent += size
                     guard done.status == 201 else { throw session.pushFailure(done, what: "blob \(digest)") }
                     return .uploaded(bytes: sent)
@@ -77,7 +77,7 @@ extension RegistryClient {
                     let chunk: HTTPResponse
                     do throws(RegistryError) {
                         chunk = try session.sendUpload(.patch, location, headers: headers,
-                                                       body: .file(path: path, offset: offset, length: length))
+                                                       body: .file(path: path, offset: start + offset, length: length))
                         sent += length
                     } catch {
                         if case .cancelled = error { throw error }

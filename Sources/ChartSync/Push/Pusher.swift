@@ -1,0 +1,431 @@
+import ChartSyncArchive
+import ChartSyncBasics
+import ChartSyncCore
+import ChartSyncIndex
+import ChartSyncTransport
+
+/// Where `chartsync push` writes: a registry (`HOST[:PORT]`) and a path prefix (`PREFIX`, maybe
+/// empty). Charts go to `HOST/PREFIX/<chart>:<version>`; images to `HOST/PREFIX/<repository>`
+/// (the source registry's host left out), or `HOST/PREFIX/<source host>/<repository>` with
+/// `keepSourceRegistry` (`:` of a port written `-`).
+public struct PushTarget: Sendable, Equatable, CustomStringConvertible {
+    /// The registry as image references name it.
+    public let registry: String
+    /// The path every repository is put under; "" for none.
+    public let prefix: String
+
+    /// Reads `HOST[:PORT][/PREFIX]` (an `oci://` in front is allowed).
+    public init(parsing text: String) throws(PushError) {
+        var rest = Substring(text)
+        if rest.lowercased().hasPrefix("oci://") { rest = rest.dropFirst(6) }
+        while rest.hasSuffix("/") { rest = rest.dropLast() }
+        let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        let host = String(parts.first ?? "")
+        let prefix = parts.count > 1 ? String(parts[1]) : ""
+        guard !host.isEmpty, (try? ImageReference(parsing: host + "/x"))?.registry == host else {
+            throw .invalidTarget(text: text, reason: "\"\(host)\" is not a registry host such as harbor.example.com or 127.0.0.1:5000")
+        }
+        if !prefix.isEmpty, let reason = RegistryClient.repositoryProblem(prefix + "/x") {
+            throw .invalidTarget(text: text, reason: "the path \"\(prefix)\" \(reason)")
+        }
+        registry = host
+        self.prefix = prefix
+    }
+
+    /// `PREFIX/<path>` (or `<path>` without a prefix).
+    public func repository(_ path: String) -> String {
+        prefix.isEmpty ? path : prefix + "/" + path
+    }
+
+    /// Where an image from `source` goes.
+    public func imageRepository(_ source: ImageReference, keepSourceRegistry: Bool) -> String {
+        guard keepSourceRegistry else { return repository(source.repository) }
+        let host = source.registry.lowercased().replacing(":", with: "-")
+        return repository(host + "/" + source.repository)
+    }
+
+    public var description: String { prefix.isEmpty ? registry : registry + "/" + prefix }
+}
+
+/// How to push.
+public struct PushOptions: Sendable {
+    /// The registry and prefix.
+    public var target: PushTarget
+    /// Blobs sent at once.
+    public var jobs: Int
+    /// Replace a tag that names other content (never done otherwise).
+    public var overwrite: Bool
+    /// Keep the source registry's host in image paths.
+    public var keepSourceRegistry: Bool
+    /// Speak plain HTTP to the registry.
+    public var plainHTTP: Bool
+    /// The registry's credentials (nil: what `docker login`/`helm registry login` stored, else anonymous).
+    public var credentials: Credentials?
+    /// TLS, proxies, retries.
+    public var transport: TransportOptions
+    /// `DOCKER_CONFIG` and `HOME`, for the stored logins.
+    public var environment: [String: String]
+
+    /// Creates options.
+    public init(target: PushTarget, jobs: Int = 8, overwrite: Bool = false, keepSourceRegistry: Bool = false,
+                plainHTTP: Bool = false, credentials: Credentials? = nil, transport: TransportOptions = .init(),
+                environment: [String: String] = [:]) {
+        self.target = target
+        self.jobs = max(1, jobs)
+        self.overwrite = overwrite
+        self.keepSourceRegistry = keepSourceRegistry
+        self.plainHTTP = plainHTTP
+        self.credentials = credentials
+        self.transport = transport
+        self.environment = environment
+    }
+}
+
+/// One chart or image as pushed.
+public struct PushedArtifact: Sendable, Equatable {
+    /// Chart or image.
+    public enum Kind: String, Sendable { case chart, image }
+    /// What happened to its tag.
+    public enum Status: String, Sendable {
+        /// The tag was created.
+        case pushed
+        /// The tag already named this digest: nothing sent.
+        case unchanged
+        /// The tag named other content and `--overwrite` replaced it.
+        case overwritten
+    }
+
+    /// Chart or image.
+    public let kind: Kind
+    /// Where it came from: `charts/external/<file>` for a chart, the image's reference for an image.
+    public let source: String
+    /// `HOST/REPOSITORY:TAG` (or `@digest` for an image without tag).
+    public let target: String
+    /// The manifest digest the tag names.
+    public let digest: String
+    /// What happened.
+    public let status: Status
+}
+
+/// What a push did.
+public struct PushReport: Sendable {
+    /// Every chart and image, charts first, each sorted.
+    public let artifacts: [PushedArtifact]
+    /// Blobs uploaded and their bytes; mounted from another repository; already there.
+    public let uploaded: Int
+    public let uploadedBytes: Int64
+    public let mounted: Int
+    public let present: Int
+}
+
+/// Why a push did not complete.
+public enum PushError: ChartSyncFailure, CustomStringConvertible {
+    /// `--registry` is not `HOST[:PORT][/PREFIX]`.
+    case invalidTarget(text: String, reason: String)
+    /// The source is not a delivery chartsync can push (no versions.lock, a chart it cannot read).
+    case source(String)
+    /// A file of the delivery does not match what it must be.
+    case notProven([String])
+    /// Pushes that failed, each naming the chart, image or blob.
+    case failures([(subject: String, error: RegistryError)])
+    /// Interrupted; what was pushed stays (a next push sends only what is missing).
+    case interrupted
+
+    public var kind: FailureKind {
+        switch self {
+        case .invalidTarget, .source: return .input
+        case .notProven: return .verification
+        case .failures(let all):
+            // A refused tag wins (exit 1), then the first failure's kind.
+            if all.contains(where: { if case .tagConflict = $0.error { return true } else { return false } }) { return .verification }
+            return all.first?.error.kind ?? .io
+        case .interrupted: return .interrupted
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .invalidTarget(text, reason): return "--registry \(text): \(reason)"
+        case .source(let message): return message
+        case .notProven(let problems): return "the delivery does not match its locks; nothing was pushed:\n  " + problems.joined(separator: "\n  ")
+        case .failures(let all):
+            return "\(all.count) push(es) failed:\n  " + all.map { "\($0.subject): \($0.error)" }.joined(separator: "\n  ")
+        case .interrupted: return "interrupted; what was pushed stays, and the next push sends only what is missing"
+        }
+    }
+}
+
+/// Fills a registry (Harbor) with a delivery's charts (as OCI artifacts, as `helm push` writes
+/// them) and images (manifests, indexes and blobs as they are, so digests stay), sending only
+/// what the registry lacks, never overwriting a tag that names other content unless told to,
+/// never deleting anything.
+public struct Pusher: Sendable {
+    /// The delivery: an extracted site directory or a project (versions.lock, charts/, images/).
+    public let root: String
+    private let onEvent: ChartSyncEventHandler?
+    private let onRegistryEvent: (@Sendable (TransportEvent) -> Void)?
+    /// Set it to stop (from a signal handler).
+    public let cancellation: Cancellation
+
+    /// Creates a pusher for the delivery at `root`.
+    public init(root: String, cancellation: Cancellation = Cancellation(), onEvent: ChartSyncEventHandler? = nil,
+                onRegistryEvent: (@Sendable (TransportEvent) -> Void)? = nil) {
+        self.root = root
+        self.cancellation = cancellation
+        self.onEvent = onEvent
+        self.onRegistryEvent = onRegistryEvent
+    }
+
+    /// One manifest to put: into `repository`, under `reference` (a tag, or its digest).
+    struct ManifestPush: Sendable {
+        let kind: PushedArtifact.Kind
+        let source: String
+        let repository: String
+        let tag: String?
+        let digest: String
+        let bytes: [UInt8]
+        let mediaType: String
+        /// Manifests it names that must be there first (an index's children), by digest.
+        let children: [(digest: String, bytes: [UInt8], mediaType: String)]
+    }
+
+    /// One blob and the repositories that need it.
+    struct BlobPush: Sendable {
+        let digest: String
+        let content: RequestBody
+        var repositories: [String]
+        let subject: String
+    }
+
+    /// Pushes everything.
+    public func push(_ options: PushOptions) throws -> PushReport {
+        let (blobs, manifests) = try plan(options)
+        var credentials = options.credentials
+        if credentials == nil {
+            credentials = (try? RegistryConfigCredentials.load(environment: options.environment))?[options.target.registry]
+        }
+        let client = RegistryClient(
+            endpoints: [options.target.registry: RegistryEndpoint(plainHTTP: options.plainHTTP, credentials: credentials,
+                                                                  transport: options.transport)],
+            defaultEndpoint: RegistryEndpoint(transport: options.transport), onEvent: onRegistryEvent,
+            cancellation: cancellation)
+        let registry = options.target.registry
+        let cancellation = cancellation
+        let onEvent = onEvent
+
+        // Blobs: each sent once, then mounted into the other repositories that need it.
+        let outcomes = WorkerPool.map(blobs, threads: options.jobs) { blob -> Result<[BlobPushOutcome], PushError> in
+            var done: [BlobPushOutcome] = []
+            for (i, repository) in blob.repositories.enumerated() {
+                guard !cancellation.isCancelled else { return .failure(.interrupted) }
+                do throws(RegistryError) {
+                    let outcome = try client.pushBlob(registry: registry, repository: repository, digest: blob.digest,
+                                                      content: blob.content, mountFrom: i == 0 ? nil : blob.repositories[0])
+                    onEvent?(.blobPushed(digest: blob.digest, repository: repository, outcome: outcome))
+                    done.append(outcome)
+                } catch {
+                    if case .cancelled = error { return .failure(.interrupted) }
+                    return .failure(.failures([("\(blob.subject): blob \(blob.digest) to \(registry)/\(repository)", error)]))
+                }
+            }
+            return .success(done)
+        }
+        var failures: [(subject: String, error: RegistryError)] = []
+        var uploaded = 0, mounted = 0, present = 0
+        var uploadedBytes: Int64 = 0
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let all):
+                for one in all {
+                    switch one {
+                    case .present: present += 1
+                    case .mounted: mounted += 1
+                    case .uploaded(let bytes): uploaded += 1; uploadedBytes += bytes
+                    }
+                }
+            case .failure(.failures(let some)): failures += some
+            case .failure(let other): throw other
+            }
+        }
+        if !failures.isEmpty { throw PushError.failures(failures) }
+
+        // Manifests: children by digest first, then the tag (checked, never overwritten silently).
+        let overwrite = options.overwrite
+        let results = WorkerPool.map(manifests, threads: options.jobs) { item -> Result<PushedArtifact, PushError> in
+            guard !cancellation.isCancelled else { return .failure(.interrupted) }
+            let shown = registry + "/" + item.repository + (item.tag.map { ":" + $0 } ?? "@" + item.digest)
+            do {
+                for child in item.children
+                where try client.existingManifest(registry: registry, repository: item.repository, tag: child.digest) == nil {
+                    try client.pushManifest(registry: registry, repository: item.repository, reference: child.digest,
+                                            bytes: child.bytes, mediaType: child.mediaType)
+                }
+                var status = PushedArtifact.Status.pushed
+                let reference = item.tag ?? item.digest
+                if let existing = try client.existingManifest(registry: registry, repository: item.repository, tag: reference) {
+                    if existing == item.digest {
+                        status = .unchanged
+                    } else if overwrite {
+                        status = .overwritten
+                    } else {
+                        throw RegistryError.tagConflict(image: shown, existing: existing, pushing: item.digest)
+                    }
+                }
+                if status != .unchanged {
+                    try client.pushManifest(registry: registry, repository: item.repository, reference: reference,
+                                            bytes: item.bytes, mediaType: item.mediaType)
+                }
+                let artifact = PushedArtifact(kind: item.kind, source: item.source, target: shown, digest: item.digest, status: status)
+                onEvent?(.artifactPushed(target: shown, digest: item.digest, status: status.rawValue))
+                return .success(artifact)
+            } catch let error as RegistryError {
+                if case .cancelled = error { return .failure(.interrupted) }
+                return .failure(.failures([(item.source, error)]))
+            } catch {
+                return .failure(.failures([(item.source, .malformedResponse(registry: registry, url: shown, reason: "\(error)"))]))
+            }
+        }
+        var artifacts: [PushedArtifact] = []
+        for result in results {
+            switch result {
+            case .success(let artifact): artifacts.append(artifact)
+            case .failure(.failures(let some)): failures += some
+            case .failure(let other): throw other
+            }
+        }
+        if !failures.isEmpty { throw PushError.failures(failures) }
+        artifacts.sort { ($0.kind == .chart ? 0 : 1, $0.target) < ($1.kind == .chart ? 0 : 1, $1.target) }
+        return PushReport(artifacts: artifacts, uploaded: uploaded, uploadedBytes: uploadedBytes, mounted: mounted, present: present)
+    }
+
+    /// What to push: every blob once (with the repositories that need it) and every manifest.
+    /// Charts of versions.lock are proven against it first; charts/custom tarballs are pushed as
+    /// they are; the image store's manifests are proven against their digests.
+    func plan(_ options: PushOptions) throws -> ([BlobPush], [ManifestPush]) {
+        let lockPath = root + "/versions.lock"
+        let lock: Lockfile
+        do {
+            guard let read = try LockfileReader.read(lockPath) else {
+                throw PushError.source("\(root) is not a delivery: it has no versions.lock (push an extracted delivery or a project)")
+            }
+            lock = read
+        } catch let error as PushError {
+            throw error
+        } catch {
+            throw PushError.source("\(error)")
+        }
+        var blobs: [String: BlobPush] = [:]
+        var order: [String] = []
+        func need(_ digest: String, _ content: RequestBody, in repository: String, for subject: String) {
+            if blobs[digest] == nil {
+                blobs[digest] = BlobPush(digest: digest, content: content, repositories: [], subject: subject)
+                order.append(digest)
+            }
+            if !blobs[digest]!.repositories.contains(repository) { blobs[digest]!.repositories.append(repository) }
+        }
+        var manifests: [ManifestPush] = []
+        var problems: [String] = []
+
+        // Charts: vendored (proven against versions.lock) and custom tarballs.
+        var tarballs: [(path: String, shown: String, locked: Lockfile.Entry?)] = lock.entries.map {
+            (root + "/charts/external/" + $0.fileName, "charts/external/" + $0.fileName, $0)
+        }
+        let custom = root + "/charts/custom"
+        for name in ((try? FileSystem.listDirectory(custom)) ?? []).sorted() where !name.hasPrefix(".") {
+            if name.hasSuffix(".tgz") && FileSystem.isRegularFile(custom + "/" + name) {
+                tarballs.append((custom + "/" + name, "charts/custom/" + name, nil))
+            } else if FileSystem.isDirectory(custom + "/" + name) {
+                problems.append("charts/custom/\(name): a chart directory; package it (helm package) into charts/custom/ to push it")
+            }
+        }
+        for (path, shown, locked) in tarballs {
+            let sha: Digest, size: Int64
+            do {
+                (sha, size) = try FileSystem.sha256(ofFile: path)
+            } catch {
+                problems.append(error.description)
+                continue
+            }
+            if let locked, sha != locked.sha256 || size != locked.size {
+                problems.append("\(shown): expected \(locked.sha256.prefixed) (\(locked.size) bytes), found \(sha.prefixed) (\(size) bytes)")
+                continue
+            }
+            let metadata: ChartMetadata, created: Int64
+            do {
+                let archive = try ChartArchive(path: path, cancellation: cancellation)
+                metadata = try ChartMetadata(chartYAML: archive.chartFile, source: shown + ":" + archive.directory + "/Chart.yaml")
+                created = archive.newestModification
+            } catch {
+                problems.append("\(shown): \(error)")
+                continue
+            }
+            if let locked, metadata.name != locked.name || metadata.version != locked.version {
+                problems.append("\(shown): Chart.yaml says \(metadata.name) \(metadata.version), versions.lock \(locked.name) \(locked.version)")
+                continue
+            }
+            let artifact = ChartArtifact(metadata: metadata, sha256: sha, size: size, created: created)
+            let repository = options.target.repository(metadata.name)
+            if let reason = RegistryClient.repositoryProblem(repository) {
+                problems.append("\(shown): the repository \(repository) \(reason)")
+                continue
+            }
+            need(artifact.configDescriptor.digest, .bytes(artifact.config), in: repository, for: shown)
+            need(artifact.layer.digest, .file(path: path, offset: 0, length: size), in: repository, for: shown)
+            manifests.append(ManifestPush(kind: .chart, source: shown, repository: repository, tag: artifact.tag,
+                                          digest: artifact.digest, bytes: artifact.manifest,
+                                          mediaType: OCIManifest.ociManifest, children: []))
+        }
+
+        // Images: the store's index.json, every manifest proven against its digest.
+        let store = ImageLayout(root: root + "/images")
+        let entries: [ImageLayout.Entry]
+        do {
+            entries = try store.entries() ?? []
+        } catch {
+            throw PushError.source(error.description)
+        }
+        for entry in entries {
+            let source: ImageReference
+            do {
+                source = try ImageReference(parsing: entry.reference)
+            } catch {
+                problems.append("images/index.json: \(entry.reference): \(error)")
+                continue
+            }
+            let repository = options.target.imageRepository(source, keepSourceRegistry: options.keepSourceRegistry)
+            if let reason = RegistryClient.repositoryProblem(repository) {
+                problems.append("\(entry.reference): the repository \(repository) \(reason)")
+                continue
+            }
+            let (needed, gaps, _) = ImageLayout.closure(of: [entry], read: store.readManifest)
+            if !gaps.isEmpty {
+                problems += gaps.map { "images/\(ImageLayout.blobRelativePath($0.digest)): \($0.description)" }
+                continue
+            }
+            var children: [(digest: String, bytes: [UInt8], mediaType: String)] = []
+            var top: [UInt8] = []
+            for blob in needed {
+                let path = store.blobPath(blob.digest)
+                if blob.isManifest {
+                    let bytes = store.readManifest(blob.digest, size: blob.size) ?? []
+                    if blob.digest == entry.descriptor.digest { top = bytes } else { children.append((blob.digest, bytes, blob.mediaType)) }
+                } else {
+                    guard FileSystem.identity(path)?.size == blob.size else {
+                        problems.append("images/\(ImageLayout.blobRelativePath(blob.digest)) (needed by \(entry.reference)): missing, or not \(blob.size) bytes")
+                        continue
+                    }
+                    need(blob.digest, .file(path: path, offset: 0, length: blob.size), in: repository, for: entry.reference)
+                }
+            }
+            // Image manifests before the indexes that name them (a registry refuses an index whose
+            // manifests it does not have).
+            let ordered = children.filter { !OCIManifest.indexTypes.contains($0.mediaType) }
+                + children.filter { OCIManifest.indexTypes.contains($0.mediaType) }
+            manifests.append(ManifestPush(kind: .image, source: entry.reference, repository: repository, tag: source.tag,
+                                          digest: entry.descriptor.digest, bytes: top, mediaType: entry.descriptor.mediaType,
+                                          children: ordered))
+        }
+        if !problems.isEmpty { throw PushError.notProven(problems) }
+        return (order.map { blobs[$0]! }, manifests)
+    }
+}

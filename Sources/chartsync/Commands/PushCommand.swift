@@ -1,0 +1,146 @@
+import ArgumentParser
+import ChartSync
+import ChartSyncCore
+import ChartSyncTransport
+import Foundation
+
+/// `chartsync push`: fill the site's registry (Harbor) with a delivery's charts and images.
+struct PushCommand: ParsableCommand {
+    /// The command's name and help.
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Push a delivery's charts (as OCI artifacts) and images into a registry such as Harbor.",
+        discussion: """
+            DIR is an extracted delivery (verify BUNDLE --extract DIR) or a project. Every chart of \
+            versions.lock (proven against it first) and every .tgz of charts/custom goes to \
+            HOST/PREFIX/<chart>:<version> as helm push writes it ('+' of a version becomes '_'); every \
+            image of images/ (images --pull) goes to HOST/PREFIX/<repository>:<tag> with its manifests, \
+            indexes and blobs as they are, so digests stay the same. Only what the registry lacks is \
+            sent: a HEAD before each blob, a cross-repository mount when another repository has it. \
+            A tag naming other content is an error (exit 1) unless --overwrite; nothing is ever \
+            deleted. Credentials: --credentials-file, else CHARTSYNC_USERNAME/CHARTSYNC_PASSWORD or \
+            CHARTSYNC_TOKEN, else what docker login or helm registry login stored for the host.
+            """
+    )
+
+    /// The delivery.
+    @Argument(help: "The extracted delivery or project to push.")
+    var directory: String
+
+    /// Where to push.
+    @Option(name: .customLong("registry"), help: "HOST[:PORT][/PREFIX]: the registry and the path (Harbor: the project) to push under.")
+    var registry: String
+
+    /// Blobs sent at once.
+    @Option(name: .customLong("jobs"), help: "Blobs sent at once.")
+    var jobs = 8
+
+    /// Replace tags that name other content.
+    @Flag(name: .customLong("overwrite"), help: "Replace a tag that names other content (otherwise an error).")
+    var overwrite = false
+
+    /// Keep the source registry's host in image paths.
+    @Flag(name: .customLong("keep-source-registry"),
+          help: "Put images under HOST/PREFIX/<source registry>/<repository> instead of HOST/PREFIX/<repository>.")
+    var keepSourceRegistry = false
+
+    /// Plain HTTP.
+    @Flag(name: .customLong("plain-http"), help: "Speak plain HTTP to the registry (a registry on a trusted network only).")
+    var plainHTTP = false
+
+    /// `--json`.
+    @OptionGroup var format: OutputOptions
+
+    /// No progress on stderr.
+    @Flag(name: .shortAndLong, help: "No progress on stderr.")
+    var quiet = false
+
+    /// How the registry is reached.
+    @OptionGroup var transport: TransportFlags
+
+    /// `--credentials-file` (else CHARTSYNC_USERNAME/PASSWORD or CHARTSYNC_TOKEN).
+    @OptionGroup var access: CredentialsOptions
+
+    /// Checks --jobs.
+    func validate() throws {
+        guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be between 1 and 64") }
+    }
+
+    /// Pushes and prints what each chart and image became.
+    func run() throws {
+        let target: PushTarget
+        do {
+            target = try PushTarget(parsing: registry)
+        } catch {
+            throw Failure(code: .usage, message: error.description)
+        }
+        let cancellation = Cancellation()
+        let signals = SignalTrap { cancellation.cancel() }
+        let quiet = quiet
+        let pusher = Pusher(root: Paths.absolute(directory), cancellation: cancellation, onEvent: { event in
+            guard !quiet else { return }
+            switch event {
+            case .blobPushed(_, _, .uploaded), .blobPushed(_, _, .mounted), .artifactPushed: Terminal.note(event.description)
+            default: break
+            }
+        }, onRegistryEvent: Terminal.transportHandler(verbose: false))
+        let options = PushOptions(target: target, jobs: jobs, overwrite: overwrite, keepSourceRegistry: keepSourceRegistry,
+                                  plainHTTP: plainHTTP, credentials: try access.credentials(), transport: transport.options,
+                                  environment: ProcessInfo.processInfo.environment)
+        let report = try Failure.mapping { try withExtendedLifetime(signals) { try pusher.push(options) } }
+        if format.json {
+            Terminal.output(try JSONOutput.encode(PushSummary(report, target: target)))
+        } else {
+            for line in PushSummary(report, target: target).lines { Terminal.output(line) }
+        }
+    }
+}
+
+/// `push`'s report.
+struct PushSummary: Encodable {
+    /// One chart or image.
+    struct Artifact: Encodable {
+        /// `chart` or `image`.
+        let kind: String
+        /// Where it came from (a chart's file, an image's reference).
+        let source: String
+        /// Where it is now: `HOST/REPOSITORY:TAG`.
+        let pushed: String
+        /// The manifest digest the tag names.
+        let digest: String
+        /// `pushed`, `unchanged` or `overwritten`.
+        let status: String
+    }
+
+    /// Blob counts.
+    struct Blobs: Encodable {
+        let uploaded: Int
+        let uploadedBytes: Int64
+        let mounted: Int
+        let present: Int
+    }
+
+    /// `HOST[/PREFIX]`.
+    let registry: String
+    /// Every chart and image.
+    let artifacts: [Artifact]
+    /// What was sent.
+    let blobs: Blobs
+
+    init(_ report: PushReport, target: PushTarget) {
+        registry = target.description
+        artifacts = report.artifacts.map {
+            Artifact(kind: $0.kind.rawValue, source: $0.source, pushed: $0.target, digest: $0.digest, status: $0.status.rawValue)
+        }
+        blobs = Blobs(uploaded: report.uploaded, uploadedBytes: report.uploadedBytes, mounted: report.mounted, present: report.present)
+    }
+
+    /// The human report.
+    var lines: [String] {
+        let charts = artifacts.filter { $0.kind == "chart" }.count
+        return artifacts.map { "\($0.status)  \($0.pushed)  \($0.digest)  (from \($0.source))" }
+            + ["\(registry): \(charts) chart(s), \(artifacts.count - charts) image(s); "
+               + "uploaded \(blobs.uploaded) blob(s) (\(ByteCount.text(blobs.uploadedBytes))), mounted \(blobs.mounted), "
+               + "\(blobs.present) already there"]
+    }
+}
