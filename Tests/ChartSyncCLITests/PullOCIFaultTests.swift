@@ -308,4 +308,20 @@ import Testing
         #expect(run.stderr.contains("503"), "\(run.stderr)")
         #expect(try project.leftovers().isEmpty)
     }
+
+    /// A registry that stays unavailable fails the pull as a network failure after the retries.
+    @Test func aRegistryThatStaysUnavailableIsANetworkFailure() throws {
+        let registry = try FaultRegistry()
+        defer { registry.stop() }
+        let project = try Self.goodProject(registry)
+        try registry.publish(OCIChart(example: "hello-web", version: "1.1.0"))
+        let tagLists = try registry.requests(registry.tagsPath).count
+        try registry.server.plan(registry.tagsPath, .status(503, body: FaultRegistry.errorBody("UNAVAILABLE", "down")))
+
+        let stderr = try Self.failingPull(project, registry: registry.name, version: "1.1.0", status: 3)
+        #expect(try registry.requests(registry.tagsPath).count == tagLists + 3)   // --retries 2
+        #expect(stderr.contains("chart \"hello-web\": "), "\(stderr)")
+        #expect(stderr.contains(registry.server.url(registry.tagsPath)), "\(stderr)")
+        #expect(stderr.contains("503"), "\(stderr)")
+    }
 }
