@@ -63,6 +63,7 @@ let package = Package(
         // Tests that run the built `chartsync` binary; depending on the executable makes SwiftPM build it first.
         .testTarget(name: "ChartSyncCLITests", dependencies: [
             "chartsync", "ChartSyncCore", "ChartSyncIndex", "ChartSyncArchive", "ChartSyncTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
 )

@@ -61,7 +61,8 @@ public struct RecordedRequest: Sendable, Decodable, Equatable {
 
 /// A scriptable HTTP server (Python 3, `Scripts/faultserver.py`) on 127.0.0.1 and a free port:
 /// plan a sequence of responses per path (status sequences, resets, truncation, stalls, slow
-/// bodies, redirects, Authorization echo) and read the log of requests. Each instance is its own
+/// bodies, redirects, Authorization echo), require an Authorization header under a path prefix,
+/// and read the log of requests. Each instance is its own
 /// process; it stops on `stop()` or deinit and exits by itself if the test process goes away.
 public final class FaultServer: @unchecked Sendable {
     /// The port on 127.0.0.1.
@@ -100,6 +101,13 @@ public final class FaultServer: @unchecked Sendable {
         try plan(path, responses)
     }
 
+    /// Answers 401 with `challenge` (as WWW-Authenticate) to every request whose path starts with
+    /// `prefix` and whose Authorization header is not exactly `authorization`; no planned
+    /// response is used up by such a request. For standing in for a registry that requires basic auth.
+    public func requireAuthorization(prefix: String, authorization: String, challenge: String) throws {
+        _ = try send(["op": "auth", "prefix": prefix, "authorization": authorization, "challenge": challenge])
+    }
+
     /// The requests received so far, in order, optionally only those for `path` (ignoring queries).
     public func requests(path: String? = nil) throws -> [RecordedRequest] {
         let reply = try send(["op": "log"])
@@ -109,7 +117,7 @@ public final class FaultServer: @unchecked Sendable {
         return all.filter { $0.path.split(separator: "?", maxSplits: 1).first.map(String.init) == path }
     }
 
-    /// Forgets all plans and logged requests.
+    /// Forgets all plans, authorization rules and logged requests.
     public func clear() throws {
         _ = try send(["op": "clear"])
     }

@@ -19,6 +19,8 @@
 //     try faults.plan("/a", .redirect(to: faults.url("/b", host: "localhost")))
 //     try faults.plan("/b", .echoAuthorization)
 //     try faults.requests(path: "/b").first?.authorization   // what the server received
+//     try faults.requireAuthorization(prefix: "/v2/", authorization: "Basic ...",  // else 401 with
+//                                     challenge: #"Basic realm="r""#)            // this challenge
 //
 // Every server is its own process on its own port, so tests may run in parallel; each stops on
 // stop() or deinit, and exits by itself when the test process dies.

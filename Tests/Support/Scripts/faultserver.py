@@ -6,6 +6,10 @@ It then reads JSON commands, one per line, on stdin and answers each with one JS
   {"op": "plan", "path": "/x", "steps": [STEP, ...]}  -> {"ok": true}
   {"op": "log"}                                       -> {"ok": true, "log": [REQUEST, ...]}
   {"op": "clear"}                                     -> {"ok": true}
+  {"op": "auth", "prefix": "/v2/", "authorization": "Basic ...", "challenge": "Basic realm=..."}
+                                                      -> {"ok": true}
+A request whose path starts with an auth rule's prefix and whose Authorization header is not
+exactly the rule's gets 401 with the challenge as WWW-Authenticate (no plan step is taken).
 Each request to a planned path takes the next step; after the last one, the last step repeats.
 Unplanned paths answer 404. A STEP is an object with "kind":
   respond   status, headers {name: value}, body (base64)
@@ -29,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 PLANS = {}
+AUTH = []
 LOG = []
 STOP = threading.Event()
 
@@ -42,6 +47,16 @@ def next_step(path):
         step = steps[min(plan["index"], len(steps) - 1)]
         plan["index"] += 1
         return step
+
+
+def refusal(path, authorization):
+    with LOCK:
+        for rule in AUTH:
+            if path.startswith(rule["prefix"]) and authorization != rule["authorization"]:
+                body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
+                return {"kind": "respond", "status": 401, "body": base64.b64encode(body).decode(),
+                        "headers": {"WWW-Authenticate": rule["challenge"], "Content-Type": "application/json"}}
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -69,7 +84,8 @@ class Handler(BaseHTTPRequestHandler):
                 "userAgent": self.headers.get("User-Agent"),
                 "accept": self.headers.get("Accept"),
             })
-        step = next_step(path) or {"kind": "respond", "status": 404, "body": ""}
+        step = refusal(path, self.headers.get("Authorization")) or next_step(path) \
+            or {"kind": "respond", "status": 404, "body": ""}
         self.close_connection = True
         try:
             self.perform(step, send_body)
@@ -146,8 +162,14 @@ def command(line):
     if op == "log":
         with LOCK:
             return {"ok": True, "log": list(LOG)}
+    if op == "auth":
+        with LOCK:
+            AUTH.append({"prefix": request["prefix"], "authorization": request["authorization"],
+                         "challenge": request["challenge"]})
+        return {"ok": True}
     if op == "clear":
         with LOCK:
+            AUTH.clear()
             PLANS.clear()
             LOG.clear()
         return {"ok": True}
