@@ -163,6 +163,9 @@ extension RegistryClient {
         }
         func failure(_ error: TransportError) -> RegistryError {
             switch error {
+            case let .httpStatus(at, code) where [401, 403, 404].contains(code) && !session.isOwnOrigin(at):
+                // Object storage a redirect led to (an expired presigned URL, say) is not the registry.
+                return .transport(registry: registry, error)
             case let .httpStatus(at, 401):
                 return .authenticationFailed(registry: registry, reason: "the registry refused the credentials for blob \(digest) of \(repository) (HTTP 401 from \(at))")
             case .httpStatus(_, 404):
@@ -179,7 +182,7 @@ extension RegistryClient {
         do {
             result = try fetch()
         } catch {
-            guard case .httpStatus(_, 401) = error else { throw failure(error) }
+            guard case let .httpStatus(at, 401) = error, session.isOwnOrigin(at) else { throw failure(error) }
             // Learn what the registry wants (a HEAD that follows no redirect), then try again.
             try session.authorize(url)
             do { result = try fetch() } catch { throw failure(error) }
@@ -271,6 +274,12 @@ extension RegistryClient {
 }
 
 extension RegistrySession {
+    /// Whether `url` (maybe redacted) is on the registry's own origin.
+    func isOwnOrigin(_ url: String) -> Bool {
+        guard let there = try? CurlURL.parse(url), let own = try? CurlURL.parse(base) else { return false }
+        return there.sameOrigin(as: own)
+    }
+
     /// The absolute URL of a next-page `link` of the tag list fetched from `current`: an absolute
     /// URL must be on the registry's origin; `//host/...`, `/path`, `path` and `?query` are
     /// resolved against `current` (RFC 3986).

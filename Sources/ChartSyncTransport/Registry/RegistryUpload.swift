@@ -164,10 +164,7 @@ extension RegistrySession {
     /// Sends a request of an upload session: with the registry's credentials on its own origin, and
     /// without any on another origin (object storage behind the registry).
     func sendUpload(_ method: HTTPMethod, _ url: String, headers: [HTTPHeader] = [], body: RequestBody) throws(RegistryError) -> HTTPResponse {
-        guard let target = try? CurlURL.parse(url), let own = try? CurlURL.parse(base) else {
-            throw .malformedResponse(registry: registry, url: RepositoryURL.redacted(url), reason: "the upload URL cannot be parsed")
-        }
-        if target.sameOrigin(as: own) {
+        if isOwnOrigin(url) {
             return try send(method, url, headers: headers, body: body)
         }
         do {
