@@ -2,6 +2,7 @@ import ChartSyncArchive
 import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
+import ChartSyncTransport
 import enum Crypto.Curve25519
 import struct Crypto.SHA256
 import Foundation
@@ -54,13 +55,17 @@ public enum VerifyError: ChartSyncFailure, CustomStringConvertible {
     case siteAdditions(path: String, files: [String])
     /// The manifest names a path chartsync keeps for itself in a site.
     case reservedPath(bundle: String, path: String)
+    /// The bundle's image store (`images/`) is not complete and consistent: a blob whose digest is
+    /// not its name, a blob an image needs that is not in the bundle, index.json against images.lock.
+    case imageStore(bundle: String, problems: [String])
     /// The run was interrupted; nothing was changed.
     case interrupted
 
     public var kind: FailureKind {
         switch self {
         case .notFound, .fileSystem: return .io
-        case .badParts, .archive, .manifest, .sidecarMismatch, .rollback, .sequenceReused, .reservedPath: return .verification
+        case .badParts, .archive, .manifest, .sidecarMismatch, .rollback, .sequenceReused, .reservedPath, .imageStore:
+            return .verification
         case .missingParent, .notASite, .foreignDestination, .damagedSite, .otherDelivery, .siteAdditions: return .input
         case .interrupted: return .interrupted
         }
@@ -100,6 +105,9 @@ public enum VerifyError: ChartSyncFailure, CustomStringConvertible {
                 + "so move them beside \(path) (nothing was changed)"
         case .reservedPath(let bundle, let path):
             return "\(bundle): the manifest lists \(path), a path chartsync keeps for itself in a site"
+        case .imageStore(let bundle, let problems):
+            return "\(bundle): the image store is not complete and consistent (nothing was extracted):\n  "
+                + problems.joined(separator: "\n  ")
         case .interrupted:
             return "interrupted; nothing was changed"
         }
@@ -187,6 +195,8 @@ public struct BundleVerifier: Sendable {
             || file.path.hasPrefix(SiteDirectory.mark + "/") {
             throw VerifyError.reservedPath(bundle: parts[0], path: file.path)
         }
+        let hasStore = try Self.checkStoreNames(manifest, bundle: parts[0])
+        if hasStore { reader.retain = Self.storeRetention }
         let offered = InstalledDelivery(name: manifest.name, sequence: manifest.sequence,
                                         manifest: Digest(bytes: SHA256.hash(data: header.manifest)),
                                         signer: header.signature.flatMap(SigningKey.signer(of:)))
@@ -215,6 +225,7 @@ public struct BundleVerifier: Sendable {
             // Without a destination, or for a delivery installed already, every byte is proven
             // and nothing is written.
             try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.prove(expected: expected) }
+            if hasStore { try Self.checkStore(manifest, reader: reader, staging: nil, bundle: parts[0]) }
             var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
                                                    parts: parts, extractedTo: extractTo == nil ? nil : destination)
             if case .installed(let installed, _)? = site?.state {
@@ -231,6 +242,7 @@ public struct BundleVerifier: Sendable {
         defer { FileSystem.removeTree(stagingParent) }
         let staging = stagingParent + "/tree"
         try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.extract(into: staging, expected: expected) }
+        if hasStore { try Self.checkStore(manifest, reader: reader, staging: staging, bundle: parts[0]) }
         var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
                                               parts: parts, extractedTo: destination)
         var previous: (InstalledDelivery, BundleManifest)?
@@ -246,6 +258,112 @@ public struct BundleVerifier: Sendable {
             previous: previous?.0, installed: offered, changes: ChartChanges(from: previous?.1.charts, to: manifest.charts),
             alreadyInstalled: false)
         return verification
+    }
+
+    // MARK: - The image store
+
+    /// What is kept in memory while the payload streams, for the store's closure: index.json and
+    /// images.lock, and the blobs small enough to be manifests whose bytes are JSON (manifests,
+    /// indexes, configs). Blob entries are sorted before index.json, so which blobs are manifests
+    /// is known only at the end; keeping the JSON-looking small ones (a few KiB each, bounded by
+    /// the reader's budget) avoids a second pass over the bundle.
+    static let storeRetention: @Sendable (String, Int64) -> BundleArchiveReader.Retention? = { path, size in
+        if path == "images/index.json" || path == "images.lock" { return size <= RegistryClient.manifestSizeLimit ? .always : nil }
+        if path.hasPrefix("images/blobs/sha256/") && size <= RegistryClient.manifestSizeLimit { return .json }
+        return nil
+    }
+
+    /// Checks the store's files as MANIFEST lists them, before a byte is read: only `oci-layout`,
+    /// `index.json` and `blobs/sha256/<hex>` whose listed SHA-256 is its name (so proving an entry
+    /// against MANIFEST proves the blob against its digest). Whether the bundle carries a store.
+    static func checkStoreNames(_ manifest: BundleManifest, bundle: String) throws(VerifyError) -> Bool {
+        let prefix = ImageStoreCheck.directory + "/"
+        let files = manifest.files.filter { $0.path.hasPrefix(prefix) }
+        guard !files.isEmpty || !manifest.storedImages.isEmpty else { return false }
+        var problems: [String] = []
+        for file in files {
+            let relative = String(file.path.dropFirst(prefix.count))
+            if relative == "oci-layout" || relative == "index.json" { continue }
+            guard let digest = ImageLayout.digest(ofBlobPath: relative) else {
+                problems.append("\(file.path): not a file of an image layout (oci-layout, index.json, blobs/sha256/<hex>)")
+                continue
+            }
+            if file.sha256.prefixed != digest {
+                problems.append("\(file.path): MANIFEST lists it with sha256 \(file.sha256.hex): a blob's SHA-256 must be its name")
+            }
+        }
+        let paths = Set(files.map(\.path))
+        for required in ["images/oci-layout", "images/index.json"] where !paths.contains(required) {
+            problems.append("\(required): missing; the bundle carries images but not their layout's \(FileSystem.baseName(required))")
+        }
+        if !problems.isEmpty { throw .imageStore(bundle: bundle, problems: problems) }
+        return true
+    }
+
+    /// After the payload was proven: index.json's images need exactly the blobs the bundle carries
+    /// (the closure walked over the manifests kept in memory, or read from the proven staging tree
+    /// when the budget was spent), index.json names exactly the images of the bundle's images.lock,
+    /// and MANIFEST's `storedImages` (what `inspect` shows) is what the store holds.
+    static func checkStore(_ manifest: BundleManifest, reader: BundleArchiveReader, staging: String?,
+                           bundle: String) throws(VerifyError) {
+        let retained = reader.retained
+        if reader.retentionOverflowed && staging == nil {
+            throw .imageStore(bundle: bundle, problems: [
+                "the image manifests exceed \(reader.retainBudget >> 20) MiB, more than verify keeps in memory without a destination; "
+                    + "verify with --extract DIR (the manifests are then read from the proven files)"])
+        }
+        let stagedLayout = staging.map { ImageLayout(root: $0 + "/" + ImageStoreCheck.directory) }
+        func file(_ path: String) -> [UInt8]? {
+            if let bytes = retained[path] { return bytes }
+            guard let staging else { return nil }
+            return try? FileSystem.readFile(staging + "/" + path, limit: Int(RegistryClient.manifestSizeLimit))
+        }
+        guard let indexBytes = file("images/index.json") else {
+            throw .imageStore(bundle: bundle, problems: ["images/index.json: larger than an index may be"])
+        }
+        let entries: [ImageLayout.Entry]
+        do {
+            entries = try ImageLayout.parseIndex(indexBytes, source: "images/index.json")
+        } catch {
+            throw .imageStore(bundle: bundle, problems: [error.description])
+        }
+        var lock: ImagesManifest?
+        if manifest.files.contains(where: { $0.path == "images.lock" }) {
+            guard let bytes = file("images.lock") else {
+                throw .imageStore(bundle: bundle, problems: ["images.lock: larger than verify reads"])
+            }
+            do throws(YAMLError) {
+                lock = try ImagesManifestCoding.parse(bytes, source: "images.lock")
+            } catch {
+                throw .imageStore(bundle: bundle, problems: ["images.lock: line \(error.line): \(error.message)"])
+            }
+        }
+        var files: [String: BundleManifest.File] = [:]
+        var stored: Set<String> = []
+        for entry in manifest.files {
+            files[entry.path] = entry
+            if entry.path.hasPrefix("images/"), let digest = ImageLayout.digest(ofBlobPath: String(entry.path.dropFirst(7))) {
+                stored.insert(digest)
+            }
+        }
+        func read(_ digest: String, _ size: Int64) -> [UInt8]? {
+            retained[ImageStoreCheck.blobPath(digest)] ?? stagedLayout?.readManifest(digest, size: size)
+        }
+        let needs = ImageStoreCheck.needs(entries: entries, read: read, present: { files[ImageStoreCheck.blobPath($0)] != nil })
+        var problems = ImageStoreCheck.lockProblems(entries: entries, lock: lock) + needs.problems
+        problems += ImageStoreCheck.contents(needs.blobs, reported: needs.problems) { digest in
+            files[ImageStoreCheck.blobPath(digest)].map { (sha256: $0.sha256, size: $0.size) }
+        }
+        problems += ImageStoreCheck.unneeded(stored: stored, blobs: needs.blobs)
+        var messages = problems.map(\.description)
+        if problems.isEmpty {
+            let summaries = ImageStoreCheck.summaries(entries: entries, blobs: needs.blobs, read: read)
+            if summaries != manifest.storedImages {
+                messages.append("MANIFEST's storedImages (" + manifest.storedImages.map(\.reference).joined(separator: ", ")
+                                + ") is not what images/index.json holds (" + summaries.map(\.reference).joined(separator: ", ") + ")")
+            }
+        }
+        if !messages.isEmpty { throw .imageStore(bundle: bundle, problems: messages) }
     }
 
     /// Reads the payload through `body` (proving or extracting it), then checks a single-file

@@ -64,6 +64,8 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
     case unsupported(path: String, what: String)
     /// A file changed while the bundle was being written (the bundle was removed).
     case changed(path: String)
+    /// The image store (`images/`) is not what images.lock says, or a blob is missing or damaged.
+    case imageStore([ImageStoreProblem])
     /// A file operation failed.
     case fileSystem(FileSystemError)
     /// The archive could not be written.
@@ -73,7 +75,7 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
 
     public var kind: FailureKind {
         switch self {
-        case .notProven, .imagesStale, .unsupported: return .verification
+        case .notProven, .imagesStale, .unsupported, .imageStore: return .verification
         case .lock: return .input
         case .fileSystem, .archive, .changed: return .io
         case .interrupted: return .interrupted
@@ -86,6 +88,9 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
         case .imagesStale(let problems):
             return "images.lock is not current for the vendored charts (run chartsync images):\n  " + problems.joined(separator: "\n  ")
         case .lock(let message): return message
+        case .imageStore(let problems):
+            return "the image store is not what images.lock says (run chartsync images --pull):\n  "
+                + problems.map(\.description).joined(separator: "\n  ")
         case .unsupported(let path, let what): return "\(path) is \(what); a bundle carries regular files only"
         case .changed(let path): return "\(path) changed while the bundle was being written; the bundle was removed, try again"
         case .fileSystem(let error): return error.description
@@ -125,17 +130,30 @@ public struct Packer: Sendable {
         defer { withExtendedLifetime(projectLock) {} }
         Self.removeStalePartials(of: options.output)
         let (list, lock) = try loadLock()
-        let files = try collect()
+        // The image store's blobs are chosen (what index.json's images need) before the hashing
+        // pass, which then proves each of them against its name.
+        let store = try planStore()
+        let files = try collect(blobs: store?.present ?? [])
         try prove(lock, files: files)
         // images.lock travels with the charts only when it is what they say.
         let images = ImageCollector(layout: layout).lockFindings(list, lock: lock) ?? []
         if !images.isEmpty { throw PackError.imagesStale(images.map(\.description)) }
+        var storedImages: [BundleManifest.StoredImage] = []
+        if let store {
+            var hashed: [String: (sha256: Digest, size: Int64)] = [:]
+            for file in files { hashed[file.path] = (file.sha256, file.size) }
+            let problems = store.problems
+                + ImageStoreCheck.contents(store.blobs, reported: store.problems) { hashed[ImageStoreCheck.blobPath($0)] }
+            if !problems.isEmpty { throw PackError.imageStore(problems) }
+            storedImages = store.summaries
+        }
         let manifest = BundleManifest(
             name: options.name ?? String(layout.root.split(separator: "/").last ?? "bundle"),
             sequence: options.sequence, chartsyncVersion: options.chartsyncVersion,
             charts: lock.entries.map { BundleManifest.Chart(name: $0.name, version: $0.version, sha256: $0.sha256) },
             files: files.map { BundleManifest.File(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable) },
-            images: try ImageCollector(layout: layout).current()?.images.map(\.reference.description) ?? [])
+            images: try ImageCollector(layout: layout).current()?.images.map(\.reference.description) ?? [],
+            storedImages: storedImages)
         let manifestBytes = Array(manifest.json.utf8)
         var signature: [UInt8]?
         var signer: String?
@@ -212,11 +230,57 @@ public struct Packer: Sendable {
         let identity: FileSystem.Identity?
     }
 
-    /// The chart list, the lock, and every regular file under charts/external, charts/custom and
-    /// charts/patches (dotfiles skipped; links and special files refused).
-    private func collect() throws -> [Collected] {
+    /// The image store as it will be bundled: the blobs index.json's images need that are there
+    /// (relative paths), every blob they need, their summaries, and what is wrong so far (index.json
+    /// against images.lock, manifests missing or damaged). Nil without a store (no `images/`, or
+    /// an empty one).
+    private struct StorePlan {
+        let present: [String]
+        let blobs: [ImageLayout.Blob]
+        let summaries: [BundleManifest.StoredImage]
+        let problems: [ImageStoreProblem]
+    }
+
+    private func planStore() throws -> StorePlan? {
+        let root = layout.root + "/" + ImageStoreCheck.directory
+        if FileSystem.isSymlink(root) { throw PackError.unsupported(path: root, what: "a symbolic link") }
+        guard FileSystem.isDirectory(root), !((try? FileSystem.listDirectory(root)) ?? []).isEmpty else { return nil }
+        let store = ImageLayout(root: root)
+        for path in [store.layoutPath, store.indexPath] where !FileSystem.isRegularFile(path) || FileSystem.isSymlink(path) {
+            let what = FileSystem.isSymlink(path) ? "a symbolic link" : FileSystem.exists(path) ? "not a regular file" : "missing"
+            throw PackError.imageStore([ImageStoreProblem(.invalid, path: ImageStoreCheck.path(FileSystem.baseName(path)), images: [],
+                                                          expected: "a regular file", actual: what,
+                                                          message: "is \(what); images/ is not an image layout (run chartsync images --pull)")])
+        }
+        let entries: [ImageLayout.Entry]
+        do {
+            entries = try store.entries() ?? []
+        } catch {
+            throw PackError.imageStore([ImageStoreProblem(.invalid, path: "images/index.json", images: [], expected: "a valid index.json",
+                                                          actual: error.description, message: error.description)])
+        }
+        let lock = try ImageCollector(layout: layout).current()
+        func present(_ digest: String) -> Bool {
+            let path = store.blobPath(digest)
+            return FileSystem.isRegularFile(path) && !FileSystem.isSymlink(path)
+        }
+        let needs = ImageStoreCheck.needs(entries: entries, read: store.readManifest, present: present)
+        let problems = ImageStoreCheck.lockProblems(entries: entries, lock: lock) + needs.problems
+        return StorePlan(present: needs.blobs.filter { present($0.digest) }.map { ImageStoreCheck.blobPath($0.digest) },
+                         blobs: needs.blobs,
+                         summaries: ImageStoreCheck.summaries(entries: entries, blobs: needs.blobs, read: store.readManifest),
+                         problems: problems)
+    }
+
+    /// The chart list, the lock, every regular file under charts/external, charts/custom and
+    /// charts/patches (dotfiles skipped; links and special files refused) and, with an image
+    /// store, `images/oci-layout`, `images/index.json` and `blobs` (the needed blobs that are there).
+    private func collect(blobs: [String]) throws -> [Collected] {
         var paths = [FileSystem.baseName(layout.chartList), "versions.lock"]
         if FileSystem.isRegularFile(layout.root + "/images.lock") { paths.append("images.lock") }
+        if !blobs.isEmpty || FileSystem.isRegularFile(layout.root + "/images/index.json") {
+            paths += ["images/oci-layout", "images/index.json"] + blobs
+        }
         for tree in ["charts/external", "charts/custom", "charts/patches"] where FileSystem.isDirectory(layout.root + "/" + tree) {
             try walk(tree, into: &paths)
         }

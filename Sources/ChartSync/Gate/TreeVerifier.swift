@@ -35,6 +35,8 @@ public struct TreeVerification: Sendable {
     public var imagesChecked = false
     /// images.lock would have been compared, but the charts failed (its truth comes from them).
     public var imagesSkipped = false
+    /// The image store (`images/`) was checked against images.lock (it exists).
+    public var storeChecked = false
 
     /// Nothing was found.
     public var passed: Bool { findings.isEmpty }
@@ -117,7 +119,9 @@ public struct TreeVerifier: Sendable {
         }
         // images.lock is compared once the tarballs are proven (its truth comes from them).
         let images = contents.findings.isEmpty ? ImageCollector(layout: layout).lockFindings(list, lock: lock) : nil
-        let findings = (stale + contents.findings + (images ?? [])).sorted { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) }
+        let store = storeFindings(lockInvalid: images?.contains { $0.code == .imagesLockInvalid } ?? false)
+        let findings = (stale + contents.findings + (images ?? []) + (store ?? []))
+            .sorted { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) }
         let failed = Set(findings.compactMap(\.chart))
         let charts = lock.entries.map {
             TreeChartResult(name: $0.name, version: $0.version, file: "charts/external/" + $0.fileName,
@@ -127,9 +131,87 @@ public struct TreeVerifier: Sendable {
         var verification = TreeVerification(root: layout.root, chartList: listName, charts: charts, files: contents.files,
                                             bytes: contents.bytes, findings: findings)
         verification.imagesChecked = images != nil
+        verification.storeChecked = store != nil
         verification.imagesSkipped = !contents.findings.isEmpty
             && (FileSystem.exists(layout.root + "/images.lock") || list.images != ChartList.ImageSettings())
         return verification
     }
 
+    /// The image store against images.lock, when `images/` exists: index.json names exactly the
+    /// images of images.lock with their pinned digests, every blob they need is there and hashes
+    /// to its name (hashed on all cores), nothing else is. Nil without a store, or when images.lock
+    /// cannot be read (reported as such already).
+    private func storeFindings(lockInvalid: Bool) -> [TreeFinding]? {
+        let root = layout.root + "/" + ImageStoreCheck.directory
+        guard FileSystem.exists(root) || FileSystem.isSymlink(root) else { return nil }
+        func finding(_ problem: ImageStoreProblem) -> TreeFinding {
+            let code: TreeFinding.Code
+            switch problem.kind {
+            case .imageNotStored: code = .imageNotStored
+            case .imageNotLocked: code = .imageNotLocked
+            case .blobMissing: code = .blobMissing
+            case .blobMismatch: code = .blobMismatch
+            case .blobUnneeded: code = .blobUnneeded
+            case .invalid: code = .imageStoreInvalid
+            }
+            var result = TreeFinding(code, file: problem.path, chart: nil, expected: problem.expected, actual: problem.actual,
+                                     message: problem.message)
+            result.images = problem.images
+            return result
+        }
+        func invalid(_ path: String, _ what: String) -> [TreeFinding] {
+            [finding(ImageStoreProblem(.invalid, path: path, images: [], expected: "an image layout", actual: what,
+                                       message: "\(what); run chartsync images --pull"))]
+        }
+        if FileSystem.isSymlink(root) || !FileSystem.isDirectory(root) { return invalid("images", "is not a directory") }
+        let store = ImageLayout(root: root)
+        var problems: [ImageStoreProblem] = []
+        // Only oci-layout, index.json and blobs/ belong at the top.
+        for name in (try? FileSystem.listDirectory(root)) ?? [] where !["oci-layout", "index.json", "blobs"].contains(name) {
+            problems.append(ImageStoreProblem(.invalid, path: ImageStoreCheck.path(name), images: [], expected: "not there",
+                                              actual: "present", message: "not part of an image layout (oci-layout, index.json, blobs/sha256/)"))
+        }
+        if !FileSystem.isRegularFile(store.layoutPath) || FileSystem.isSymlink(store.layoutPath) {
+            problems.append(ImageStoreProblem(.invalid, path: "images/oci-layout", images: [], expected: "a regular file",
+                                              actual: "missing or not a regular file", message: "missing or not a regular file"))
+        }
+        let entries: [ImageLayout.Entry]
+        do {
+            guard let read = try store.entries() else {
+                return (problems + [ImageStoreProblem(.invalid, path: "images/index.json", images: [], expected: "index.json",
+                                                      actual: "missing", message: "missing; run chartsync images --pull")]).map(finding)
+            }
+            entries = read
+        } catch {
+            return (problems + [ImageStoreProblem(.invalid, path: "images/index.json", images: [], expected: "a valid index.json",
+                                                  actual: error.description, message: error.description)]).map(finding)
+        }
+        if !lockInvalid, let lock = try? ImageCollector(layout: layout).current() {
+            problems += ImageStoreCheck.lockProblems(entries: entries, lock: lock)
+        } else if !lockInvalid && !FileSystem.exists(layout.root + "/images.lock") {
+            problems += ImageStoreCheck.lockProblems(entries: entries, lock: nil)
+        }
+        let stored = store.storedBlobs()
+        let needs = ImageStoreCheck.needs(entries: entries, read: store.readManifest, present: { stored.digests.contains($0) })
+        problems += needs.problems
+        let toHash = needs.blobs.filter { stored.digests.contains($0.digest) }
+        let hashed = WorkerPool.map(toHash, threads: WorkerPool.processorCount) { blob in
+            (blob.digest, try? FileSystem.sha256(ofFile: store.blobPath(blob.digest)))
+        }
+        var sums: [String: (sha256: Digest, size: Int64)] = [:]
+        for (digest, result) in hashed { if let result { sums[digest] = (result.0, result.1) } }
+        // A blob that is there but cannot be read is unreadable, not missing.
+        for (digest, result) in hashed where result == nil {
+            problems.append(ImageStoreProblem(.invalid, path: ImageStoreCheck.blobPath(digest), images: [], expected: "readable",
+                                              actual: "unreadable", message: "cannot be read"))
+        }
+        let unreadable = Set(hashed.filter { $0.1 == nil }.map { $0.0 })
+        problems += ImageStoreCheck.contents(needs.blobs.filter { !unreadable.contains($0.digest) }, reported: needs.problems) { sums[$0] }
+        problems += ImageStoreCheck.unneeded(stored: stored.digests, blobs: needs.blobs)
+        for name in stored.others {
+            problems.append(ImageStoreProblem(.invalid, path: "images/blobs/sha256/" + name, images: [], expected: "not there",
+                                              actual: "present", message: "not a blob (a blob is named by its 64-hex sha256)"))
+        }
+        return problems.map(finding)
+    }
 }

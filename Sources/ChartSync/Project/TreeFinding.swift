@@ -10,6 +10,8 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
         case lock
         /// images.lock against the vendored charts and the chart list's `images:` section.
         case images
+        /// The image store (`images/`) against images.lock.
+        case store
     }
 
     /// The kind of problem; the raw values are the stable codes of `verify --json`.
@@ -52,6 +54,19 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
         case imageChartsChanged = "image-charts-changed"
         /// A chart pins a digest images.lock records otherwise.
         case imageDigestChanged = "image-digest-changed"
+        /// An images.lock image without an `images/index.json` entry, or with one for another digest.
+        case imageNotStored = "image-not-stored"
+        /// An `images/index.json` entry images.lock does not list.
+        case imageNotLocked = "image-not-locked"
+        /// A blob an image of `images/index.json` needs is not in `images/blobs/sha256`.
+        case blobMissing = "blob-missing"
+        /// A blob's bytes do not hash to its name (or its size is not the one its manifest says).
+        case blobMismatch = "blob-mismatch"
+        /// A blob no image of `images/index.json` needs.
+        case blobUnneeded = "blob-unneeded"
+        /// `images/` is not a valid image layout: index.json or oci-layout missing or invalid, a
+        /// manifest that does not decode, a file that is not a blob.
+        case imageStoreInvalid = "image-store-invalid"
 
         /// The check the code belongs to.
         public var check: Check {
@@ -61,6 +76,8 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
                  .chartListChanged: return .lock
             case .imagesLockMissing, .imagesLockInvalid, .imageMissing, .imageUnused, .imageChartsChanged, .imageDigestChanged:
                 return .images
+            case .imageNotStored, .imageNotLocked, .blobMissing, .blobMismatch, .blobUnneeded, .imageStoreInvalid:
+                return .store
             }
         }
     }
@@ -79,6 +96,8 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
     public let actual: String
     /// The problem in words (without the file name).
     public let message: String
+    /// For store findings: the images (index.json references) concerned, sorted.
+    public var images: [String] = []
 
     /// Creates a finding.
     public init(_ code: Code, file: String, line: Int? = nil, chart: String?, expected: String, actual: String, message: String) {

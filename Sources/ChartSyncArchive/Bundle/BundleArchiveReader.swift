@@ -46,6 +46,26 @@ public final class BundleArchiveReader {
     /// When set, extraction stops with `.interrupted` (and removes what it wrote) once it is cancelled.
     public var cancellation: Cancellation?
 
+    /// How an entry is kept in memory.
+    public enum Retention: Sendable {
+        /// Whatever its bytes.
+        case always
+        /// Only when its bytes begin with `{` (a JSON document: a manifest, not a layer).
+        case json
+    }
+    /// Which payload entries to keep in memory as they stream (`relative path`, `declared size`),
+    /// within ``retainBudget`` bytes in all. Kept bytes are proven (size and SHA-256 against the
+    /// expectation) before they appear in ``retained``.
+    public var retain: ((String, Int64) -> Retention?)?
+    /// The most bytes ``retained`` may hold; an entry that would exceed it is not kept and
+    /// ``retentionOverflowed`` is set.
+    public var retainBudget: Int64 = 256 << 20
+    /// The proven bytes of the entries ``retain`` chose, by relative path.
+    public private(set) var retained: [String: [UInt8]] = [:]
+    /// Whether an entry ``retain`` chose was not kept because the budget was spent.
+    public private(set) var retentionOverflowed = false
+    private var retainedBytes: Int64 = 0
+
     /// Opens the bundle made of `parts` (one file, or the parts in order). Every part must exist;
     /// with `expectedParts`, each must also have its expected size (checked now) and SHA-256
     /// (checked as its end is read), and there must be as many parts as expected.
@@ -264,10 +284,27 @@ public final class BundleArchiveReader {
         var size: Int64 = 0
         var total = extraction.total
         let (limits, bundle, cancellation) = (self.limits, self.name, self.cancellation)
+        let rule = retain?(relative, declared)
+        var keep = rule != nil
+        if keep && retainedBytes + declared > retainBudget {
+            keep = false
+            retentionOverflowed = true
+        }
+        var kept: [UInt8] = []
+        let block = extraction.buffer
         do throws(TreeWriter.CopyFailure) {
             _ = try TreeWriter.copyEntryData(from: archive, to: fd, buffer: extraction.buffer, hasher: &hasher) {
                 (count) throws(ArchiveError) in
                 if cancellation?.isCancelled == true { throw .interrupted }
+                if keep && size + Int64(count) <= want.size {
+                    let bytes = UnsafeRawBufferPointer(start: block.baseAddress, count: count)
+                    // Only JSON documents: a layer is never kept, whatever its size.
+                    if kept.isEmpty, case .json? = rule, bytes.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) != UInt8(ascii: "{") {
+                        keep = false
+                    } else {
+                        kept.append(contentsOf: bytes)
+                    }
+                }
                 size += Int64(count)
                 total += Int64(count)
                 if size > limits.maxFileBytes { throw .fileTooLarge(path: bundle, entry: entryName, limit: limits.maxFileBytes) }
@@ -289,6 +326,10 @@ public final class BundleArchiveReader {
         }
         guard extraction.tree == nil || (fchmod(fd, mode_t(wantedMode)) == 0 && fsync(fd) == 0) else {
             throw .cannotWrite(path: name, entry: entryName, target: target, message: SystemError.text())
+        }
+        if keep && Int64(kept.count) == size {
+            retained[relative] = kept
+            retainedBytes += size
         }
         extraction.written.insert(relative)
     }

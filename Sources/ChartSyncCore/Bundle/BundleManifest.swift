@@ -41,6 +41,26 @@ public struct BundleManifest: Sendable, Equatable {
         }
     }
 
+    /// One image the bundle's image store (`images/`) carries, as its index.json names it.
+    public struct StoredImage: Sendable, Equatable {
+        /// The reference index.json names it by (`registry/repository:tag`).
+        public var reference: String
+        /// The digest of the manifest or index index.json points to.
+        public var digest: String
+        /// The bytes of every blob it needs (manifests included; shared blobs counted for each image).
+        public var size: Int64
+        /// The platforms an index carries (`os/architecture[/variant]`); empty for a single manifest.
+        public var platforms: [String]
+
+        /// Creates a stored image.
+        public init(reference: String, digest: String, size: Int64, platforms: [String]) {
+            self.reference = reference
+            self.digest = digest
+            self.size = size
+            self.platforms = platforms
+        }
+    }
+
     /// The bundle's name (e.g. the site or release it is for).
     public var name: String
     /// A number the user raises with each delivery.
@@ -54,10 +74,15 @@ public struct BundleManifest: Sendable, Equatable {
     /// The container images images.lock lists (as recorded there, pinned when resolved), sorted;
     /// empty when the bundle carries no images.lock.
     public var images: [String]
+    /// The images of the bundle's image store (`images/index.json`), sorted by reference; empty
+    /// when it carries none. `verify` proves them against the store.
+    public var storedImages: [StoredImage]
 
     /// Creates a manifest; charts, files and images are sorted.
-    public init(name: String, sequence: Int64, chartsyncVersion: String, charts: [Chart], files: [File], images: [String] = []) {
+    public init(name: String, sequence: Int64, chartsyncVersion: String, charts: [Chart], files: [File], images: [String] = [],
+                storedImages: [StoredImage] = []) {
         self.name = name
+        self.storedImages = storedImages.sorted { $0.reference < $1.reference }
         self.sequence = sequence
         self.chartsyncVersion = chartsyncVersion
         self.images = images.sorted()
@@ -82,6 +107,12 @@ public struct BundleManifest: Sendable, Equatable {
         out += charts.isEmpty ? "],\n" : "\n  ],\n"
         if !images.isEmpty {
             out += "  \"images\": [" + images.map { "\n    " + q($0) }.joined(separator: ",") + "\n  ],\n"
+        }
+        if !storedImages.isEmpty {
+            out += "  \"storedImages\": [" + storedImages.map {
+                "\n    {\"reference\": \(q($0.reference)), \"digest\": \(q($0.digest)), \"size\": \($0.size), \"platforms\": ["
+                    + $0.platforms.map(q).joined(separator: ", ") + "]}"
+            }.joined(separator: ",") + "\n  ],\n"
         }
         out += "  \"files\": ["
         out += files.map {

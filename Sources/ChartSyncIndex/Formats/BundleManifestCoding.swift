@@ -2,7 +2,8 @@ import ChartSyncCore
 
 /// Reading a bundle manifest (JSON, read with the same strict field rules as every other input).
 public enum BundleManifestCoding {
-    static let topKeys: Set<String> = ["format", "name", "sequence", "chartsyncVersion", "charts", "images", "files"]
+    static let topKeys: Set<String> = ["format", "name", "sequence", "chartsyncVersion", "charts", "images", "storedImages", "files"]
+    static let storedImageKeys: Set<String> = ["reference", "digest", "size", "platforms"]
     static let chartKeys: Set<String> = ["name", "version", "sha256"]
     static let fileKeys: Set<String> = ["path", "size", "sha256", "mode"]
 
@@ -44,8 +45,22 @@ public enum BundleManifestCoding {
         }
         var images: [String] = []
         if let list = values["images"] { images = try list.strings() }
+        var stored: [BundleManifest.StoredImage] = []
+        var storedSeen = Set<String>()
+        for item in try values["storedImages"]?.list() ?? [] {
+            var s: [String: IndexFields] = [:]
+            for (key, value) in try item.fields(known: storedImageKeys) { s[key] = value }
+            guard let reference = try s["reference"]?.string(), !reference.isEmpty, let digest = try s["digest"]?.string(),
+                  digest.hasPrefix("sha256:"), Digest(String(digest.dropFirst(7))) != nil,
+                  let size = Int64(try s["size"]?.string() ?? ""), size >= 0 else {
+                throw item.error("a stored image needs a reference, a sha256 digest and a size")
+            }
+            guard storedSeen.insert(reference).inserted else { throw item.error("\(reference) is listed twice") }
+            stored.append(BundleManifest.StoredImage(reference: reference, digest: digest, size: size,
+                                                     platforms: try s["platforms"]?.strings() ?? []))
+        }
         return BundleManifest(name: try values["name"]?.string() ?? "", sequence: sequence,
                               chartsyncVersion: try values["chartsyncVersion"]?.string() ?? "", charts: charts, files: files,
-                              images: images)
+                              images: images, storedImages: stored)
     }
 }

@@ -82,6 +82,8 @@ struct GateReport {
             let actual: String
             /// The finding in words.
             let message: String
+            /// Store findings: the images that need the blob (omitted when none).
+            let images: [String]?
         }
 
         /// The schema's name and version.
@@ -120,7 +122,8 @@ struct GateReport {
             },
             problems: findings.map {
                 .init(check: $0.check.rawValue, code: $0.code.rawValue, kind: $0.kind == .io ? "io" : "verification",
-                      file: $0.file, line: $0.line, chart: $0.chart, expected: $0.expected, actual: $0.actual, message: $0.message)
+                      file: $0.file, line: $0.line, chart: $0.chart, expected: $0.expected, actual: $0.actual, message: $0.message,
+                      images: $0.images.isEmpty ? nil : $0.images)
             },
             error: failure?.message)
     }
@@ -140,8 +143,11 @@ struct GateReport {
             var unlisted: [TreeFinding] = []
             var lock: [TreeFinding] = []
             var images: [TreeFinding] = []
+            var store: [TreeFinding] = []
             for finding in verification.findings {
-                if finding.check == .images {
+                if finding.check == .store {
+                    store.append(finding)
+                } else if finding.check == .images {
                     images.append(finding)
                 } else if finding.check == .lock {
                     lock.append(finding)
@@ -158,6 +164,9 @@ struct GateReport {
             cases.append(("chartsync.verify.lock", "versions.lock matches \(chartList)", "versions.lock", lock))
             if verification.imagesChecked || verification.imagesSkipped {
                 cases.append(("chartsync.verify.images", "images.lock matches the charts", "images.lock", images))
+            }
+            if verification.storeChecked {
+                cases.append(("chartsync.verify.store", "images/ holds exactly the images of images.lock", "images", store))
             }
         } else {
             errorOnly = failure?.message ?? "not run"

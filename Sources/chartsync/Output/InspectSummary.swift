@@ -24,6 +24,18 @@ struct InspectSummary: Encodable {
         let mode: String
     }
 
+    /// One image of the bundle's image store.
+    struct StoredImage: Encodable {
+        /// The reference index.json names it by.
+        let reference: String
+        /// The manifest or index digest.
+        let digest: String
+        /// The bytes of its blobs (manifests included).
+        let size: Int64
+        /// The platforms an index carries; empty for a single manifest.
+        let platforms: [String]
+    }
+
     /// The bundle's name.
     let name: String
     /// The delivery's sequence number.
@@ -38,12 +50,17 @@ struct InspectSummary: Encodable {
     let charts: [Chart]
     /// The images images.lock lists.
     let images: [String]
+    /// The images the bundle's image store carries, with their sizes and platforms.
+    let storedImages: [StoredImage]
     /// Every payload file.
     let files: [File]
 
     /// The document for a bundle's manifest, signer and parts.
     init(manifest: BundleManifest, signer: String?, parts: [String]) {
         images = manifest.images
+        storedImages = manifest.storedImages.map {
+            StoredImage(reference: $0.reference, digest: $0.digest, size: $0.size, platforms: $0.platforms)
+        }
         name = manifest.name
         sequence = manifest.sequence
         chartsyncVersion = manifest.chartsyncVersion
@@ -66,6 +83,14 @@ struct InspectSummary: Encodable {
         if !manifest.images.isEmpty {
             lines.append("images (images.lock):")
             lines += manifest.images.map { "  \($0)" }
+        }
+        if !manifest.storedImages.isEmpty {
+            let total = manifest.files.filter { $0.path.hasPrefix("images/") }.reduce(Int64(0)) { $0 + $1.size }
+            lines.append("images (stored, \(total) bytes):")
+            lines += manifest.storedImages.map { image in
+                let platforms = image.platforms.isEmpty ? "" : "  [" + image.platforms.joined(separator: ", ") + "]"
+                return "  \(image.reference)  \(image.digest)  \(image.size) bytes" + platforms
+            }
         }
         return lines
     }
