@@ -60,6 +60,19 @@ public struct ImageLayout: Sendable {
         return "sha256:" + hex
     }
 
+    /// The name index.json gives an image of images.lock: `registry/repository:tag`, or
+    /// `registry/repository@digest` when it has no tag.
+    public static func refName(_ reference: ImageReference) -> String {
+        var name = reference
+        if name.tag != nil { name.digest = nil }
+        return name.description
+    }
+
+    /// `os/architecture[/variant]` of an index entry.
+    public static func platformName(_ platform: OCIPlatform) -> String {
+        [platform.os, platform.architecture, platform.variant].compactMap { $0 }.joined(separator: "/")
+    }
+
     // MARK: - index.json
 
     /// One image of `index.json`.

@@ -184,7 +184,7 @@ public struct ImagePuller: Sendable {
             throw ImagePullError.layout(.invalid(path: store.blobPath(gap.digest), reason: gap.description))
         }
         for blob in skipped { onEvent?(.imageLayerSkipped(digest: blob.digest, mediaType: blob.mediaType, images: blob.images)) }
-        let sources = Dictionary(images.map { (Self.refName($0.reference), $0.reference) }, uniquingKeysWith: { a, _ in a })
+        let sources = Dictionary(images.map { (ImageLayout.refName($0.reference), $0.reference) }, uniquingKeysWith: { a, _ in a })
         let layers = blobs.filter { !$0.isManifest }
         let outcomes = WorkerPool.map(layers, threads: options.jobs) { blob -> Result<(fetched: Bool, bytes: Int64), ImagePullError> in
             guard !cancellation.isCancelled else { return .failure(.interrupted) }
@@ -248,14 +248,6 @@ public struct ImagePuller: Sendable {
         return ImagePullReport(images: imagesReport, stored: stored, fetched: fetched, fetchedBytes: fetchedBytes,
                                reused: reused, reusedBytes: reusedBytes, pruned: pruned, skipped: skipped,
                                indexWritten: before != indexBytes)
-    }
-
-    /// The name an image has in index.json: `registry/repository:tag`, or `registry/repository@digest`
-    /// for an image images.lock names by digest only.
-    public static func refName(_ reference: ImageReference) -> String {
-        var name = reference
-        if name.tag != nil { name.digest = nil }
-        return name.description
     }
 
     /// Refuses a non-empty `images/` that is not an image layout (or a link), creates the store's
@@ -340,7 +332,7 @@ public struct ImagePuller: Sendable {
                 }
                 guard !kept.isEmpty else {
                     throw ImagePullError.noPlatform(image: reference.description, wanted: platforms.map(\.description),
-                                                    available: children.compactMap(\.platform).map(Self.platformName))
+                                                    available: children.compactMap(\.platform).map(ImageLayout.platformName))
                 }
                 if kept.count != children.count {
                     // A filtered index of the same type: what a registry accepts on push and serves by tag.
@@ -355,7 +347,7 @@ public struct ImagePuller: Sendable {
                     children = kept
                 }
             }
-            carried = children.compactMap(\.platform).map(Self.platformName)
+            carried = children.compactMap(\.platform).map(ImageLayout.platformName)
             var queue = children.map { ($0, 1) }
             while let (child, depth) = queue.popLast() {
                 guard depth <= 8 else {
@@ -366,12 +358,7 @@ public struct ImagePuller: Sendable {
                 queue += fetchedChild.manifest.manifests.map { ($0, depth + 1) }
             }
         }
-        return Gathered(entry: ImageLayout.Entry(reference: refName(reference), descriptor: entryDescriptor),
+        return Gathered(entry: ImageLayout.Entry(reference: ImageLayout.refName(reference), descriptor: entryDescriptor),
                         platforms: carried, fetchedManifests: fetched, fetchedBytes: bytes)
-    }
-
-    /// `os/architecture[/variant]` of an index entry.
-    static func platformName(_ platform: OCIPlatform) -> String {
-        [platform.os, platform.architecture, platform.variant].compactMap { $0 }.joined(separator: "/")
     }
 }

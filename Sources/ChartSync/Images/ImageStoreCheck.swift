@@ -64,19 +64,6 @@ public enum ImageStoreCheck {
     /// `images/blobs/sha256/<hex>` for a digest.
     public static func blobPath(_ digest: String) -> String { path(ImageLayout.blobRelativePath(digest)) }
 
-    /// The name index.json gives an image of images.lock: `registry/repository:tag`, or
-    /// `registry/repository@digest` when it has no tag (the rule `images --pull` writes by).
-    public static func refName(_ reference: ImageReference) -> String {
-        var name = reference
-        if name.tag != nil { name.digest = nil }
-        return name.description
-    }
-
-    /// `os/architecture[/variant]`.
-    public static func platformName(_ platform: OCIPlatform) -> String {
-        [platform.os, platform.architecture, platform.variant].compactMap { $0 }.joined(separator: "/")
-    }
-
     /// index.json against images.lock: every images.lock image has an entry whose source digest is
     /// the pinned one; no entry is for an image images.lock does not list. A missing images.lock
     /// lists nothing.
@@ -87,7 +74,7 @@ public enum ImageStoreCheck {
         for entry in entries { byName[entry.reference] = entry }
         var locked: Set<String> = []
         for image in lock?.images ?? [] {
-            let name = refName(image.reference)
+            let name = ImageLayout.refName(image.reference)
             locked.insert(name)
             let pinned = image.reference.digest ?? "a pinned digest"
             guard let entry = byName[name] else {
@@ -178,9 +165,9 @@ public enum ImageStoreCheck {
             if OCIManifest.indexTypes.contains(entry.descriptor.mediaType),
                let bytes = read(entry.descriptor.digest, entry.descriptor.size),
                let index = try? OCIManifest.parse(bytes, mediaType: entry.descriptor.mediaType) {
-                platforms = index.manifests.compactMap(\.platform).map(platformName)
+                platforms = index.manifests.compactMap(\.platform).map(ImageLayout.platformName)
             } else if let platform = entry.descriptor.platform {
-                platforms = [platformName(platform)]
+                platforms = [ImageLayout.platformName(platform)]
             }
             return BundleManifest.StoredImage(reference: entry.reference, digest: entry.descriptor.digest,
                                               size: sizes[entry.reference] ?? 0, platforms: platforms)
