@@ -159,7 +159,7 @@ public struct ImagePuller: Sendable {
             } catch let error as ImagePullError {
                 return .failure(error)
             } catch let error as RegistryError {
-                if case .transport(registry: _, .cancelled) = error { return .failure(.interrupted) }
+                if error.kind == .interrupted { return .failure(.interrupted) }
                 return .failure(.images([(image.reference.description, error)]))
             } catch {
                 return .failure(.images([(image.reference.description, .transport(registry: image.reference.registry,
@@ -200,7 +200,7 @@ public struct ImagePuller: Sendable {
                 onEvent?(.imageBlobFetched(digest: blob.digest, size: result.bytes, image: blob.images[0]))
                 return .success((true, result.bytes))
             } catch {
-                if case .transport(registry: _, .cancelled) = error { return .failure(.interrupted) }
+                if error.kind == .interrupted { return .failure(.interrupted) }
                 return .failure(.images([(blob.images.joined(separator: ", "), error)]))
             }
         }
