@@ -132,6 +132,8 @@ public struct ImagePuller: Sendable {
             }
         }
         defer { withExtendedLifetime(projectLock) {} }
+        // A folder that is not an image layout is refused before any registry is asked or images.lock written.
+        try checkStore()
         let collector = ImageCollector(layout: layout)
         let imagesOptions = ImagesOptions(pinMissing: true, transport: options.transport, environment: options.environment)
         let imagesReport = try collector.run(imagesOptions)
@@ -258,9 +260,8 @@ public struct ImagePuller: Sendable {
         return name.description
     }
 
-    /// Refuses a non-empty `images/` that is not an image layout (or a link), creates the store's
-    /// folders, and removes the temporary files a killed run left (the project lock is held).
-    private func prepareStore() throws(ImagePullError) {
+    /// Refuses a non-empty `images/` that is not an image layout (or a link); writes nothing.
+    private func checkStore() throws(ImagePullError) {
         let store = self.store
         for path in [store.root, store.root + "/blobs", store.blobsDirectory] where FileSystem.isSymlink(path) {
             throw .layout(.notALayout(path: path, reason: "is a symbolic link"))
@@ -272,6 +273,13 @@ public struct ImagePuller: Sendable {
                 throw .layout(.notALayout(path: store.root, reason: "holds files and no oci-layout"))
             }
         }
+    }
+
+    /// Checks the store again (see `checkStore`), creates its folders, and removes the temporary
+    /// files a killed run left (the project lock is held).
+    private func prepareStore() throws(ImagePullError) {
+        try checkStore()
+        let store = self.store
         do {
             for path in [store.root, store.root + "/blobs", store.blobsDirectory] where !FileSystem.isDirectory(path) {
                 try FileSystem.makeDirectory(path)
