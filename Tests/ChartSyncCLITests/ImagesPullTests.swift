@@ -273,6 +273,9 @@ import Testing
         let run = try project.pull()
         #expect(run.status == c.status, "\(run.stderr)")
         #expect(try server.requests(path: image.blobPath(image.layerDigests[0])).count == c.requests)
+        if c.requests > 1 {
+            #expect(run.stderr.contains("retrying \(server.url(image.blobPath(image.layerDigests[0])))"), "\(run.stderr)")
+        }
         #expect(try project.partials().isEmpty)
         if c.status == 0 {
             #expect(try Set(project.index().keys) == ["\(host)/team/earlier:1.0", "\(host)/team/faulty:1.0"])
