@@ -160,20 +160,28 @@ public final class RegistryServer: @unchecked Sendable {
 
     /// Pushes a one-layer image (config blob, gzip layer, manifest in Docker v2 or OCI format)
     /// under `tag`, as `user` (default: the first configured user); returns what the registry
-    /// reported. Different `seed`s make different images.
+    /// reported, with the config and layer descriptors. Different `seed`s make different images.
+    /// `layerSize` makes the layer that many pseudo-random bytes (incompressible); `baseSeed` puts a
+    /// base layer before it, the same blob in every image pushed with that base seed.
     @discardableResult
     public func push(_ repository: String, tag: String, format: PushedImage.Format = .docker, seed: Int = 1,
-                     as user: StaticServer.BasicAuth? = nil) throws -> PushedImage {
-        try runPush(repository, tag: tag, format: format, seed: seed, index: false, as: user)
+                     layerSize: Int = 0, baseSeed: Int? = nil, as user: StaticServer.BasicAuth? = nil) throws -> PushedImage {
+        try runPush(repository, tag: tag, format: format, seed: seed, index: false, as: user,
+                    extra: Self.layerArguments(layerSize: layerSize, baseSeed: baseSeed))
     }
 
     /// Pushes two single-platform images (linux/amd64, linux/arm64) by digest and an image index
     /// (OCI) or manifest list (Docker) naming them under `tag`; returns the index's digest and
-    /// its children's.
+    /// its children's. `layerSize` and `baseSeed` shape each platform image as for `push`.
     @discardableResult
     public func pushIndex(_ repository: String, tag: String, format: PushedImage.Format = .oci, seed: Int = 1,
-                          as user: StaticServer.BasicAuth? = nil) throws -> PushedImage {
-        try runPush(repository, tag: tag, format: format, seed: seed, index: true, as: user)
+                          layerSize: Int = 0, baseSeed: Int? = nil, as user: StaticServer.BasicAuth? = nil) throws -> PushedImage {
+        try runPush(repository, tag: tag, format: format, seed: seed, index: true, as: user,
+                    extra: Self.layerArguments(layerSize: layerSize, baseSeed: baseSeed))
+    }
+
+    private static func layerArguments(layerSize: Int, baseSeed: Int?) -> [String] {
+        (layerSize > 0 ? ["--layer-size", String(layerSize)] : []) + (baseSeed.map { ["--base-seed", String($0)] } ?? [])
     }
 
     /// Pushes the Helm chart `chart` (a .tgz) as `helm push` does, under each of `tags` (at least
@@ -267,9 +275,9 @@ public struct PushedImage: Sendable, Equatable {
     public let size: Int
     /// For an index: the digests of the platform manifests it names.
     public let manifests: [String]
-    /// For a chart push: the config blob.
+    /// For a single image or a chart: the config blob.
     public var config: Blob? = nil
-    /// For a chart push: the layer blobs.
+    /// For a single image or a chart: the layer blobs.
     public var layers: [Blob] = []
 
     /// A blob a push wrote: its media type, digest and size.

@@ -12,7 +12,9 @@ public struct ImageLayout: Sendable {
     /// The annotation naming an image in `index.json`.
     public static let refNameAnnotation = "org.opencontainers.image.ref.name"
     /// The annotation of an `index.json` entry whose index chartsync filtered to the chart list's
-    /// platforms: the digest of the upstream index it was cut from (the one images.lock pins).
+    /// platforms: the digest of the upstream index it was cut from (the one images.lock pins). The
+    /// layout keeps that index too (not its other platforms): the proof of the source, and what a
+    /// next pull narrows again without asking the registry.
     public static let sourceDigestAnnotation = "dev.chartsync.image.source-digest"
     /// The contents of `oci-layout`.
     public static let layoutText = "{\"imageLayoutVersion\":\"1.0.0\"}"
@@ -210,7 +212,9 @@ public struct ImageLayout: Sendable {
     /// in a stable order (by digest), and the manifests that could not be read (`read` returned
     /// nil, or the bytes do not hash to the digest, or do not decode). `read(digest, size)`
     /// returns a manifest's bytes (at most `RegistryClient.manifestSizeLimit`) or nil when absent.
-    /// Foreign and non-distributable layers are left out, and listed in `skipped`.
+    /// Foreign and non-distributable layers are left out, and listed in `skipped`. An entry narrowed
+    /// to some platforms also needs the upstream index its source-digest annotation names (that
+    /// index alone: the platforms left out are not needed).
     public static func closure(of entries: [Entry], read: (String, Int64) -> [UInt8]?)
         -> (blobs: [Blob], gaps: [Gap], skipped: [Blob]) {
         var blobs: [String: Blob] = [:]
@@ -251,7 +255,21 @@ public struct ImageLayout: Sendable {
                 }
             }
         }
-        for entry in entries { walk(entry.descriptor, image: entry.reference, depth: 0) }
+        for entry in entries {
+            walk(entry.descriptor, image: entry.reference, depth: 0)
+            let source = entry.sourceDigest
+            guard source != entry.descriptor.digest else { continue }
+            func gap(_ reason: String) { gaps[source] = Gap(digest: source, images: [entry.reference], reason: reason) }
+            guard RegistryClient.isSHA256Digest(source) else { gap("only sha256 digests are carried"); continue }
+            guard let bytes = read(source, RegistryClient.manifestSizeLimit) else {
+                gap("the index it was narrowed from is missing"); continue
+            }
+            guard Digest(bytes: SHA256.hash(data: bytes)).prefixed == source else {
+                gap("the bytes of the index it was narrowed from do not match its digest"); continue
+            }
+            let descriptor = OCIDescriptor(mediaType: entry.descriptor.mediaType, digest: source, size: Int64(bytes.count))
+            _ = add(descriptor, manifest: true, image: entry.reference, into: &blobs)
+        }
         // Images that share a manifest keep each name once, sorted; gaps name every image.
         func sortedImages(_ table: [String: Blob]) -> [Blob] {
             table.values.map { var blob = $0; blob.images.sort(); return blob }.sorted { $0.digest < $1.digest }

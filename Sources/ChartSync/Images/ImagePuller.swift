@@ -132,6 +132,8 @@ public struct ImagePuller: Sendable {
             }
         }
         defer { withExtendedLifetime(projectLock) {} }
+        // A folder that is not an image layout is refused before any registry is asked or images.lock written.
+        try checkStore()
         let collector = ImageCollector(layout: layout)
         let imagesOptions = ImagesOptions(pinMissing: true, transport: options.transport, environment: options.environment)
         let imagesReport = try collector.run(imagesOptions)
@@ -159,7 +161,7 @@ public struct ImagePuller: Sendable {
             } catch let error as ImagePullError {
                 return .failure(error)
             } catch let error as RegistryError {
-                if case .transport(registry: _, .cancelled) = error { return .failure(.interrupted) }
+                if error.kind == .interrupted { return .failure(.interrupted) }
                 return .failure(.images([(image.reference.description, error)]))
             } catch {
                 return .failure(.images([(image.reference.description, .transport(registry: image.reference.registry,
@@ -200,7 +202,7 @@ public struct ImagePuller: Sendable {
                 onEvent?(.imageBlobFetched(digest: blob.digest, size: result.bytes, image: blob.images[0]))
                 return .success((true, result.bytes))
             } catch {
-                if case .transport(registry: _, .cancelled) = error { return .failure(.interrupted) }
+                if error.kind == .interrupted { return .failure(.interrupted) }
                 return .failure(.images([(blob.images.joined(separator: ", "), error)]))
             }
         }
@@ -250,9 +252,8 @@ public struct ImagePuller: Sendable {
                                indexWritten: before != indexBytes)
     }
 
-    /// Refuses a non-empty `images/` that is not an image layout (or a link), creates the store's
-    /// folders, and removes the temporary files a killed run left (the project lock is held).
-    private func prepareStore() throws(ImagePullError) {
+    /// Refuses a non-empty `images/` that is not an image layout (or a link); writes nothing.
+    private func checkStore() throws(ImagePullError) {
         let store = self.store
         for path in [store.root, store.root + "/blobs", store.blobsDirectory] where FileSystem.isSymlink(path) {
             throw .layout(.notALayout(path: path, reason: "is a symbolic link"))
@@ -264,6 +265,13 @@ public struct ImagePuller: Sendable {
                 throw .layout(.notALayout(path: store.root, reason: "holds files and no oci-layout"))
             }
         }
+    }
+
+    /// Checks the store again (see `checkStore`), creates its folders, and removes the temporary
+    /// files a killed run left (the project lock is held).
+    private func prepareStore() throws(ImagePullError) {
+        try checkStore()
+        let store = self.store
         do {
             for path in [store.root, store.root + "/blobs", store.blobsDirectory] where !FileSystem.isDirectory(path) {
                 try FileSystem.makeDirectory(path)

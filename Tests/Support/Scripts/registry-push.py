@@ -2,7 +2,9 @@
 """Pushes a small image to a registry over the distribution API (stdlib only), independently of
 chartsync's code: config blob and one gzip layer (POST an upload, PUT it monolithically with
 ?digest=), then the manifest under a tag. With --index, two single-platform images (linux/amd64,
-linux/arm64) are pushed by digest and an image index under the tag.
+linux/arm64) are pushed by digest and an image index under the tag. --layer-size BYTES makes the
+image's layer hold that many pseudo-random bytes (from the seed); --base-seed N puts a base layer
+(from N) before it, the same blob in every image pushed with the same base seed.
 
 With --chart FILE.tgz, a Helm chart artifact is pushed instead (as `helm push` does): an OCI
 manifest whose config (application/vnd.cncf.helm.config.v1+json) is Chart.yaml's top-level
@@ -11,13 +13,15 @@ scalars as JSON and whose one layer (application/vnd.cncf.helm.chart.content.v1.
 manifest document (as older Helm releases did; the registry keeps the Content-Type).
 
 Usage: registry-push.py --url BASE --repository NAME --tag TAG [--format docker|oci] [--index]
-       [--seed N] [--cafile PEM] [--user NAME]   (password in $REGISTRY_PUSH_PASSWORD)
+       [--seed N] [--layer-size BYTES] [--base-seed N] [--cafile PEM] [--user NAME]
+       (password in $REGISTRY_PUSH_PASSWORD)
        registry-push.py --url BASE --repository NAME --tag TAG --chart FILE.tgz [--also-tag TAG]...
        [--no-media-type] [--cafile PEM] [--user NAME]
 Answers 401 challenges (Basic with the user; Bearer by asking the realm for
 repository:NAME:pull,push with the user's basic credentials). Prints one JSON line:
 {"digest": the digest the registry reported for the tagged manifest (checked against the sha256
-of the bytes sent), "mediaType": ..., "size": ..., "manifests": [child digests of an index]}.
+of the bytes sent), "mediaType": ..., "size": ..., "manifests": [child digests of an index],
+"config" and "layers": the descriptors of a single image or chart}.
 """
 import argparse
 import base64
@@ -26,6 +30,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import ssl
 import sys
 import tarfile
@@ -134,28 +139,40 @@ class Client:
         return {"digest": reported, "mediaType": media_type, "size": len(data)}
 
 
-def layer(seed):
+def layer(seed, size=0):
+    """A gzip tar layer holding one file: a short text, or `size` pseudo-random bytes (from `seed`,
+    incompressible) when `size` is given; the same arguments give the same bytes."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        content = ("chartsync test layer %d\n" % seed).encode() * 50
+        if size > 0:
+            content = random.Random(seed).randbytes(size)
+        else:
+            content = ("chartsync test layer %d\n" % seed).encode() * 50
         info = tarfile.TarInfo("etc/chartsync-%d.txt" % seed)
         info.size = len(content)
         info.mtime = 0
         tar.addfile(info, io.BytesIO(content))
     uncompressed = raw.getvalue()
-    return gzip.compress(uncompressed, mtime=0), "sha256:" + hashlib.sha256(uncompressed).hexdigest()
+    level = 1 if size > 0 else 9
+    return gzip.compress(uncompressed, compresslevel=level, mtime=0), "sha256:" + hashlib.sha256(uncompressed).hexdigest()
 
 
-def image_manifest(client, types, seed, architecture):
-    """Pushes the config and layer blobs of a one-layer image; returns its manifest document."""
-    compressed, diff_id = layer(seed)
+def image_manifest(client, types, seed, architecture, layer_size=0, base_seed=None):
+    """Pushes the config and layer blobs of an image (one layer; two when `base_seed` is given: a
+    base layer from that seed first, which images pushed with the same base seed share); returns
+    its manifest document. `layer_size` makes the image's own layer that many random bytes."""
+    layers = []
+    if base_seed is not None:
+        layers.append(layer(1_000_000 + base_seed))
+    layers.append(layer(seed, layer_size))
     config = json.dumps({"architecture": architecture, "os": "linux", "config": {},
-                         "rootfs": {"type": "layers", "diff_ids": [diff_id]}}).encode()
+                         "rootfs": {"type": "layers", "diff_ids": [diff_id for _, diff_id in layers]}}).encode()
     return {
         "schemaVersion": 2,
         "mediaType": types["manifest"],
         "config": {"mediaType": types["config"], "size": len(config), "digest": client.blob(config)},
-        "layers": [{"mediaType": types["layer"], "size": len(compressed), "digest": client.blob(compressed)}],
+        "layers": [{"mediaType": types["layer"], "size": len(compressed), "digest": client.blob(compressed)}
+                   for compressed, _ in layers],
     }
 
 
@@ -221,6 +238,8 @@ def main():
     parser.add_argument("--format", choices=["docker", "oci"], default="docker")
     parser.add_argument("--index", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--layer-size", type=int, default=0)
+    parser.add_argument("--base-seed", type=int)
     parser.add_argument("--cafile")
     parser.add_argument("--user")
     parser.add_argument("--chart")
@@ -233,15 +252,18 @@ def main():
     if arguments.chart:
         result = push_chart(client, arguments)
     elif not arguments.index:
-        result = client.manifest(arguments.tag, types["manifest"],
-                                 image_manifest(client, types, arguments.seed, "amd64"))
+        document = image_manifest(client, types, arguments.seed, "amd64", arguments.layer_size, arguments.base_seed)
+        result = client.manifest(arguments.tag, types["manifest"], document)
         result["manifests"] = []
+        result["config"] = document["config"]
+        result["layers"] = document["layers"]
     else:
         # The platform images are pushed by digest (the registry checks that an index's
         # manifests exist), then the index under the tag.
         children = []
         for offset, architecture in enumerate(["amd64", "arm64"]):
-            document = image_manifest(client, types, arguments.seed * 10 + offset, architecture)
+            document = image_manifest(client, types, arguments.seed * 10 + offset, architecture,
+                                      arguments.layer_size, arguments.base_seed)
             digest = "sha256:" + hashlib.sha256(json.dumps(document, indent=3).encode()).hexdigest()
             child = client.manifest(digest, types["manifest"], document)
             child["platform"] = {"architecture": architecture, "os": "linux"}

@@ -1,0 +1,374 @@
+import ChartSyncTestSupport
+import Foundation
+import Testing
+
+/// `chartsync images --pull` on the built binary (issue 13): images pushed by the test into a
+/// real registry (Debian's docker-registry) or served by a FaultServer, pulled into the OCI image
+/// layout at images/, and the layout read back by skopeo and umoci.
+@Suite struct ImagesPullTests {
+    private static let ociIndex = "application/vnd.oci.image.index.v1+json"
+    private static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
+    private static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+
+    private func json(_ run: CLI.Run) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+    }
+
+    // MARK: - 1. A pull, and a second one
+
+    @Test func pullFillsTheLayoutSharedBlobsOnceAndASecondRunFetchesNothing() throws {
+        let registry = try RegistryServer()
+        let app = try registry.push("team/app", tag: "1.0", format: .docker, seed: 1, baseSeed: 7)
+        let web = try registry.push("team/web", tag: "2.0", format: .oci, seed: 2, baseSeed: 7)
+        let big = try registry.push("team/big", tag: "1.0", format: .oci, seed: 3, layerSize: 24_000_000)
+        let multi = try registry.pushIndex("team/multi", tag: "3.0", format: .oci, seed: 4)
+        #expect(app.layers.first?.digest == web.layers.first?.digest, "the two images share their base layer")
+        #expect((big.layers.first?.size ?? 0) > 20_000_000)
+        let project = try ImagesPullProject()
+        let references = ["team/app:1.0", "team/web:2.0", "team/big:1.0", "team/multi:3.0"].map { "\(registry.name)/\($0)" }
+        try project.setImages(references, hosts: [registry.name])
+
+        let run = try project.pull(["--json"])
+        #expect(run.status == 0, "\(run.stderr)\n\(registry.log().suffix(3000))")
+        let lock = try project.project.read("images.lock")
+        let pushed = [references[0]: app, references[1]: web, references[2]: big, references[3]: multi]
+        for (reference, image) in pushed { #expect(lock.contains("\(reference)@\(image.digest)"), "\(lock)") }
+
+        // index.json: one entry per image, named by its full reference, pointing at the pinned digest.
+        let index = try project.index()
+        #expect(Set(index.keys) == Set(references))
+        for (reference, image) in pushed {
+            #expect(index[reference]?.digest == image.digest)
+            #expect(index[reference]?.mediaType == image.mediaType)
+            #expect(index[reference]?.size == image.size)
+        }
+        #expect(index[references[0]]?.mediaType == Self.dockerManifest)
+        #expect(index[references[3]]?.mediaType == Self.ociIndex)
+
+        // Every blob hashes to its name; the store holds exactly what the images need.
+        let stored = try project.blobs()
+        var needed: [String: Set<String>] = [:]
+        for (reference, image) in pushed { needed[reference] = try project.closure(image.digest) }
+        let all = needed.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        #expect(stored == all)
+        #expect(all.count == 4 + 3 + 3 + 7, "app 4, web 3 (base shared), big 3, multi: index + 2 x 3")
+
+        // The registry served every blob once, the shared base layer included.
+        let blobGets = registryGets(registry.log()).filter { $0.contains("/blobs/") }
+        let perDigest = Dictionary(grouping: blobGets) { String($0.split(separator: "/").last!.prefix(71)) }
+        #expect(perDigest.filter { $0.value.count != 1 }.isEmpty, "\(blobGets)")
+        let manifests = Set([app, web, big, multi].flatMap { [$0.digest] + $0.manifests })
+        #expect(Set(perDigest.keys) == all.subtracting(manifests), "configs and layers by /blobs/, manifests by /manifests/")
+        #expect(perDigest[app.layers[0].digest]?.count == 1)
+
+        // --json: the store section.
+        let document = try json(run)
+        let store = try #require(document["store"] as? [String: Any], "\(run.stdout)")
+        #expect(store["fetched"] as? Int == all.count)
+        #expect(store["fetchedBytes"] as? Int == project.size(all))
+        #expect(store["reused"] as? Int == 0)
+        #expect(store["removed"] as? Int == 0)
+        let images = try #require(store["images"] as? [[String: Any]])
+        #expect(images.compactMap { $0["reference"] as? String } == references.sorted())
+        for image in images {
+            let reference = image["reference"] as? String ?? ""
+            let upstream = try #require(pushed[reference])
+            #expect(image["digest"] as? String == upstream.digest)
+            #expect(image["sourceDigest"] as? String == upstream.digest)
+            #expect(image["size"] as? Int == project.size(needed[reference] ?? []), "\(reference)")
+            #expect(image["platforms"] as? [String] == (reference == references[3] ? ["linux/amd64", "linux/arm64"] : []))
+        }
+
+        // A second run: no blob or manifest fetched, the same files, everything proven again.
+        let before = try project.project.snapshot()
+        let logged = registry.log().count
+        let again = try project.pull(["--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let requests = registryGets(String(registry.log().dropFirst(logged)))
+        #expect(requests.filter { $0.contains("/blobs/") || $0.contains("/manifests/") }.isEmpty, "\(requests)")
+        #expect(try project.project.snapshot() == before)
+        let second = try #require(try json(again)["store"] as? [String: Any])
+        #expect(second["fetched"] as? Int == 0)
+        #expect(second["reused"] as? Int == all.count)
+        #expect(second["reusedBytes"] as? Int == project.size(all))
+        #expect(try project.partials().isEmpty)
+    }
+
+    // MARK: - 2. skopeo and umoci read the layout
+
+    @Test func skopeoCopiesOCIImagesAndTheIndexWithTheirDigests() throws {
+        let registry = try RegistryServer()
+        let second = try RegistryServer()
+        let web = try registry.push("team/web", tag: "2.0", format: .oci, seed: 2, baseSeed: 7)
+        let multi = try registry.pushIndex("team/multi", tag: "3.0", format: .oci, seed: 4)
+        let project = try ImagesPullProject()
+        let references = ["\(registry.name)/team/web:2.0", "\(registry.name)/team/multi:3.0"]
+        try project.setImages(references, hosts: [registry.name])
+        let run = try project.pull()
+        #expect(run.status == 0, "\(run.stderr)")
+
+        for (reference, image, repository) in [(references[0], web, "copied/web"), (references[1], multi, "copied/multi")] {
+            let inspected = try CLI.program(["/usr/bin/skopeo", "inspect", "--raw", "oci:\(project.store):\(reference)"], in: project.path)
+            #expect(inspected.status == 0, "\(inspected.stderr)")
+            #expect(try digestOf(Array(inspected.stdout.utf8)) == image.digest)
+            let copied = try CLI.program(["/usr/bin/skopeo", "copy", "--all", "--preserve-digests", "--dest-tls-verify=false",
+                                          "oci:\(project.store):\(reference)", "docker://\(second.name)/\(repository):1"],
+                                         in: project.path)
+            #expect(copied.status == 0, "\(copied.stderr)")
+            let there = try CLI.program(["/usr/bin/skopeo", "inspect", "--raw", "--tls-verify=false",
+                                         "docker://\(second.name)/\(repository):1"], in: project.path)
+            #expect(there.status == 0, "\(there.stderr)")
+            #expect(try digestOf(Array(there.stdout.utf8)) == image.digest, "the copy keeps images.lock's digest")
+            #expect(try project.project.read("images.lock").contains("\(reference)@\(image.digest)"))
+        }
+        // Every platform of the index arrived (the registry checks an index's children on push,
+        // and --all copies them).
+        for child in multi.manifests {
+            let manifest = try CLI.program(["/usr/bin/skopeo", "inspect", "--raw", "--tls-verify=false",
+                                            "docker://\(second.name)/copied/multi@\(child)"], in: project.path)
+            #expect(manifest.status == 0, "\(manifest.stderr)")
+        }
+
+        // umoci lists the refs.
+        let listed = try CLI.program(["/usr/bin/umoci", "ls", "--layout", project.store], in: project.path)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(Set(listed.stdout.split(separator: "\n").map(String.init)) == Set(references), "\(listed.stdout)")
+    }
+
+    /// A known limit, documented: a Docker v2 image is stored verbatim (its upstream bytes and
+    /// digest, the one images.lock pins; converting it to OCI would change the digest), and
+    /// skopeo 1.9 (containers/image 5.23) does not see index.json entries of that media type.
+    @Test func aDockerImageIsStoredVerbatimWhichSkopeo19CannotRead() throws {
+        let registry = try RegistryServer()
+        let app = try registry.push("team/app", tag: "1.0", format: .docker, seed: 1)
+        let project = try ImagesPullProject()
+        let reference = "\(registry.name)/team/app:1.0"
+        try project.setImages([reference], hosts: [registry.name])
+        let run = try project.pull()
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let entry = try #require(try project.index()[reference])
+        #expect(entry.mediaType == Self.dockerManifest)
+        #expect(entry.digest == app.digest)
+        #expect(try project.project.read("images.lock").contains("\(reference)@\(app.digest)"))
+        // The stored manifest is the registry's document, byte for byte.
+        let raw = try runCommand(["curl", "-sf", "-H", "Accept: \(Self.dockerManifest)", "\(registry.baseURL)/v2/team/app/manifests/1.0"])
+        #expect(project.blob(app.digest) == Data(raw.utf8))
+        #expect(try project.closure(app.digest) == [app.digest, app.config!.digest, app.layers[0].digest])
+
+        let inspected = try CLI.program(["/usr/bin/skopeo", "inspect", "oci:\(project.store):\(reference)"], in: project.path)
+        let version = try runCommand(["/usr/bin/skopeo", "--version"])
+        if version.contains("version 1.9.") {
+            #expect(inspected.status != 0)
+            #expect(inspected.stderr.contains("no descriptor found"), "\(inspected.stderr)")
+        }
+        // umoci lists it by name all the same.
+        let listed = try CLI.program(["/usr/bin/umoci", "ls", "--layout", project.store], in: project.path)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.split(separator: "\n").map(String.init) == [reference], "\(listed.stdout)")
+    }
+
+    // MARK: - 3. Platforms
+
+    @Test func platformsNarrowAnIndexAndRemovingThemRestoresIt() throws {
+        let registry = try RegistryServer()
+        let multi = try registry.pushIndex("team/multi", tag: "3.0", format: .oci, seed: 4)
+        let project = try ImagesPullProject()
+        let reference = "\(registry.name)/team/multi:3.0"
+        try project.setImages([reference], hosts: [registry.name], platforms: ["linux/amd64"])
+        let run = try project.pull(["--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let entry = try #require(try project.index()[reference])
+        #expect(entry.mediaType == Self.ociIndex)
+        #expect(entry.digest != multi.digest)
+        #expect(entry.annotations["dev.chartsync.image.source-digest"] == multi.digest)
+        #expect(try project.project.read("images.lock").contains("\(reference)@\(multi.digest)"))
+        let filtered = try #require(project.blob(entry.digest))
+        let document = try #require(JSONSerialization.jsonObject(with: filtered) as? [String: Any])
+        let children = try #require(document["manifests"] as? [[String: Any]])
+        #expect(children.map { $0["digest"] as? String } == [multi.manifests[0]])
+        #expect((children.first?["platform"] as? [String: Any])?["architecture"] as? String == "amd64")
+        let amd64 = try project.closure(entry.digest)
+        #expect(project.blob(multi.manifests[1]) == nil, "arm64's manifest is not kept")
+        #expect(project.blob(multi.digest) != nil, "the upstream index it was cut from is kept")
+        #expect(try project.blobs() == amd64.union([multi.digest]), "nothing of arm64 is kept")
+        let stored = try #require((try json(run)["store"] as? [String: Any])?["images"] as? [[String: Any]])
+        #expect(stored.first?["platforms"] as? [String] == ["linux/amd64"])
+        #expect(stored.first?["sourceDigest"] as? String == multi.digest)
+
+        // Again: nothing fetched, nothing changed.
+        let before = try project.project.snapshot()
+        let logged = registry.log().count
+        let again = try project.pull()
+        #expect(again.status == 0, "\(again.stderr)")
+        let requests = registryGets(String(registry.log().dropFirst(logged)))
+        #expect(requests.filter { $0.contains("/blobs/") || $0.contains("/manifests/") }.isEmpty, "\(requests)")
+        #expect(try project.project.snapshot() == before)
+
+        // A platform the index does not have: exit 2 naming the image and what it has; nothing changed.
+        try project.setImages([reference], hosts: [registry.name], platforms: ["linux/s390x"])
+        let store = try treeSnapshot(project.store)
+        let none = try project.pull()
+        #expect(none.status == 2, "\(none.stderr)")
+        #expect(none.stderr.contains(reference), "\(none.stderr)")
+        #expect(none.stderr.contains("linux/amd64") && none.stderr.contains("linux/arm64"), "\(none.stderr)")
+        #expect(try treeSnapshot(project.store) == store)
+
+        // Without platforms: the full index again, arm64 fetched, nothing amd64 needs fetched or removed.
+        try project.setImages([reference], hosts: [registry.name])
+        let logged2 = registry.log().count
+        let full = try project.pull(["--json"])
+        #expect(full.status == 0, "\(full.stderr)")
+        let fullEntry = try #require(try project.index()[reference])
+        #expect(fullEntry.digest == multi.digest)
+        #expect(fullEntry.annotations["dev.chartsync.image.source-digest"] == nil)
+        let everything = try project.closure(multi.digest)
+        #expect(try project.blobs() == everything)
+        #expect(amd64.subtracting([entry.digest]).isSubset(of: everything))
+        let fetched = registryGets(String(registry.log().dropFirst(logged2))).filter { $0.contains("/blobs/") }
+        #expect(fetched.allSatisfy { line in !amd64.contains { line.contains($0) } }, "\(fetched)")
+        let summary = try #require(try json(full)["store"] as? [String: Any])
+        #expect(summary["removed"] as? Int == 1, "only the filtered index goes")
+    }
+
+    // MARK: - 4. Faults
+
+    struct FaultCase: Sendable, CustomStringConvertible {
+        let description: String
+        let status: Int32
+        /// Requests the faulty layer gets.
+        let requests: Int
+        /// The plan for the layer, from its bytes.
+        let plan: @Sendable ([UInt8]) -> [FaultResponse]
+    }
+
+    static let faultCases: [FaultCase] = [
+        FaultCase(description: "bytes that are not the digest's", status: 1, requests: 1) { bytes in
+            var wrong = bytes
+            wrong[wrong.count / 2] ^= 0x01
+            return [.ok(wrong)]
+        },
+        FaultCase(description: "a truncated blob", status: 3, requests: 3) { [.truncated(body: $0, after: $0.count / 2)] },
+        FaultCase(description: "a missing blob", status: 2, requests: 1) { _ in [.status(404, body: Array("{\"errors\":[{\"code\":\"BLOB_UNKNOWN\"}]}".utf8))] },
+        FaultCase(description: "503 then 200", status: 0, requests: 2) { [.status(503), .ok($0)] },
+        FaultCase(description: "a reset mid-blob, then the blob", status: 0, requests: 2) { [.resetMidBody(body: $0, after: $0.count / 2), .ok($0)] },
+    ]
+
+    @Test(arguments: faultCases)
+    func aFaultyBlobLeavesIndexJSONAsItWas(_ c: FaultCase) throws {
+        let server = try FaultServer()
+        let earlier = try FakeImage(repository: "team/earlier", seed: 1)
+        try earlier.serve(on: server)
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        try project.setImages([earlier.reference(server)], hosts: [host])
+        let first = try project.pull()
+        #expect(first.status == 0, "\(first.stderr)")
+        let index = try #require(try project.indexBytes())
+
+        let image = try FakeImage(repository: "team/faulty", seed: 2, layerSizes: [200_000, 1000])
+        try image.serve(on: server, layer: c.plan(image.layers[0]))
+        try project.setImages([earlier.reference(server), image.reference(server)], hosts: [host])
+        let run = try project.pull()
+        #expect(run.status == c.status, "\(run.stderr)")
+        #expect(try server.requests(path: image.blobPath(image.layerDigests[0])).count == c.requests)
+        if c.requests > 1 {
+            #expect(run.stderr.contains("retrying \(server.url(image.blobPath(image.layerDigests[0])))"), "\(run.stderr)")
+        }
+        #expect(try project.partials().isEmpty)
+        if c.status == 0 {
+            #expect(try Set(project.index().keys) == ["\(host)/team/earlier:1.0", "\(host)/team/faulty:1.0"])
+            #expect(try project.blobs() == (try project.closure(earlier.digest)).union(try project.closure(image.digest)))
+        } else {
+            #expect(try project.indexBytes() == index, "index.json unchanged")
+            #expect(run.stderr.contains("\(host)/team/faulty"), "\(run.stderr)")
+            #expect(run.stderr.contains(image.layerDigests[0]), "\(run.stderr)")
+            #expect(project.blob(image.layerDigests[0]) == nil)
+            _ = try project.blobs()   // what is there is proven
+        }
+    }
+
+    /// A manifest naming a blob the registry does not have: exit 2, the image and the blob named.
+    @Test func aManifestNamingAMissingBlob() throws {
+        let server = try FaultServer()
+        let image = try FakeImage(repository: "team/gap", seed: 5, layerSizes: [1000, 2000])
+        try image.serve(on: server)
+        try server.plan(image.blobPath(image.layerDigests[1]), .status(404))
+        let project = try ImagesPullProject()
+        try project.setImages([image.reference(server)], hosts: ["127.0.0.1:\(server.port)"])
+        let run = try project.pull()
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("127.0.0.1:\(server.port)/team/gap"), "\(run.stderr)")
+        #expect(run.stderr.contains(image.layerDigests[1]), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.store + "/index.json"))
+        #expect(try project.partials().isEmpty)
+    }
+
+    // MARK: - 5. Interrupt and resume
+
+    @Test func anInterruptedPullExits130AndTheNextFetchesOnlyWhatIsMissing() throws {
+        let server = try FaultServer()
+        let earlier = try FakeImage(repository: "team/earlier", seed: 1)
+        try earlier.serve(on: server)
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        try project.setImages([earlier.reference(server)], hosts: [host])
+        #expect(try project.pull().status == 0)
+        let index = try #require(try project.indexBytes())
+
+        let image = try FakeImage(repository: "team/slow", seed: 3, layerSizes: [2_000_000, 1000])
+        try image.serve(on: server, layer: [.slow(body: image.layers[0], chunk: 16_384, interval: 0.05)])
+        try project.setImages([earlier.reference(server), image.reference(server)], hosts: [host])
+        let logs = try TemporaryDirectory(prefix: "chartsync-log")
+        let child = try ChildProcess([CLI.binary, "images", "--pull", "-f", project.path + "/chartsync.yaml"], outputPath: logs.file("out"))
+        try waitUntilSignalsTrapped(child)
+        let deadline = Date().addingTimeInterval(30)
+        while try project.partials().isEmpty {
+            guard child.isRunning, Date() < deadline else { throw SupportError("no partial blob appeared") }
+            usleep(5_000)
+        }
+        // The small blobs are proven and kept before the signal.
+        while project.blob(image.layerDigests[1]) == nil || project.blob(image.configDigest) == nil {
+            guard child.isRunning, Date() < deadline else { throw SupportError("the small blobs did not arrive") }
+            usleep(5_000)
+        }
+        kill(child.pid, SIGINT)
+        let output = { (try? String(contentsOfFile: logs.file("out"), encoding: .utf8)) ?? "" }
+        #expect(child.wait(timeout: 30) == 130, "\(output())")
+        #expect(output().contains("interrupted"), "\(output())")
+        #expect(try project.partials().isEmpty)
+        #expect(try project.indexBytes() == index)
+        #expect(project.blob(image.layerDigests[0]) == nil)
+
+        // The next run fetches the one missing blob, nothing else.
+        try server.plan(image.blobPath(image.layerDigests[0]), .ok(image.layers[0]))
+        let logged = try server.requests().count
+        let resumed = try project.pull()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let requests = try server.requests().dropFirst(logged).map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        #expect(requests == [image.blobPath(image.layerDigests[0])])
+        #expect(try Set(project.index().keys) == ["\(host)/team/earlier:1.0", "\(host)/team/slow:1.0"])
+        #expect(try project.blobs() == (try project.closure(earlier.digest)).union(try project.closure(image.digest)))
+    }
+
+    // MARK: - 6. A folder that is not chartsync's
+
+    @Test func aNonEmptyImagesFolderWithoutOCILayoutIsRefused() throws {
+        let server = try FaultServer()
+        let image = try FakeImage(repository: "team/app", seed: 1)
+        try image.serve(on: server)
+        let project = try ImagesPullProject()
+        // A tag still to pin: the refusal comes first, before any registry is asked or images.lock written.
+        try project.setImages(["127.0.0.1:\(server.port)/team/app:1.0"], hosts: ["127.0.0.1:\(server.port)"])
+        try project.project.directory.write("images/holiday.jpg", Array("mine".utf8))
+        try project.project.directory.write("images/index.json", Array("{\"not\":\"an image layout\"}".utf8))
+        let before = try treeSnapshot(project.store)
+        let run = try project.pull()
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("oci-layout"), "\(run.stderr)")
+        #expect(try treeSnapshot(project.store) == before)
+        #expect(try server.requests().isEmpty)
+        #expect(!project.project.exists("images.lock"))
+    }
+}
