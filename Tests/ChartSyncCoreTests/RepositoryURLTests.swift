@@ -66,3 +66,24 @@ private func urlCases() -> [URLCase] {
         #expect(RepositoryURL.redacted(url) == expected)
     }
 }
+
+/// Which versions an OCI repository's tags offer for a requested version, as `helm pull oci://` reads them.
+@Suite struct OCITagTests {
+    static let tags = ["1.0.0", "1.0.0_build.7", "v5.20.0", "0.46.00", "1.2.0-rc.1", "latest"]
+
+    @Test(arguments: [
+        // A text that is itself a version names exactly its own tag (Helm lists no tags then).
+        ("1.0.0", ["1.0.0"]), ("1.0.0+build.7", ["1.0.0+build.7"]), ("v5.20.0", ["v5.20.0"]),
+        ("0.46.00", ["0.46.00"]), ("1.0", []), ("5.20.0", []), ("1.2.0-rc.1", ["1.2.0-rc.1"]),
+        // A constraint reads every strict tag (`_` as `+`).
+        ("~1.0", ["1.0.0", "1.0.0+build.7"]), ("*", ["1.0.0", "1.0.0+build.7"]), (">=1.0.0-0", ["1.2.0-rc.1", "1.0.0", "1.0.0+build.7"]),
+    ])
+    func versionsForARequest(text: String, expected: [String]) throws {
+        let constraint = try VersionConstraint(parsing: text)
+        let index = IndexFile.tags(Self.tags, of: "c", repository: "oci://r/c", version: text)
+        #expect(index.versions(of: "c", matching: constraint).map(\.version) == expected)
+        if let first = expected.first {
+            #expect(index.best(of: "c", matching: constraint)?.urls == ["oci://r/c:" + OCITag.of(first)])
+        }
+    }
+}

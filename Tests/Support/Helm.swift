@@ -2,22 +2,63 @@ import Foundation
 
 /// Real Helm (Helm 4's Go SDK from PyPI's helm-python-sdk) as a reference peer.
 public enum Helm {
-    /// One question: which version of `chart` does Helm pull for `version`?
+    /// One question: which version of `chart` does Helm pull for `version`? `repo` is a chart
+    /// repository URL or an `oci://HOST/PATH` registry location (the chart name is appended, and
+    /// `plainHTTP` is Helm's `--plain-http`).
     public struct Case: Sendable, Encodable {
         public let repo: String
         public let chart: String
         public let version: String?
-        public init(repo: String, chart: String, version: String?) {
+        public let plainHTTP: Bool
+        public init(repo: String, chart: String, version: String?, plainHTTP: Bool = false) {
             self.repo = repo
             self.chart = chart
             self.version = version
+            self.plainHTTP = plainHTTP
         }
     }
 
-    /// Helm's answer: the file it pulled (`<name>-<version>.tgz`) or its error.
+    /// Helm's answer: the file it pulled (`<name>-<version>.tgz`) and its SHA-256 (hex), or its error.
     public struct Answer: Sendable, Decodable {
         public let file: String?
+        public let sha256: String?
         public let error: String?
+    }
+
+    /// A chart Helm packaged and pushed: the .tgz it wrote and its SHA-256 (hex).
+    public struct Pushed: Sendable, Decodable {
+        /// The path of the pushed .tgz.
+        public let file: String
+        /// Its SHA-256, hex.
+        public let sha256: String
+    }
+
+    /// What to push: a chart archive as it is, or a chart directory packaged at a version.
+    public struct PushSource: Sendable, Encodable {
+        /// A .tgz or a chart directory.
+        public let source: String
+        /// The version a directory is packaged at.
+        public let version: String?
+        /// The .tgz at `path`, pushed as it is.
+        public static func archive(_ path: String) -> PushSource { PushSource(source: path, version: nil) }
+        /// The chart directory `path`, packaged with `helm package --version VERSION`.
+        public static func directory(_ path: String, version: String) -> PushSource { PushSource(source: path, version: version) }
+    }
+
+    /// Pushes each source to `remote` (`oci://HOST/PATH`) with `helm push` (directories first
+    /// packaged by `helm package` into `destination`), in one Python process.
+    public static func push(_ sources: [PushSource], to remote: String, destination: String,
+                            plainHTTP: Bool = true) throws -> [Pushed] {
+        struct Request: Encodable {
+            let remote: String
+            let plainHTTP: Bool
+            let destination: String
+            let charts: [PushSource]
+        }
+        let request = Request(remote: remote, plainHTTP: plainHTTP, destination: destination, charts: sources)
+        let input = String(decoding: try JSONEncoder().encode(request), as: UTF8.self)
+        let output = try runCommand(["python3", supportScriptsDirectory + "/helm-push.py"], input: input)
+        return try JSONDecoder().decode([Pushed].self, from: Data(output.utf8))
     }
 
     /// What Helm renders for one chart: the values of `image`/`<name>Image` keys, or its error.

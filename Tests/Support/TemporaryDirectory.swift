@@ -8,9 +8,9 @@ public final class TemporaryDirectory: @unchecked Sendable {
     private let lock = NSLock()
     private var removed = false
 
-    /// Creates a new empty directory whose name starts with `prefix`.
-    public init(prefix: String = "chartsync-test") throws {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    /// Creates a new empty directory whose name starts with `prefix`, in `base` (default: `$TMPDIR` or /tmp).
+    public init(prefix: String = "chartsync-test", base: String? = nil) throws {
+        let base = base ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(base)/\(prefix).XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw SupportError("mkdtemp in \(base) failed")

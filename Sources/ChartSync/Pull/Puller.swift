@@ -345,7 +345,8 @@ public final class Puller: Sendable {
     }
 
     /// A chart of an `oci://` repository: its tags read as versions (`_` as `+`, tags that are not
-    /// strict semantic versions ignored, as Helm does), the constraint resolved as for an index,
+    /// strict semantic versions ignored, as Helm does), the constraint resolved as for an index
+    /// (a constraint that is itself a version, `1.2.3` or `v1.2`, names only its own tag, as in Helm),
     /// the version's manifest read and checked to be a Helm chart.
     private func ociPlan(_ chart: ChartList.Chart, repository: ChartList.Repository, old: Lockfile.Entry?,
                          registryClient: RegistryClient, client: any HTTPClient) throws(PullError) -> Plan {
@@ -360,7 +361,14 @@ public final class Puller: Sendable {
             }
             throw Self.registryFailure(chart: chart.name, error)
         }
-        let index = IndexFile.tags(tags, of: chart.name, repository: "oci://\(registry)/\(path)")
+        let location = "oci://\(registry)/\(path)"
+        let index = IndexFile.tags(tags, of: chart.name, repository: location, version: chart.version)
+        if index.versions(of: chart.name).isEmpty,
+           let newest = IndexFile.tags(tags, of: chart.name, repository: location).versions(of: chart.name).first {
+            // A version asked for exactly whose tag is absent (Helm pulls only that tag).
+            throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shownRepository,
+                                     newest: newest.version)
+        }
         let found = try Self.resolve(chart, in: index, repository: shownRepository, suggestions: [])
         let tag = OCITag.of(found.version)
         let reference = "oci://\(registry)/\(path):\(tag)"

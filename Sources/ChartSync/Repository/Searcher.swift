@@ -76,14 +76,16 @@ public struct Searcher: Sendable {
         }
     }
 
-    /// An `oci://HOST/PATH` repository: the tags of `PATH/CHART` read as versions (Helm's rules),
-    /// each result with the digest of the manifest its tag names.
+    /// An `oci://HOST/PATH` repository: the tags of `PATH/CHART` read as versions (Helm's rules;
+    /// a constraint that is itself a version names only its own tag), each result with the digest
+    /// of the manifest its tag names.
     private func searchRegistry(_ query: SearchQuery) throws -> [SearchResult] {
         let client = registryClient ?? RegistryClient()
         let (registry, path) = RepositoryURL.ociLocation(query.repository) ?? ("", "")
         let repository = path.isEmpty ? query.chart : path + "/" + query.chart
         let tags = try client.tags(repository: repository, registry: registry)
-        let index = IndexFile.tags(tags, of: query.chart, repository: "oci://\(registry)/\(repository)")
+        let index = IndexFile.tags(tags, of: query.chart, repository: "oci://\(registry)/\(repository)",
+                                   version: query.constraint?.text)
         let versions: [ChartVersion]
         if query.allVersions {
             versions = index.versions(of: query.chart, matching: query.constraint, includePrerelease: query.includePrerelease)

@@ -60,13 +60,28 @@ public enum OCITag {
 
     /// The version a tag stands for.
     public static func version(of tag: String) -> String { String(tag.map { $0 == "_" ? "+" : $0 }) }
+
+    /// The one tag `helm pull oci://... --version TEXT` pulls without reading the tag list: when
+    /// TEXT is itself a version as Masterminds `NewVersion` reads it (`5.20.0`, `v5.20.0`, `0.46`,
+    /// `1.0.0+build.7`), Helm takes it as the tag (`+` as `_`), not as a constraint; nil for
+    /// any other text (`~0.46`, `>=1`, `*`).
+    public static func exact(_ text: String) -> String? {
+        guard (try? SemanticVersion(parsing: text)) != nil else { return nil }
+        return of(text)
+    }
 }
 
 extension IndexFile {
     /// The versions an OCI repository's tags stand for, as Helm reads them: `_` in a tag is `+`
     /// in the version (a tag cannot hold `+`), and tags that are not strict semantic versions
     /// (`latest`, `sha256-...`) are ignored. Each version's URL is `repository:TAG`.
-    public static func tags(_ tags: [String], of chart: String, repository: String) -> IndexFile {
+    /// With the `version` a chart is asked for that is itself a version (`OCITag.exact`), only
+    /// that tag counts, as version `version` (strict or not), as Helm pulls it; none when absent.
+    public static func tags(_ tags: [String], of chart: String, repository: String, version asked: String? = nil) -> IndexFile {
+        if let asked, let tag = OCITag.exact(asked) {
+            guard tags.contains(tag), let semver = try? SemanticVersion(parsing: asked) else { return IndexFile() }
+            return IndexFile(entries: [chart: [ChartVersion(name: chart, version: asked, semver: semver, urls: [repository + ":" + tag])]])
+        }
         var versions: [ChartVersion] = []
         for tag in tags {
             let text = OCITag.version(of: tag)

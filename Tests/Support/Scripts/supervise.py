@@ -3,7 +3,7 @@
 process closed it or died), when the parent process changes, or on SIGTERM. Keeps test servers
 from outliving the tests that started them.
 
-Usage: supervise.py [--cleanup DIR] COMMAND [ARG...]; DIR is removed after the command was
+Usage: supervise.py [--cleanup DIR]... COMMAND [ARG...]; each DIR is removed after the command was
 ended (not when it exits by itself, so that its logs can be read)."""
 import os
 import shutil
@@ -15,12 +15,13 @@ import threading
 
 def main() -> int:
     arguments = sys.argv[1:]
-    cleanup = None
-    if arguments[:1] == ["--cleanup"]:
-        cleanup, arguments = arguments[1], arguments[2:]
+    cleanup = []
+    while arguments[:1] == ["--cleanup"]:
+        cleanup.append(arguments[1])
+        arguments = arguments[2:]
     code, ended = supervise(arguments)
-    if ended and cleanup:
-        shutil.rmtree(cleanup, ignore_errors=True)
+    for directory in cleanup if ended else []:
+        shutil.rmtree(directory, ignore_errors=True)
     return code
 
 
