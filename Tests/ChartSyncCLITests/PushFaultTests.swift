@@ -144,6 +144,18 @@ import Testing
         #expect(!(try harbor.requests()).contains { $0.method == "PUT" || $0.method == "PATCH" })
     }
 
+    /// A chart directory in charts/custom is not packaged yet: refused before anything is sent (exit 2), named.
+    @Test func aCustomChartDirectoryIsRefusedForNow() throws {
+        let project = try PushProject(customChart: false)
+        try project.project.directory.write("charts/custom/team-chart/Chart.yaml", Array("apiVersion: v2\nname: team-chart\nversion: 1.0.0\n".utf8))
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let run = try push(project.path, ["--registry", registry.name + "/site", "--plain-http"])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("charts/custom/team-chart"), "\(run.stderr)")
+        #expect(registryRequests(registry).isEmpty, "\(registryRequests(registry))")
+    }
+
     /// Ctrl-C while a large blob is on its way: exit 130; the next push sends only what is missing.
     @Test func ctrlCThenTheNextPushSendsOnlyWhatIsMissing() throws {
         let project = try PushProject(customChart: false)
