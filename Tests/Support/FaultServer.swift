@@ -16,6 +16,13 @@ public enum FaultResponse: Sendable {
     case slow(body: [UInt8], chunk: Int, interval: Double)
     /// Status 200 with the Authorization header received as the body (empty when none).
     case echoAuthorization
+    /// The request sent on to the `proxy(to:)` server (after `delay` seconds), its answer relayed.
+    case forward(delay: Double = 0)
+    /// The request sent on to the proxied server with only `after` bytes of its body, then both
+    /// connections reset (a network failure in the middle of an upload).
+    case cut(after: Int)
+    /// `after` bytes of the request body read, then a TCP reset without an answer.
+    case resetRequest(after: Int)
 
     /// Status 200 with `body`.
     public static func ok(_ body: [UInt8], headers: [String: String] = [:]) -> FaultResponse {
@@ -39,6 +46,12 @@ public enum FaultResponse: Sendable {
             return ["kind": "slow", "body": b64(body), "chunk": chunk, "interval": interval]
         case .echoAuthorization:
             return ["kind": "echo_auth"]
+        case .forward(let delay):
+            return ["kind": "forward", "delay": delay]
+        case .cut(let after):
+            return ["kind": "cut", "after": after]
+        case .resetRequest(let after):
+            return ["kind": "reset_request", "after": after]
         }
     }
 }
@@ -57,6 +70,10 @@ public struct RecordedRequest: Sendable, Decodable, Equatable {
     public let userAgent: String?
     /// The Accept header, if any.
     public let accept: String?
+    /// The Content-Range header, if any.
+    public var contentRange: String? = nil
+    /// The Content-Length header, if any.
+    public var contentLength: String? = nil
 }
 
 /// A scriptable HTTP server (Python 3, `Scripts/faultserver.py`) on 127.0.0.1 and a free port:
@@ -106,6 +123,26 @@ public final class FaultServer: @unchecked Sendable {
     /// response is used up by such a request. For standing in for a registry that requires basic auth.
     public func requireAuthorization(prefix: String, authorization: String, challenge: String) throws {
         _ = try send(["op": "auth", "prefix": prefix, "authorization": authorization, "challenge": challenge])
+    }
+
+    /// Plans the responses to `method` requests for every path starting with `prefix` (exact plans
+    /// win, then the longest prefix); the last response repeats.
+    public func plan(_ method: String, prefix: String, _ responses: [FaultResponse]) throws {
+        precondition(!responses.isEmpty, "a plan needs at least one response")
+        _ = try send(["op": "plan", "path": prefix, "method": method, "prefix": true, "steps": responses.map(\.json)])
+    }
+
+    /// Makes the server a proxy for `url` (`http://127.0.0.1:PORT`): unplanned requests and
+    /// `.forward` steps go there with their Host header. `locationHost` replaces the host of the
+    /// answers' Location headers; requests whose Host starts with `injectHost` are sent on with
+    /// `injectAuthorization` (as a pre-signed object-storage URL would carry its own access).
+    public func proxy(to url: String, locationHost: String? = nil, injectHost: String? = nil,
+                      injectAuthorization: String? = nil) throws {
+        var command: [String: Any] = ["op": "upstream", "url": url]
+        if let locationHost { command["location_host"] = locationHost }
+        if let injectHost { command["inject_host"] = injectHost }
+        if let injectAuthorization { command["inject_authorization"] = injectAuthorization }
+        _ = try send(command)
     }
 
     /// The requests received so far, in order, optionally only those for `path` (ignoring queries).

@@ -87,4 +87,33 @@ public enum Helm {
         let output = try runCommand(["python3", supportScriptsDirectory + "/helm-resolve.py"], input: input)
         return try JSONDecoder().decode([Answer].self, from: Data(output.utf8))
     }
+
+    /// One chart to pull from an OCI registry: `oci://HOST/PATH/NAME` and its version.
+    public struct OCIChart: Sendable, Encodable {
+        public let ref: String
+        public let version: String
+        public init(ref: String, version: String) {
+            self.ref = ref
+            self.version = version
+        }
+    }
+
+    /// Pulls each chart from an OCI registry (plain HTTP when `plainHTTP`; `caFile` trusted for
+    /// HTTPS; basic credentials when given); returns the sha256 hex of each file Helm wrote, or
+    /// "error: ..." for a chart Helm did not pull.
+    public static func pullOCI(_ charts: [OCIChart], plainHTTP: Bool, caFile: String?, username: String?,
+                               password: String?) throws -> [String] {
+        struct Request: Encodable {
+            let charts: [OCIChart]
+            let plainHTTP: Bool
+            let username: String?
+            let password: String?
+        }
+        struct Answer: Decodable { let sha256: String?; let error: String? }
+        let request = Request(charts: charts, plainHTTP: plainHTTP, username: username, password: password)
+        var command = ["python3", supportScriptsDirectory + "/helm-pull-oci.py"]
+        if let caFile { command = ["env", "SSL_CERT_FILE=" + caFile] + command }
+        let output = try runCommand(command, input: String(decoding: try JSONEncoder().encode(request), as: UTF8.self))
+        return try JSONDecoder().decode([Answer].self, from: Data(output.utf8)).map { $0.sha256 ?? "error: \($0.error ?? "?")" }
+    }
 }

@@ -331,12 +331,18 @@ public struct Pusher: Sendable {
             (root + "/charts/external/" + $0.fileName, "charts/external/" + $0.fileName, $0)
         }
         let custom = root + "/charts/custom"
+        var directories: [String] = []
         for name in ((try? FileSystem.listDirectory(custom)) ?? []).sorted() where !name.hasPrefix(".") {
             if name.hasSuffix(".tgz") && FileSystem.isRegularFile(custom + "/" + name) {
                 tarballs.append((custom + "/" + name, "charts/custom/" + name, nil))
             } else if FileSystem.isDirectory(custom + "/" + name) {
-                problems.append("charts/custom/\(name): a chart directory; package it (helm package) into charts/custom/ to push it")
+                directories.append("charts/custom/" + name)
             }
+        }
+        // Not packaged yet (issue 14): an input problem, not a mismatch with the locks.
+        if !directories.isEmpty {
+            throw PushError.source("chart directories are not packaged by push yet; package each (helm package DIR -d charts/custom) "
+                                   + "and remove the directory, or push without it: " + directories.joined(separator: ", "))
         }
         for (path, shown, locked) in tarballs {
             let sha: Digest, size: Int64

@@ -47,7 +47,7 @@ extension RegistryClient {
 
         var sent: Int64 = 0
         var lastError: RegistryError?
-        for _ in 0..<RegistryClient.uploadSessionAttempts {
+        sessions: for _ in 0..<RegistryClient.uploadSessionAttempts {
             guard !cancellation.isCancelled else { throw .cancelled(image: subject) }
             var location: String
             if let from = mountFrom, from != repository {
@@ -81,9 +81,15 @@ extension RegistryClient {
                         sent += length
                     } catch {
                         if case .cancelled = error { throw error }
-                        // The connection broke mid-chunk: ask the registry how far it got.
+                        // The connection broke mid-chunk: ask the registry how far it got. A
+                        // registry that dropped the session instead (distribution cancels an upload
+                        // whose stored bytes no longer match its state) gets a new one.
                         failures += 1
-                        guard failures <= 3, let resumed = try? session.uploadStatus(location) else { throw error }
+                        guard failures <= 3 else { throw error }
+                        guard let resumed = try? session.uploadStatus(location) else {
+                            lastError = error
+                            continue sessions
+                        }
                         (location, offset) = resumed
                         continue
                     }
@@ -103,8 +109,11 @@ extension RegistryClient {
                 return .uploaded(bytes: sent)
             } catch {
                 if case .cancelled = error { throw error }
-                // A session the registry no longer knows (404 BLOB_UPLOAD_UNKNOWN): start again.
-                if case let .unexpectedStatus(image: _, url: _, status: 404, message: message) = error, message?.hasPrefix("BLOB_UPLOAD_UNKNOWN") == true {
+                // A session the registry no longer knows (404 BLOB_UPLOAD_UNKNOWN) or gave up on
+                // (400 BLOB_UPLOAD_INVALID, distribution's "start over"): start again.
+                if case let .unexpectedStatus(image: _, url: _, status: status, message: message) = error,
+                   (status == 404 && message?.hasPrefix("BLOB_UPLOAD_UNKNOWN") == true)
+                    || (status == 400 && message?.hasPrefix("BLOB_UPLOAD_INVALID") == true) {
                     lastError = error
                     continue
                 }
@@ -174,14 +183,16 @@ extension RegistrySession {
         }
     }
 
-    /// Where an upload session stands (`GET` on it: `Range: 0-<last>`): its location and the next offset.
+    /// Where an upload session stands (`GET` on it: `Range: 0-<last>`): its location and the next
+    /// offset. distribution writes `0-0` for an empty session as well as for one holding one byte:
+    /// read as empty (sending one byte again beats skipping the first byte of a blob).
     func uploadStatus(_ location: String) throws(RegistryError) -> (location: String, offset: Int64) {
         let response = try send(.get, location)
         guard response.status == 204 || response.status == 202 else { throw pushFailure(response, what: "upload session") }
         let next = (try? uploadLocation(response)) ?? location
         guard let range = response.header("Range") else { return (next, 0) }
         let parts = range.split(separator: "-")
-        guard parts.count == 2, let last = Int64(parts[1].filter(\.isNumber)) else { return (next, 0) }
+        guard parts.count == 2, let last = Int64(parts[1].filter(\.isNumber)), last > 0 else { return (next, 0) }
         return (next, last + 1)
     }
 
