@@ -346,38 +346,73 @@ public final class Puller: Sendable {
 
     /// A chart of an `oci://` repository: its tags read as versions (`_` as `+`, tags that are not
     /// strict semantic versions ignored, as Helm does), the constraint resolved as for an index,
-    /// the version's manifest read and checked to be a Helm chart.
+    /// the version's manifest read and checked to be a Helm chart. A constraint that is an exact
+    /// version (see `exactTag`) names its tag, as `helm pull --version` takes it: the manifest is
+    /// read by that tag without listing the tags (one request less per chart), and only when the
+    /// registry does not know it are the tags listed and resolved as above (same answer, same
+    /// refusals).
     private func ociPlan(_ chart: ChartList.Chart, repository: ChartList.Repository, old: Lockfile.Entry?,
                          registryClient: RegistryClient, client: any HTTPClient) throws(PullError) -> Plan {
         let shownRepository = RepositoryURL.redacted(repository.url)
         let (registry, path) = Self.ociRepository(repository, chart: chart.name)
-        let tags: [String]
-        do {
-            tags = try registryClient.tags(repository: path, registry: registry)
-        } catch {
-            if case .repositoryUnknown = error {
-                throw .chartNotFound(chart: chart.name, repository: shownRepository, suggestions: [])
+        var resolved: (version: String, manifest: Digest, layer: OCIDescriptor, digest: Digest)?
+        if let version = Self.exactTag(chart) {
+            let reference = "oci://\(registry)/\(path):\(OCITag.of(version))"
+            do {
+                let (manifest, layer, digest) = try Self.chartManifest(registryClient, registry: registry, repository: path,
+                                                                       reference: OCITag.of(version), chart: chart.name,
+                                                                       shown: reference)
+                resolved = (version, manifest, layer, digest)
+            } catch {
+                switch error {
+                case .registry(_, .manifestUnknown), .registry(_, .repositoryUnknown): break   // list the tags below
+                default: throw error
+                }
             }
-            throw Self.registryFailure(chart: chart.name, error)
         }
-        let index = IndexFile.tags(tags, of: chart.name, repository: "oci://\(registry)/\(path)")
-        let found = try Self.resolve(chart, in: index, repository: shownRepository, suggestions: [])
-        let tag = OCITag.of(found.version)
-        let reference = "oci://\(registry)/\(path):\(tag)"
-        let (manifest, layer, digest) = try Self.chartManifest(registryClient, registry: registry, repository: path,
-                                                               reference: tag, chart: chart.name, shown: reference)
-        if let old, old.version == found.version, let locked = old.manifest, locked != manifest {
-            throw .manifestChanged(chart: chart.name, version: found.version, reference: reference, locked: locked, published: manifest)
+        if resolved == nil {
+            let tags: [String]
+            do {
+                tags = try registryClient.tags(repository: path, registry: registry)
+            } catch {
+                if case .repositoryUnknown = error {
+                    throw .chartNotFound(chart: chart.name, repository: shownRepository, suggestions: [])
+                }
+                throw Self.registryFailure(chart: chart.name, error)
+            }
+            let index = IndexFile.tags(tags, of: chart.name, repository: "oci://\(registry)/\(path)")
+            let found = try Self.resolve(chart, in: index, repository: shownRepository, suggestions: [])
+            let reference = "oci://\(registry)/\(path):\(OCITag.of(found.version))"
+            let (manifest, layer, digest) = try Self.chartManifest(registryClient, registry: registry, repository: path,
+                                                                   reference: OCITag.of(found.version), chart: chart.name,
+                                                                   shown: reference)
+            resolved = (found.version, manifest, layer, digest)
         }
-        if let old, old.version == found.version, old.manifest != nil, old.sha256 != digest {
-            throw .digestChanged(chart: chart.name, version: found.version, locked: old.sha256, published: digest)
+        guard let (version, manifest, layer, digest) = resolved else { preconditionFailure("resolved above") }
+        let reference = "oci://\(registry)/\(path):\(OCITag.of(version))"
+        if let old, old.version == version, let locked = old.manifest, locked != manifest {
+            throw .manifestChanged(chart: chart.name, version: version, reference: reference, locked: locked, published: manifest)
         }
-        let entry = Lockfile.Entry(name: chart.name, version: found.version, constraint: chart.version, repository: shownRepository,
+        if let old, old.version == version, old.manifest != nil, old.sha256 != digest {
+            throw .digestChanged(chart: chart.name, version: version, locked: old.sha256, published: digest)
+        }
+        let entry = Lockfile.Entry(name: chart.name, version: version, constraint: chart.version, repository: shownRepository,
                                    url: reference, sha256: digest, size: layer.size, manifest: manifest)
         return Plan(entry: entry, expected: digest, expectedTree: nil, fetchURL: reference, credentials: nil, client: client,
                     unpack: chart.unpack, old: old, credentialOrigin: nil, credentialsFollowRedirects: false,
                     oci: OCISource(client: registryClient, registry: registry, repository: path, manifest: manifest,
                                    layer: layer, reference: reference))
+    }
+
+    /// The version a chart's constraint names exactly, when its tag can be asked for without
+    /// listing the tags and the answer is the one resolving over the tags would give: the
+    /// constraint is a strict semantic version as written (`1.2.3`, not `=1.2.3`, `v1.2.3` or
+    /// `1.2`), without build metadata (`+` versions equal to each other), not a prerelease unless
+    /// the chart allows them (`devel`), and a safe file name.
+    static func exactTag(_ chart: ChartList.Chart) -> String? {
+        guard let text = chart.version, let version = try? SemanticVersion.strict(text), version.original == text,
+              version.metadata.isEmpty, !version.isPrerelease || chart.devel, ChartName.isValid(text) else { return nil }
+        return text
     }
 
     /// The manifest `reference` (a tag or digest) names, proven, and its chart layer: an image
