@@ -18,7 +18,8 @@ its status and headers (hop-by-hop headers dropped; a body of unknown length is 
 Every request waits the delay once, before it is forwarded. `GET /_latency/requests` (answered
 at once, never forwarded) returns the requests forwarded so far as JSON, counted by method and
 the last path element but one of the distribution API (`{"GET manifests": 200, "GET blobs": 200,
-...}`), so a benchmark can say what each tool asked for.
+...}`), and under "connections" the client connections that carried them, so a benchmark can say
+what each tool asked for and how often it connected.
 """
 import argparse
 import functools
@@ -59,6 +60,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
     delay = 0.0
     upstream = ("127.0.0.1", 80)   # host, port of the upstream (plain HTTP)
     upstream_connection = None      # this client connection's keep-alive connection upstream
+    counted = False                 # whether this client connection is in counts["connections"]
 
     counts = {}
     counts_lock = threading.Lock()
@@ -77,6 +79,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         kind = self.command + " " + (parts[-2] if len(parts) >= 2 and parts[-2] else parts[-1] or "/")
         with self.counts_lock:
             self.counts[kind] = self.counts.get(kind, 0) + 1
+            if not self.counted:
+                self.counts["connections"] = self.counts.get("connections", 0) + 1
+                self.counted = True
         time.sleep(self.delay)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
