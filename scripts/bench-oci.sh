@@ -342,9 +342,9 @@ for r in range(max(runs, helm_runs)):
 everything = [helm] + cases
 print(f"\n{len(names)} charts ({mb(total):.1f} MB) in docker-registry behind a proxy waiting {delay_ms} ms "
       f"before every request; {runs} runs each ({helm_runs} of Helm's loop), seconds (-Z is --parallel)")
-print(f"{'tool':<66}{'median s':>9}{'min':>8}{'max':>8}{'/chartsync':>11}{'peak RSS MB':>13}")
+print(f"{'tool':<76}{'median s':>9}{'min':>8}{'max':>8}{'/chartsync':>11}{'peak RSS MB':>13}")
 for c in everything:
-    print(f"{c.label:<66}{c.median:>9.3f}{min(c.times):>8.3f}{max(c.times):>8.3f}"
+    print(f"{c.label:<76}{c.median:>9.3f}{min(c.times):>8.3f}{max(c.times):>8.3f}"
           f"{c.median / cs.median:>11.2f}{mb(max(c.peaks)):>13.1f}")
 print("\nrequests forwarded by the proxy in one run:")
 for c in everything:
