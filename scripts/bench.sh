@@ -185,12 +185,12 @@ Go SDK, `helm_python.registry.pull`, 200 times: a `helm pull` loop without 200 p
 the wheel has no `helm` binary) and `curl --parallel --parallel-max 16` over (a) the same requests
 chartsync makes, manifest by tag + blob per chart (exact versions: like `helm pull --version`,
 chartsync lists no tags), all in one batch, and (b) the 200 blob URLs only (digests known in
-advance); for context, (a) with `Connection: close`, a new connection per request as chartsync's
+advance); for context, (a) with `Connection: close`: a new connection per request, as chartsync's
 libcurl client makes them. Each curl and Helm run ends with `sha256sum -c`. The proxy counts the
-requests and connections of every tool (listed below the table). Fresh outputs for every run; medians of `RUNS`
-runs (5; `HELM_RUNS`, 3, of Helm's loop) after `WARMUP` (1, none for Helm). **Goals**: at least 10x
-faster than Helm one by one; at most 1.3x the time of `curl --parallel` making the same requests at
-the same concurrency (the blob-only ratio is given for context).""",
+requests and connections of every tool (listed below the table). Fresh outputs for every run;
+medians of `RUNS` runs (5; `HELM_RUNS`, 3, of Helm's loop) after `WARMUP` (1, none for Helm).
+**Goals**: at least 10x faster than Helm one by one; at most 1.3x the time of `curl --parallel`
+making the same requests at the same concurrency (the blob-only ratio is given for context).""",
     "bundle": """\
 **Data**: 2 GiB of incompressible data (1,024 files of 2 MiB) under `charts/custom` of a project
 (`SIZE_MIB`). **Measured**: `chartsync bundle` (zstd) against `tar -cf - | zstd -3 -T0`, and
