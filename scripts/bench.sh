@@ -6,6 +6,7 @@
 #
 #   index   scripts/bench-index.sh    chartsync search over a 36 MB index vs PyYAML
 #   pull    scripts/bench-pull.sh     chartsync pull vs curl loops (latency server, nginx)
+#   oci     scripts/bench-oci.sh      chartsync pull from an oci:// registry vs helm pull, curl (latency proxy)
 #   bundle  scripts/bench-bundle.sh   chartsync bundle / verify BUNDLE --extract vs tar, zstd, sha256sum
 #   gate    scripts/bench-gate.sh     chartsync verify (the CI gate) vs sha256sum -c, openssl dgst
 #
@@ -15,7 +16,7 @@
 # run; this script then exits 1. BENCHMARKS.md is replaced only at the end, in one piece.
 #
 # Usage: scripts/bench.sh   (or `make bench`)
-#   BENCHES="index pull bundle gate"  which ones, in this order
+#   BENCHES="index pull oci bundle gate"  which ones, in this order (BENCHES=oci runs one)
 #   OUT=BENCHMARKS.md                 where the report goes (relative to the repository root)
 #   The scripts' knobs pass through: RUNS, WARMUP, STRICT, CHARTS, ... reach every script that
 #   reads them. NAME_KNOB sets a knob for one script only and wins over KNOB: for example
@@ -24,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-benches="${BENCHES:-index pull bundle gate}"
+benches="${BENCHES:-index pull oci bundle gate}"
 out="${OUT:-BENCHMARKS.md}"
 case "$out" in /*) ;; *) out="$root/$out" ;; esac
 
@@ -32,11 +33,12 @@ case "$out" in /*) ;; *) out="$root/$out" ;; esac
 declare -A knobs=(
   [index]="RUNS CHARTSYNC_SHARED STRICT"
   [pull]="RUNS WARMUP CHARTS DELAY_MS BIG_MIB NGINX STRICT TMPDIR"
+  [oci]="RUNS WARMUP HELM_RUNS CHARTS DELAY_MS JOBS REGISTRY STRICT TMPDIR"
   [bundle]="RUNS SIZE_MIB BENCH_DIR STRICT"
   [gate]="RUNS WARMUP CHARTS CHART_KIB STRICT BENCH_DIR TMPDIR GATE_CMD"
 )
 for name in $benches; do
-  [ -n "${knobs[$name]+x}" ] || { echo "bench: unknown benchmark '$name' (index pull bundle gate)" >&2; exit 2; }
+  [ -n "${knobs[$name]+x}" ] || { echo "bench: unknown benchmark '$name' (index pull oci bundle gate)" >&2; exit 2; }
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/chartsync-bench.XXXXXX")
@@ -100,6 +102,9 @@ describe_dir() {   # where DIR is: filesystem, device, size, free, mount options
   printf 'sha256sum\t%s\n' "$(version_of sha256sum --version)"
   printf 'python\t%s\n' "$(version_of python3 --version)"
   printf 'PyYAML\t%s\n' "$(python3 -c 'import yaml; print(yaml.__version__, "(libyaml C loader)" if getattr(yaml, "__with_libyaml__", False) else "(no C loader)")' 2>/dev/null || echo "not found")"
+  printf 'Helm (Python SDK)\t%s\n' "$(python3 -c 'import importlib.metadata as m; print("helm-python-sdk", m.version("helm-python-sdk"))' 2>/dev/null || echo "not found")"
+  registry="${REGISTRY:-$(command -v docker-registry || echo /usr/bin/docker-registry)}"
+  printf 'docker-registry\t%s\n' "$(if [ -x "$registry" ]; then first_line "$registry" --version; else echo "not found"; fi)"
   nginx="${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}"
   printf 'nginx\t%s\n' "$(if [ -x "$nginx" ]; then first_line "$nginx" -v; else echo "not found"; fi)"
 } >"$tmp/machine.tsv"
@@ -149,6 +154,7 @@ tmp, out, benches = sys.argv[1], sys.argv[2], sys.argv[3:]
 TITLES = {
     "index": "Index reading: chartsync search vs PyYAML",
     "pull": "Pull: chartsync pull vs curl",
+    "oci": "OCI pull: chartsync pull vs helm pull and curl",
     "bundle": "Bundle and verify BUNDLE: chartsync vs tar, zstd and sha256sum",
     "gate": "CI gate: chartsync verify vs sha256sum -c and openssl dgst",
 }
@@ -169,6 +175,22 @@ and ending with `sha256sum -c`); for the big chart, against `curl -o` (and, for 
 `sha256sum -c` and an fsync). Fresh outputs for every run; medians of `RUNS` runs (5) after
 `WARMUP` (1). **Goals**: at least 6x faster than the sequential loop; at most 1.2x the time of
 `curl --parallel --parallel-max 16`; the 1 GiB chart in at most 1.3x the time of `curl -o`.""",
+    "oci": """\
+**Data**: 200 small real charts (5-20 KB each) pushed by Helm (`helm_python.registry.push`) into
+Debian's `docker-registry` on 127.0.0.1, reached by every tool only through a reverse proxy that
+waits 50 ms before forwarding every request (`scripts/bench/latency-server.py --upstream`).
+**Measured**: `chartsync pull --jobs 16` (and 50) of a chart list naming `oci://HOST/charts` with
+`plainHTTP: true`, against Helm pulling the charts one by one (one Python process calling Helm 4's
+Go SDK, `helm_python.registry.pull`, 200 times: a `helm pull` loop without 200 process start-ups;
+the wheel has no `helm` binary) and `curl --parallel --parallel-max 16` over (a) the same requests
+chartsync makes, manifest by tag + blob per chart (exact versions: like `helm pull --version`,
+chartsync lists no tags), all in one batch, and (b) the 200 blob URLs only (digests known in
+advance); for context, (a) with `Connection: close`: a new connection per request, as chartsync's
+libcurl client makes them. Each curl and Helm run ends with `sha256sum -c`. The proxy counts the
+requests and connections of every tool (listed below the table). Fresh outputs for every run;
+medians of `RUNS` runs (5; `HELM_RUNS`, 3, of Helm's loop) after `WARMUP` (1, none for Helm).
+**Goals**: at least 10x faster than Helm one by one; at most 1.3x the time of `curl --parallel`
+making the same requests at the same concurrency (the blob-only ratio is given for context).""",
     "bundle": """\
 **Data**: 2 GiB of incompressible data (1,024 files of 2 MiB) under `charts/custom` of a project
 (`SIZE_MIB`). **Measured**: `chartsync bundle` (zstd) against `tar -cf - | zstd -3 -T0`, and

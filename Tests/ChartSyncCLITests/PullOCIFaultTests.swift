@@ -318,7 +318,8 @@ import Testing
         let tagLists = try registry.requests(registry.tagsPath).count
         try registry.server.plan(registry.tagsPath, .status(503, body: FaultRegistry.errorBody("UNAVAILABLE", "down")))
 
-        let stderr = try Self.failingPull(project, registry: registry.name, version: "1.1.0", status: 3)
+        // A range, so that the tags are listed (an exact version is asked for by its tag).
+        let stderr = try Self.failingPull(project, registry: registry.name, version: "~1.1", status: 3)
         #expect(try registry.requests(registry.tagsPath).count == tagLists + 3)   // --retries 2
         #expect(stderr.contains("chart \"hello-web\": "), "\(stderr)")
         #expect(stderr.contains(registry.server.url(registry.tagsPath)), "\(stderr)")

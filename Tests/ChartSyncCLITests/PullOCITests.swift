@@ -91,6 +91,27 @@ import Testing
         #expect(!project.exists("charts/external"))
     }
 
+    @Test func anExactVersionIsFetchedByItsTagWithoutListingTags() throws {
+        let registry = try Self.registryWithCharts()
+        defer { registry.stop() }
+        let project = try PullProject(chartList: Self.chartList(registry, version: "1.0.0"))
+        let tagsBefore = Self.requests(registry, "/tags/list")
+        let run = try project.pull()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(Self.requests(registry, "/tags/list") == tagsBefore)
+        #expect(try Self.sha256(project.path + "/charts/external/hello-web-1.0.0.tgz") == Self.sha256(Self.repo + "hello-web-1.0.0.tgz"))
+        #expect(try project.read("versions.lock").contains("    url: \"oci://\(registry.name)/charts/hello-web:1.0.0\"\n"))
+
+        // A version the registry has no tag for goes through the tag list and is refused as before.
+        let other = try PullProject(chartList: Self.chartList(registry, version: "1.0.1"))
+        let refused = try other.pull()
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("no version of chart \"hello-web\""), "\(refused.stderr)")
+        #expect(refused.stderr.contains("satisfies \"1.0.1\""), "\(refused.stderr)")
+        #expect(Self.requests(registry, "/tags/list") > tagsBefore)
+        #expect(!other.exists("charts/external"))
+    }
+
     @Test func aContainerImageWhereAChartIsExpectedIsRefused() throws {
         let registry = try RegistryServer()
         defer { registry.stop() }

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Builds the Helm repositories and chart lists scripts/bench-pull.sh and bench-gate.sh measure.
+"""Builds the Helm repositories and chart lists scripts/bench-pull.sh, bench-oci.sh and bench-gate.sh
+measure.
 
-    make-charts.py small --repo DIR --project DIR --url URL [--count 200]
+    make-charts.py small --repo DIR --project DIR --url URL [--count 200] [--plain-http]
         DIR/chart-NNN-1.0.0.tgz (NNN = 000..count-1), each a real chart (Chart.yaml apiVersion v2,
         values.yaml, a template, 3-14 KiB of random payload; 5-20 KB gzip'd), DIR/index.yaml with
         their sha256 digests and relative URLs, PROJECT/chartsync.yaml listing them all from URL,
         PROJECT/SHA256SUMS (sha256sum -c format) and PROJECT/files.txt (one tarball name a line).
+        For an oci:// URL (scripts/bench-oci.sh pushes the tarballs), --plain-http writes
+        `plainHTTP: true` into the repository's entry.
 
     make-charts.py big --repo DIR --project DIR --url URL [--mib 1024]
         DIR/big-1.0.0.tgz: a real chart whose files/blob.bin holds MIB MiB of random bytes, plus
@@ -126,11 +129,11 @@ def write_chart(path, name, version, description, files, level):
     return raw.sha.hexdigest(), raw.size
 
 
-def write_outputs(repo, project, url, charts, index=True):
+def write_outputs(repo, project, url, charts, index=True, plain_http=False):
     """index.yaml in repo (unless index is false); chartsync.yaml, SHA256SUMS and files.txt in project."""
     if index:
         write_index(repo, charts)
-    write_project(project, url, charts)
+    write_project(project, url, charts, plain_http)
 
 
 def write_index(repo, charts):
@@ -152,9 +155,11 @@ def write_index(repo, charts):
         f.write("\n".join(lines) + "\n")
 
 
-def write_project(project, url, charts):
+def write_project(project, url, charts, plain_http=False):
     os.makedirs(project, exist_ok=True)
-    listing = ["repositories:", "  - name: bench", f"    url: {url}", "charts:"]
+    listing = ["repositories:", "  - name: bench", f"    url: {url}"]
+    listing += ["    plainHTTP: true"] if plain_http else []
+    listing += ["charts:"]
     for name, version, *_ in charts:
         listing += [f"  - name: {name}", "    repository: bench", f"    version: \"{version}\""]
     with open(os.path.join(project, "chartsync.yaml"), "w") as f:
@@ -178,7 +183,7 @@ def small(args):
         digest, size = write_chart(os.path.join(args.repo, f"{name}-{version}.tgz"), name, version, description,
                                    [("files/payload.bin", [payload], len(payload))], level=9)
         charts.append((name, version, description, digest, size))
-    write_outputs(args.repo, args.project, args.url, charts)
+    write_outputs(args.repo, args.project, args.url, charts, plain_http=args.plain_http)
     sizes = [c[4] for c in charts]
     print(f"{len(charts)} charts, {min(sizes)}..{max(sizes)} bytes each, {sum(sizes)} in all")
 
@@ -228,6 +233,7 @@ def main():
         p.add_argument("--url", required=True)
         if command == "small":
             p.add_argument("--count", type=int, default=200)
+            p.add_argument("--plain-http", action="store_true", help="plainHTTP: true for an oci:// URL")
         elif command == "big":
             p.add_argument("--mib", type=int, default=1024)
         else:

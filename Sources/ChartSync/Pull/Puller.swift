@@ -345,42 +345,64 @@ public final class Puller: Sendable {
     }
 
     /// A chart of an `oci://` repository: its tags read as versions (`_` as `+`, tags that are not
-    /// strict semantic versions ignored, as Helm does), the constraint resolved as for an index
-    /// (a constraint that is itself a version, `1.2.3` or `v1.2`, names only its own tag, as in Helm),
-    /// the version's manifest read and checked to be a Helm chart.
+    /// strict semantic versions ignored, as Helm does), the constraint resolved as for an index,
+    /// the version's manifest read and checked to be a Helm chart. A constraint that is itself a
+    /// version (`1.2.3`, `v1.2`, `1.0.0+build.7`: `OCITag.exact`) names only its own tag, as in
+    /// `helm pull --version`: the manifest is read by that tag without listing the tags (one
+    /// request less per chart); only when the registry does not know it are the tags listed, for
+    /// the same refusal as any constraint gets (the newest version named).
     private func ociPlan(_ chart: ChartList.Chart, repository: ChartList.Repository, old: Lockfile.Entry?,
                          registryClient: RegistryClient, client: any HTTPClient) throws(PullError) -> Plan {
         let shownRepository = RepositoryURL.redacted(repository.url)
         let (registry, path) = Self.ociRepository(repository, chart: chart.name)
-        let tags: [String]
-        do {
-            tags = try registryClient.tags(repository: path, registry: registry)
-        } catch {
-            if case .repositoryUnknown = error {
-                throw .chartNotFound(chart: chart.name, repository: shownRepository, suggestions: [])
+        var resolved: (version: String, manifest: Digest, layer: OCIDescriptor, digest: Digest)?
+        if let text = chart.version, let tag = OCITag.exact(text), ChartName.isValid(text) {
+            let reference = "oci://\(registry)/\(path):\(tag)"
+            do {
+                let (manifest, layer, digest) = try Self.chartManifest(registryClient, registry: registry, repository: path,
+                                                                       reference: tag, chart: chart.name, shown: reference)
+                resolved = (text, manifest, layer, digest)
+            } catch {
+                switch error {
+                case .registry(_, .manifestUnknown), .registry(_, .repositoryUnknown): break   // list the tags below
+                default: throw error
+                }
             }
-            throw Self.registryFailure(chart: chart.name, error)
         }
-        let location = "oci://\(registry)/\(path)"
-        let index = IndexFile.tags(tags, of: chart.name, repository: location, version: chart.version)
-        if index.versions(of: chart.name).isEmpty,
-           let newest = IndexFile.tags(tags, of: chart.name, repository: location).versions(of: chart.name).first {
-            // A version asked for exactly whose tag is absent (Helm pulls only that tag).
-            throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shownRepository,
-                                     newest: newest.version)
+        if resolved == nil {
+            let tags: [String]
+            do {
+                tags = try registryClient.tags(repository: path, registry: registry)
+            } catch {
+                if case .repositoryUnknown = error {
+                    throw .chartNotFound(chart: chart.name, repository: shownRepository, suggestions: [])
+                }
+                throw Self.registryFailure(chart: chart.name, error)
+            }
+            let location = "oci://\(registry)/\(path)"
+            let index = IndexFile.tags(tags, of: chart.name, repository: location, version: chart.version)
+            if index.versions(of: chart.name).isEmpty,
+               let newest = IndexFile.tags(tags, of: chart.name, repository: location).versions(of: chart.name).first {
+                // A version asked for exactly whose tag is absent (Helm pulls only that tag).
+                throw .noMatchingVersion(chart: chart.name, constraint: chart.version ?? "*", repository: shownRepository,
+                                         newest: newest.version)
+            }
+            let found = try Self.resolve(chart, in: index, repository: shownRepository, suggestions: [])
+            let tag = OCITag.of(found.version)
+            let (manifest, layer, digest) = try Self.chartManifest(registryClient, registry: registry, repository: path,
+                                                                   reference: tag, chart: chart.name,
+                                                                   shown: "oci://\(registry)/\(path):\(tag)")
+            resolved = (found.version, manifest, layer, digest)
         }
-        let found = try Self.resolve(chart, in: index, repository: shownRepository, suggestions: [])
-        let tag = OCITag.of(found.version)
-        let reference = "oci://\(registry)/\(path):\(tag)"
-        let (manifest, layer, digest) = try Self.chartManifest(registryClient, registry: registry, repository: path,
-                                                               reference: tag, chart: chart.name, shown: reference)
-        if let old, old.version == found.version, let locked = old.manifest, locked != manifest {
-            throw .manifestChanged(chart: chart.name, version: found.version, reference: reference, locked: locked, published: manifest)
+        guard let (version, manifest, layer, digest) = resolved else { preconditionFailure("resolved above") }
+        let reference = "oci://\(registry)/\(path):\(OCITag.of(version))"
+        if let old, old.version == version, let locked = old.manifest, locked != manifest {
+            throw .manifestChanged(chart: chart.name, version: version, reference: reference, locked: locked, published: manifest)
         }
-        if let old, old.version == found.version, old.manifest != nil, old.sha256 != digest {
-            throw .digestChanged(chart: chart.name, version: found.version, locked: old.sha256, published: digest)
+        if let old, old.version == version, old.manifest != nil, old.sha256 != digest {
+            throw .digestChanged(chart: chart.name, version: version, locked: old.sha256, published: digest)
         }
-        let entry = Lockfile.Entry(name: chart.name, version: found.version, constraint: chart.version, repository: shownRepository,
+        let entry = Lockfile.Entry(name: chart.name, version: version, constraint: chart.version, repository: shownRepository,
                                    url: reference, sha256: digest, size: layer.size, manifest: manifest)
         return Plan(entry: entry, expected: digest, expectedTree: nil, fetchURL: reference, credentials: nil, client: client,
                     unpack: chart.unpack, old: old, credentialOrigin: nil, credentialsFollowRedirects: false,
