@@ -58,13 +58,18 @@ public enum VerifyError: ChartSyncFailure, CustomStringConvertible {
     /// The bundle's image store (`images/`) is not complete and consistent: a blob whose digest is
     /// not its name, a blob an image needs that is not in the bundle, index.json against images.lock.
     case imageStore(bundle: String, problems: [String])
+    /// A delta whose base is not what the site has installed (nil: nothing installed).
+    case wrongBase(path: String, base: BundleManifest.Base, installed: InstalledDelivery?)
+    /// A file a delta takes from the installed base is missing or not what the base's manifest says.
+    case baseDamaged(path: String, file: String, message: String)
     /// The run was interrupted; nothing was changed.
     case interrupted
 
     public var kind: FailureKind {
         switch self {
         case .notFound, .fileSystem: return .io
-        case .badParts, .archive, .manifest, .sidecarMismatch, .rollback, .sequenceReused, .reservedPath, .imageStore:
+        case .badParts, .archive, .manifest, .sidecarMismatch, .rollback, .sequenceReused, .reservedPath, .imageStore,
+             .wrongBase, .baseDamaged:
             return .verification
         case .missingParent, .notASite, .foreignDestination, .damagedSite, .otherDelivery, .siteAdditions: return .input
         case .interrupted: return .interrupted
@@ -108,6 +113,16 @@ public enum VerifyError: ChartSyncFailure, CustomStringConvertible {
         case .imageStore(let bundle, let problems):
             return "\(bundle): the image store is not complete and consistent (nothing was extracted):\n  "
                 + problems.joined(separator: "\n  ")
+        case let .wrongBase(path, base, installed):
+            let wanted = "delivery \"\(base.name)\" #\(base.sequence) (manifest \(base.manifest.prefixed))"
+            guard let installed else {
+                return "this bundle is a delta for \(wanted), but \(path) holds no delivery; extract the full bundle first (nothing was changed)"
+            }
+            return "this bundle is a delta for \(wanted), but \(path) has \(Self.describe(installed)) (manifest \(installed.manifest.prefixed)); "
+                + "a delta applies only onto its base: use a delta made for this site, or the full bundle (nothing was changed)"
+        case let .baseDamaged(path, file, message):
+            return "\(path)/\(file), which the delta takes from the installed delivery, \(message); the site is not what it was "
+                + "installed as: extract the full bundle (nothing was changed)"
         case .interrupted:
             return "interrupted; nothing was changed"
         }
@@ -163,6 +178,19 @@ public struct BundleVerifier: Sendable {
         return (manifest, header.signature.flatMap(SigningKey.signer(of:)), parts)
     }
 
+    /// What a site directory has installed: the record, the manifest, and the manifest's bytes as
+    /// the site keeps them (proven against the record) — what `bundle --base` takes to pack a
+    /// delta for this site.
+    public func installed(at site: String) throws -> (delivery: InstalledDelivery, manifest: BundleManifest, bytes: [UInt8]) {
+        let path = site.hasSuffix("/") && site.count > 1 ? String(site.dropLast()) : site
+        guard case .installed(let delivery, let manifest) = try SiteDirectory.state(path) else {
+            throw VerifyError.notASite(path: path, what: "a directory without a chartsync delivery (no \(SiteDirectory.record))")
+        }
+        // state() proved these bytes against the record just before.
+        let bytes = try FileSystem.readFile(path + "/" + SiteDirectory.manifest)
+        return (delivery, manifest, bytes)
+    }
+
     /// Proves the bundle and, when `extractTo` is given, installs its payload there: only into a
     /// missing or empty directory or a chartsync site (`.chartsync/installed.json`) whose
     /// installed delivery `policy` lets this one replace; the same delivery again changes nothing.
@@ -197,8 +225,10 @@ public struct BundleVerifier: Sendable {
         }
         let hasStore = try Self.checkStoreNames(manifest, bundle: parts[0])
         if hasStore { reader.retain = Self.storeRetention }
+        // What the site records: for a delta, the full delivery it installs (see DeltaBase).
+        let installedBytes = DeltaBase.installedManifest(bytes: header.manifest, manifest: manifest)
         let offered = InstalledDelivery(name: manifest.name, sequence: manifest.sequence,
-                                        manifest: Digest(bytes: SHA256.hash(data: header.manifest)),
+                                        manifest: Digest(bytes: SHA256.hash(data: installedBytes)),
                                         signer: header.signature.flatMap(SigningKey.signer(of:)))
 
         // The site is read, and the delivery admitted, before anything is written.
@@ -214,18 +244,28 @@ public struct BundleVerifier: Sendable {
             let lock = try Self.lock(parent)
             Self.removeStaleStaging(for: destination)
             let state = try SiteDirectory.state(destination)
+            if let base = manifest.base {
+                // A delta goes only onto its own base (or finds itself installed already).
+                var installed: InstalledDelivery?
+                if case .installed(let record, _) = state { installed = record }
+                if installed?.manifest != base.manifest && installed?.manifest != offered.manifest {
+                    throw VerifyError.wrongBase(path: destination, base: base, installed: installed)
+                }
+            }
             site = (state, try SiteDirectory.admit(offered, into: destination, state: state, policy: policy), lock)
         }
         defer { withExtendedLifetime(site?.lock) {} }
 
-        let expected = manifest.files.map {
+        // A delta's bundle carries only the files its base lacks.
+        let expected = manifest.carried.map {
             BundleExpectedFile(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable)
         }
         guard let destination, let site, site.install else {
             // Without a destination, or for a delivery installed already, every byte is proven
             // and nothing is written.
             try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.prove(expected: expected) }
-            if hasStore { try Self.checkStore(manifest, reader: reader, staging: nil, bundle: parts[0]) }
+            // A delta's store can be checked whole only with its base, at extraction.
+            if hasStore && manifest.base == nil { try Self.checkStore(manifest, reader: reader, staging: nil, bundle: parts[0]) }
             var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
                                                    parts: parts, extractedTo: extractTo == nil ? nil : destination)
             if case .installed(let installed, _)? = site?.state {
@@ -242,6 +282,10 @@ public struct BundleVerifier: Sendable {
         defer { FileSystem.removeTree(stagingParent) }
         let staging = stagingParent + "/tree"
         try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.extract(into: staging, expected: expected) }
+        if manifest.base != nil, case .installed(_, let installedManifest) = site.state {
+            try Self.takeFromBase(manifest, site: destination, installed: installedManifest, staging: staging,
+                                  cancellation: cancellation)
+        }
         if hasStore { try Self.checkStore(manifest, reader: reader, staging: staging, bundle: parts[0]) }
         var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
                                               parts: parts, extractedTo: destination)
@@ -251,13 +295,73 @@ public struct BundleVerifier: Sendable {
             try RepositoryIndexer().index(directory: staging + "/charts/external", baseURL: "charts/external/",
                                           output: staging + "/index.yaml")
         }
-        try SiteDirectory.mark(staging, installed: offered, manifest: header.manifest)
+        try SiteDirectory.mark(staging, installed: offered, manifest: installedBytes)
         guard !cancellation.isCancelled else { throw VerifyError.interrupted }
         try FileSystem.replaceDirectory(destination, with: staging, scratch: stagingParent)
         verification.installation = SiteInstallation(
             previous: previous?.0, installed: offered, changes: ChartChanges(from: previous?.1.charts, to: manifest.charts),
             alreadyInstalled: false)
         return verification
+    }
+
+    // MARK: - Deltas
+
+    /// Puts into `staging` every file of the delta's manifest that the bundle does not carry,
+    /// from the installed site: a file of the installed delivery with the same content, proven
+    /// against its SHA-256 and size first (a changed or missing one refuses the delta), then
+    /// hard-linked (copied when the mode differs or a link is not possible). The installed site
+    /// is only read.
+    static func takeFromBase(_ manifest: BundleManifest, site: String, installed: BundleManifest, staging: String,
+                             cancellation: Cancellation) throws(VerifyError) {
+        let sources = Dictionary(installed.files.map { ($0.sha256, $0) }, uniquingKeysWith: { first, _ in first })
+        let wanted = manifest.files.filter(\.inBase)
+        let proofs = WorkerPool.map(wanted, threads: WorkerPool.processorCount) { file -> Result<String, VerifyError> in
+            guard !cancellation.isCancelled else { return .failure(.interrupted) }
+            guard let source = sources[file.sha256] else {
+                return .failure(.baseDamaged(path: site, file: file.path,
+                                             message: "has no file with its content (\(file.sha256.prefixed)) in the installed delivery's manifest"))
+            }
+            let path = site + "/" + source.path
+            guard FileSystem.isRegularFile(path), !FileSystem.isSymlink(path) else {
+                return .failure(.baseDamaged(path: site, file: source.path, message: "is missing or not a regular file"))
+            }
+            do throws(FileSystemError) {
+                let (digest, size) = try FileSystem.sha256(ofFile: path)
+                guard digest == file.sha256, size == file.size else {
+                    return .failure(.baseDamaged(path: site, file: source.path,
+                                                 message: "is \(digest.prefixed) (\(size) bytes), not \(file.sha256.prefixed) (\(file.size) bytes)"))
+                }
+            } catch {
+                return .failure(.fileSystem(error))
+            }
+            return .success(path)
+        }
+        for (file, proof) in zip(wanted, proofs) {
+            let source: String
+            switch proof {
+            case .success(let path): source = path
+            case .failure(let error): throw error
+            }
+            let target = staging + "/" + file.path
+            do {
+                try FileSystem.makeDirectories(FileSystem.parent(of: target))
+                if FileSystem.isExecutable(source) == file.executable, linkat(AT_FDCWD, source, AT_FDCWD, target, 0) == 0 {
+                    continue
+                }
+                try FileSystem.copyFile(source, to: target, mode: file.executable ? 0o755 : 0o644)
+                // The copy is what goes in place: prove it too.
+                let (digest, size) = try FileSystem.sha256(ofFile: target)
+                guard digest == file.sha256, size == file.size else {
+                    throw VerifyError.baseDamaged(path: site, file: file.path, message: "changed while it was being copied")
+                }
+            } catch let error as VerifyError {
+                throw error
+            } catch let error as FileSystemError {
+                throw .fileSystem(error)
+            } catch {
+                throw .fileSystem(FileSystemError(path: target, message: "\(error)"))
+            }
+        }
     }
 
     // MARK: - The image store

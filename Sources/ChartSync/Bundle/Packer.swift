@@ -23,10 +23,14 @@ public struct PackOptions: Sendable {
     public var mtime: Int64
     /// The chartsync version recorded in the manifest.
     public var chartsyncVersion: String
+    /// Pack a delta against this base (a manifest a site exported, or the bundle it installed):
+    /// only the files whose content the base lacks are carried.
+    public var base: String?
 
     /// Creates options.
     public init(output: String, compression: BundleCompression = .zstd, splitSize: Int64? = nil, name: String? = nil,
-                sequence: Int64 = 1, signKey: String? = nil, mtime: Int64 = 0, chartsyncVersion: String) {
+                sequence: Int64 = 1, signKey: String? = nil, mtime: Int64 = 0, chartsyncVersion: String, base: String? = nil) {
+        self.base = base
         self.output = output
         self.compression = compression
         self.splitSize = splitSize
@@ -72,11 +76,13 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
     case archive(ArchiveError)
     /// The run was interrupted; what it wrote was removed.
     case interrupted
+    /// The base of a delta cannot be used.
+    case base(String)
 
     public var kind: FailureKind {
         switch self {
         case .notProven, .imagesStale, .unsupported, .imageStore: return .verification
-        case .lock: return .input
+        case .lock, .base: return .input
         case .fileSystem, .archive, .changed: return .io
         case .interrupted: return .interrupted
         }
@@ -96,6 +102,7 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
         case .fileSystem(let error): return error.description
         case .archive(let error): return error.description
         case .interrupted: return "interrupted; no bundle was written"
+        case .base(let message): return message
         }
     }
 }
@@ -147,13 +154,25 @@ public struct Packer: Sendable {
             if !problems.isEmpty { throw PackError.imageStore(problems) }
             storedImages = store.summaries
         }
-        let manifest = BundleManifest(
+        var manifest = BundleManifest(
             name: options.name ?? String(layout.root.split(separator: "/").last ?? "bundle"),
             sequence: options.sequence, chartsyncVersion: options.chartsyncVersion,
             charts: lock.entries.map { BundleManifest.Chart(name: $0.name, version: $0.version, sha256: $0.sha256) },
             files: files.map { BundleManifest.File(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable) },
             images: try ImageCollector(layout: layout).current()?.images.map(\.reference.description) ?? [],
             storedImages: storedImages)
+        if let basePath = options.base {
+            let base = try DeltaBase.load(basePath)
+            if base.manifest.name == manifest.name && base.manifest.sequence >= manifest.sequence {
+                throw PackError.base("\(basePath) is delivery \"\(base.manifest.name)\" #\(base.manifest.sequence); a delta on it needs a higher --sequence than \(manifest.sequence)")
+            }
+            // A file whose content the base holds (under any path) is taken from the site.
+            let present = Set(base.manifest.files.map(\.sha256))
+            manifest.files = manifest.files.map { var file = $0; file.inBase = present.contains(file.sha256); return file }
+            manifest.base = BundleManifest.Base(manifest: base.digest, name: base.manifest.name, sequence: base.manifest.sequence)
+        }
+        let carried = Set(manifest.carried.map(\.path))
+        let payloadFiles = files.filter { carried.contains($0.path) }
         let manifestBytes = Array(manifest.json.utf8)
         var signature: [UInt8]?
         var signer: String?
@@ -163,12 +182,12 @@ public struct Packer: Sendable {
             signer = SigningKey.fingerprint(key.publicKey)
         }
         var expected: [String: (size: Int64, sha256: Digest)] = [:]
-        for f in files { expected[f.path] = (f.size, f.sha256) }
+        for f in payloadFiles { expected[f.path] = (f.size, f.sha256) }
         let result: BundleWriteResult
         do {
             result = try BundleArchiveWriter.write(
                 to: options.output, manifest: manifestBytes, signature: signature,
-                payload: files.map { BundlePayloadFile(path: $0.path, source: layout.root + "/" + $0.path, executable: $0.executable) },
+                payload: payloadFiles.map { BundlePayloadFile(path: $0.path, source: layout.root + "/" + $0.path, executable: $0.executable) },
                 expected: expected, compression: options.compression, mtime: options.mtime, splitSize: options.splitSize,
                 proveContent: false, cancellation: cancellation)
         } catch .interrupted {

@@ -254,6 +254,41 @@ public enum FileSystem {
         }
     }
 
+    /// Creates `path` and every missing directory above it (mode 0755); a symbolic link on the way is refused.
+    public static func makeDirectories(_ path: String) throws(FileSystemError) {
+        if isDirectory(path) && !isSymlink(path) { return }
+        let parent = self.parent(of: path)
+        if parent != path && !parent.isEmpty { try makeDirectories(parent) }
+        if isSymlink(path) { throw FileSystemError(path: path, message: "is a symbolic link; not creating a directory through it") }
+        try makeDirectory(path)
+    }
+
+    /// Copies the regular file `source` (not through a link) to a new file `destination` with
+    /// `mode`; the copy is flushed to disk. An existing `destination` is an error.
+    public static func copyFile(_ source: String, to destination: String, mode: mode_t = 0o644) throws(FileSystemError) {
+        let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard input >= 0 else { throw FileSystemError(path: source, message: SystemError.text()) }
+        defer { close(input) }
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard output >= 0 else { throw FileSystemError(path: destination, message: "cannot create: \(SystemError.text())") }
+        var done = false
+        defer {
+            close(output)
+            if !done { unlink(destination) }
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(input, buffer.baseAddress, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw FileSystemError(path: source, message: SystemError.text()) }
+            if n == 0 { break }
+            try writeAll(fd: output, Array(UnsafeRawBufferPointer(rebasing: buffer[0..<n])), path: destination)
+        }
+        guard fchmod(output, mode) == 0, fsync(output) == 0 else { throw FileSystemError(path: destination, message: SystemError.text()) }
+        done = true
+    }
+
     /// The type of what is at `path` (symlinks not followed), e.g. "a symbolic link"; nil when nothing is there.
     public static func kind(_ path: String) -> String? {
         var info = stat()

@@ -14,13 +14,35 @@ public struct BundleManifest: Sendable, Equatable {
         public var sha256: Digest
         /// Whether the file is executable (mode 0755, else 0644).
         public var executable: Bool
+        /// In a delta: the bundle does not carry the file; the site's installed base has a file
+        /// with the same content, which is taken from there (and proven again).
+        public var inBase: Bool
 
         /// Creates a file entry.
-        public init(path: String, size: Int64, sha256: Digest, executable: Bool = false) {
+        public init(path: String, size: Int64, sha256: Digest, executable: Bool = false, inBase: Bool = false) {
             self.path = path
             self.size = size
             self.sha256 = sha256
             self.executable = executable
+            self.inBase = inBase
+        }
+    }
+
+    /// What a delta applies to: the delivery a site must have installed, named by the SHA-256 of
+    /// its manifest's bytes.
+    public struct Base: Sendable, Equatable {
+        /// `sha256:` of the base delivery's manifest bytes.
+        public var manifest: Digest
+        /// The base delivery's name.
+        public var name: String
+        /// The base delivery's sequence number.
+        public var sequence: Int64
+
+        /// Creates a base.
+        public init(manifest: Digest, name: String, sequence: Int64) {
+            self.manifest = manifest
+            self.name = name
+            self.sequence = sequence
         }
     }
 
@@ -77,11 +99,14 @@ public struct BundleManifest: Sendable, Equatable {
     /// The images of the bundle's image store (`images/index.json`), sorted by reference; empty
     /// when it carries none. `verify` proves them against the store.
     public var storedImages: [StoredImage]
+    /// For a delta: the delivery it applies to; nil for a full delivery.
+    public var base: Base?
 
     /// Creates a manifest; charts, files and images are sorted.
     public init(name: String, sequence: Int64, chartsyncVersion: String, charts: [Chart], files: [File], images: [String] = [],
-                storedImages: [StoredImage] = []) {
+                storedImages: [StoredImage] = [], base: Base? = nil) {
         self.name = name
+        self.base = base
         self.storedImages = storedImages.sorted { $0.reference < $1.reference }
         self.sequence = sequence
         self.chartsyncVersion = chartsyncVersion
@@ -90,8 +115,20 @@ public struct BundleManifest: Sendable, Equatable {
         self.files = files.sorted { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
     }
 
-    /// The total size of the payload.
+    /// The total size of the delivery's files.
     public var payloadBytes: Int64 { files.reduce(0) { $0 + $1.size } }
+
+    /// The files the bundle itself carries (all of them, but for a delta's `inBase` ones).
+    public var carried: [File] { files.filter { !$0.inBase } }
+
+    /// The delivery without its delta marks: what a site holds once it is installed, and what a
+    /// full bundle of the same files would list.
+    public var full: BundleManifest {
+        var copy = self
+        copy.base = nil
+        copy.files = files.map { var file = $0; file.inBase = false; return file }
+        return copy
+    }
 
     /// The manifest as canonical JSON: fixed key order, one file per line, a final newline.
     public var json: String {
@@ -101,6 +138,9 @@ public struct BundleManifest: Sendable, Equatable {
         out += "  \"name\": \(q(name)),\n"
         out += "  \"sequence\": \(sequence),\n"
         out += "  \"chartsyncVersion\": \(q(chartsyncVersion)),\n"
+        if let base {
+            out += "  \"base\": {\"manifest\": \(q(base.manifest.prefixed)), \"name\": \(q(base.name)), \"sequence\": \(base.sequence)},\n"
+        }
         out += "  \"charts\": ["
         out += charts.map { "\n    {\"name\": \(q($0.name)), \"version\": \(q($0.version)), \"sha256\": \(q($0.sha256.hex))}" }
             .joined(separator: ",")
@@ -116,7 +156,8 @@ public struct BundleManifest: Sendable, Equatable {
         }
         out += "  \"files\": ["
         out += files.map {
-            "\n    {\"path\": \(q($0.path)), \"size\": \($0.size), \"sha256\": \(q($0.sha256.hex)), \"mode\": \($0.executable ? "\"0755\"" : "\"0644\"")}"
+            "\n    {\"path\": \(q($0.path)), \"size\": \($0.size), \"sha256\": \(q($0.sha256.hex)), \"mode\": \($0.executable ? "\"0755\"" : "\"0644\"")"
+                + ($0.inBase ? ", \"inBase\": true}" : "}")
         }.joined(separator: ",")
         out += files.isEmpty ? "]\n" : "\n  ]\n"
         return out + "}\n"

@@ -2,10 +2,11 @@ import ChartSyncCore
 
 /// Reading a bundle manifest (JSON, read with the same strict field rules as every other input).
 public enum BundleManifestCoding {
-    static let topKeys: Set<String> = ["format", "name", "sequence", "chartsyncVersion", "charts", "images", "storedImages", "files"]
+    static let topKeys: Set<String> = ["format", "name", "sequence", "chartsyncVersion", "charts", "images", "storedImages", "files", "base"]
+    static let baseKeys: Set<String> = ["manifest", "name", "sequence"]
     static let storedImageKeys: Set<String> = ["reference", "digest", "size", "platforms"]
     static let chartKeys: Set<String> = ["name", "version", "sha256"]
-    static let fileKeys: Set<String> = ["path", "size", "sha256", "mode"]
+    static let fileKeys: Set<String> = ["path", "size", "sha256", "mode", "inBase"]
 
     /// Parses manifest bytes; unknown fields, a wrong format, malformed digests, sizes or modes,
     /// and duplicate paths are errors.
@@ -41,7 +42,8 @@ public enum BundleManifestCoding {
             let mode = try f["mode"]?.string()
             guard mode == "0644" || mode == "0755" else { throw item.error("\(path): mode must be \"0644\" or \"0755\"") }
             guard seen.insert(path).inserted else { throw item.error("\(path) is listed twice") }
-            files.append(BundleManifest.File(path: path, size: size, sha256: digest, executable: mode == "0755"))
+            let inBase = try f["inBase"]?.bool() ?? false
+            files.append(BundleManifest.File(path: path, size: size, sha256: digest, executable: mode == "0755", inBase: inBase))
         }
         var images: [String] = []
         if let list = values["images"] { images = try list.strings() }
@@ -59,8 +61,21 @@ public enum BundleManifestCoding {
             stored.append(BundleManifest.StoredImage(reference: reference, digest: digest, size: size,
                                                      platforms: try s["platforms"]?.strings() ?? []))
         }
+        var base: BundleManifest.Base?
+        if let item = values["base"] {
+            var b: [String: IndexFields] = [:]
+            for (key, value) in try item.fields(known: baseKeys) { b[key] = value }
+            guard let text = try b["manifest"]?.string(), text.hasPrefix("sha256:"), let digest = Digest(String(text.dropFirst(7))),
+                  let name = try b["name"]?.string(), let baseSequence = Int64(try b["sequence"]?.string() ?? "") else {
+                throw item.error("base needs the manifest digest (sha256:...), the name and the sequence of the delivery a delta applies to")
+            }
+            base = BundleManifest.Base(manifest: digest, name: name, sequence: baseSequence)
+        }
+        if base == nil, let first = files.first(where: \.inBase) {
+            throw top.error("\(first.path) is marked inBase, but the manifest names no base (only a delta takes files from the site)")
+        }
         return BundleManifest(name: try values["name"]?.string() ?? "", sequence: sequence,
                               chartsyncVersion: try values["chartsyncVersion"]?.string() ?? "", charts: charts, files: files,
-                              images: images, storedImages: stored)
+                              images: images, storedImages: stored, base: base)
     }
 }

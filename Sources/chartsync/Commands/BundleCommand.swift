@@ -45,6 +45,12 @@ struct BundleCommand: ParsableCommand {
     @Option(name: .customLong("sign-key"), help: "Sign the manifest with this Ed25519 private key (chartsync keygen).")
     var signKey: String?
 
+    /// The base of a delta.
+    @Option(name: .customLong("base"), help: ArgumentHelp(
+        "Pack a delta: only the files the base lacks (a manifest a site exported with inspect SITE --export, or the bundle it installed).",
+        valueName: "BASE"))
+    var base: String?
+
     /// `--json`.
     @OptionGroup var format: OutputOptions
 
@@ -60,7 +66,7 @@ struct BundleCommand: ParsableCommand {
         }
         let options = PackOptions(output: Paths.absolute(output), compression: compression,
                                   splitSize: splitSize?.bytes, name: name, sequence: sequence, signKey: signKey,
-                                  mtime: mtime, chartsyncVersion: Chartsync.version)
+                                  mtime: mtime, chartsyncVersion: Chartsync.version, base: base.map(Paths.absolute))
         let cancellation = Cancellation()
         let signals = SignalTrap { cancellation.cancel() }
         let packer = Packer(layout: ProjectLayout(chartList: project.chartList), cancellation: cancellation,

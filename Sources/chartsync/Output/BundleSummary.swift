@@ -30,6 +30,20 @@ struct BundleSummary: Encodable {
     let sidecar: String
     /// The signing key's fingerprint, when signed.
     let signer: String?
+    /// For a delta: the delivery it applies to, and what it carries of the full delivery.
+    let delta: Delta?
+
+    /// A delta's base and what it carries.
+    struct Delta: Encodable {
+        /// `sha256:` of the base delivery's installed manifest.
+        let baseManifest: String
+        /// The base delivery's name and sequence.
+        let baseName: String
+        let baseSequence: Int64
+        /// Files and bytes the delta carries (the others come from the site's installed base).
+        let carriedFiles: Int
+        let carriedBytes: Int64
+    }
 
     /// The document for a pack's report.
     init(_ r: PackReport) {
@@ -42,6 +56,10 @@ struct BundleSummary: Encodable {
         sha256 = r.sha256.prefixed
         sidecar = r.sidecar
         signer = r.signer
+        delta = r.manifest.base.map { base in
+            Delta(baseManifest: base.manifest.prefixed, baseName: base.name, baseSequence: base.sequence,
+                  carriedFiles: r.manifest.carried.count, carriedBytes: r.manifest.carried.reduce(0) { $0 + $1.size })
+        }
     }
 
     /// The human report: each part with its size and digest, then a summary line.
@@ -49,5 +67,10 @@ struct BundleSummary: Encodable {
         report.parts.map { "\($0.file)  \($0.size) bytes  sha256:\($0.sha256.hex)" }
             + ["\(report.manifest.charts.count) chart(s), \(report.manifest.files.count) file(s), \(report.manifest.payloadBytes) payload bytes"
                 + (report.signer.map { "; signed by \($0)" } ?? "; not signed") + "; sidecar \(report.sidecar)"]
+            + (report.manifest.base.map { base in
+                let carried = report.manifest.carried
+                return ["delta onto \"\(base.name)\" #\(base.sequence) (\(base.manifest.prefixed)): carries \(carried.count) file(s), "
+                        + "\(carried.reduce(0) { $0 + $1.size }) bytes; the other \(report.manifest.files.count - carried.count) come from the site"]
+            }.map { $0 } ?? [])
     }
 }

@@ -77,8 +77,13 @@ struct InspectSummary: Encodable {
             "parts:     \(parts.count)",
             "signer:    \(signer ?? "not signed")",
             "payload:   \(manifest.files.count) file(s), \(manifest.payloadBytes) bytes",
-            "charts:",
         ]
+        if let base = manifest.base {
+            let carried = manifest.carried
+            lines.append("delta:     onto \"\(base.name)\" #\(base.sequence) (\(base.manifest.prefixed)); carries \(carried.count) file(s), "
+                         + "\(carried.reduce(0) { $0 + $1.size }) bytes")
+        }
+        lines.append("charts:")
         lines += manifest.charts.map { "  \($0.name) \($0.version)  sha256:\($0.sha256.hex)" }
         if !manifest.images.isEmpty {
             lines.append("images (images.lock):")

@@ -64,6 +64,12 @@ struct VerifySummary: Encodable {
             "  \(result.manifest.name) #\(result.manifest.sequence): \(result.manifest.charts.count) chart(s), \(result.manifest.files.count) file(s)",
             "  signature: " + (result.signatureVerified ? "valid, by \(result.signer ?? "?")" : result.signer.map { "present (by \($0)), not checked: no --trusted-key" } ?? "none"),
         ]
+        if let base = result.manifest.base {
+            let carried = result.manifest.carried.count
+            lines.append("  delta onto \"\(base.name)\" #\(base.sequence) (\(base.manifest.prefixed)): \(carried) file(s) carried and proven; "
+                         + (result.extractedTo == nil ? "the other \(result.manifest.files.count - carried) are proven against the site with --extract"
+                                                      : "the other \(result.manifest.files.count - carried) proven from the site's installed files"))
+        }
         guard let to = result.extractedTo, let installation = result.installation else { return lines }
         if installation.alreadyInstalled {
             lines.append("  already installed in \(to); nothing changed")
