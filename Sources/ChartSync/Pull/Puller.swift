@@ -209,8 +209,11 @@ public final class Puller: Sendable {
         RepositoryLocation.url(from: written, currentDirectory: layout.root)
     }
 
-    private func resolvedPlans(_ list: ChartList, old: Lockfile?, options: PullOptions) throws(PullError) -> [Plan] {
-        // One index fetch per repository, only the charts asked of it built.
+    /// The index of every index (non-OCI) repository the chart list uses, fetched once each on a
+    /// few threads, only the charts asked of it built; with the clients and credentials used.
+    private func fetchIndexes(_ list: ChartList, options: PullOptions) throws(PullError)
+        -> (indexes: [String: Result<IndexFile, PullError>], clients: [String: any HTTPClient],
+            credentials: [String: Credentials?]) {
         var wanted: [String: Set<String>] = [:]
         for chart in list.charts { wanted[chart.repository, default: []].insert(chart.name) }
         let repositories = list.repositories.filter { wanted[$0.name] != nil && !$0.isOCI }
@@ -245,11 +248,19 @@ public final class Puller: Sendable {
             }
             return result
         }
-        var plans: [Plan] = []
-        var errors: [PullError] = []
         var fetched: [String: Result<IndexFile, PullError>] = [:]
         for (r, result) in zip(repositories, fetchedIndexes) { fetched[r.name] = result }
-        for r in repositories {
+        return (fetched, clients, credentials)
+    }
+
+    private func resolvedPlans(_ list: ChartList, old: Lockfile?, options: PullOptions) throws(PullError) -> [Plan] {
+        // One index fetch per repository, only the charts asked of it built.
+        var wanted: [String: Set<String>] = [:]
+        for chart in list.charts { wanted[chart.repository, default: []].insert(chart.name) }
+        var (fetched, clients, credentials) = try fetchIndexes(list, options: options)
+        var plans: [Plan] = []
+        var errors: [PullError] = []
+        for r in list.repositories where fetched[r.name] != nil {
             if case .failure(let error) = fetched[r.name]! { errors.append(error) }
         }
         if errors.count == 1 { throw errors[0] }
@@ -749,5 +760,73 @@ public final class Puller: Sendable {
         }
         FileSystem.syncDirectory(layout.external)
         return report
+    }
+}
+
+/// What a repository offers for one chart of the chart list.
+public struct AvailableVersions: Sendable {
+    /// The newest version the chart's constraint admits (Helm's rules; an exact version only itself).
+    public let wanted: ChartVersion?
+    /// The newest version there is (prereleases only with `devel`).
+    public let latest: ChartVersion?
+}
+
+extension Puller {
+    /// For every chart of `list`: the newest version its constraint admits and the newest there
+    /// is, from one index fetch per index repository and one tag list per OCI chart, nothing
+    /// downloaded or written. A repository or registry that cannot be read fails the whole call.
+    public func availableVersions(_ list: ChartList, options: PullOptions) throws(PullError) -> [String: AvailableVersions] {
+        let (fetched, _, _) = try fetchIndexes(list, options: options)
+        var errors: [PullError] = []
+        for r in list.repositories where fetched[r.name] != nil {
+            if case .failure(let error) = fetched[r.name]! { errors.append(error) }
+        }
+        var registryClients: [String: RegistryClient] = [:]
+        for r in list.repositories where r.isOCI && list.charts.contains(where: { $0.repository == r.name }) {
+            registryClients[r.name] = try registryClient(for: r, options: options)
+        }
+        let ociCharts = list.charts.filter { list.repository(of: $0)?.isOCI == true }
+        let clients = registryClients
+        let tagLists = WorkerPool.map(ociCharts, threads: options.jobs) { chart -> Result<[String], PullError> in
+            let repository = list.repository(of: chart)!
+            let (registry, path) = Self.ociRepository(repository, chart: chart.name)
+            do throws(RegistryError) {
+                return .success(try clients[repository.name]!.tags(repository: path, registry: registry))
+            } catch {
+                if case .repositoryUnknown = error {
+                    return .failure(.chartNotFound(chart: chart.name, repository: RepositoryURL.redacted(repository.url), suggestions: []))
+                }
+                return .failure(Self.registryFailure(chart: chart.name, error))
+            }
+        }
+        var tags: [String: [String]] = [:]
+        for (chart, result) in zip(ociCharts, tagLists) {
+            switch result {
+            case .success(let list): tags[chart.name] = list
+            case .failure(let error): errors.append(error)
+            }
+        }
+        if errors.count == 1 { throw errors[0] }
+        if errors.count > 1 { throw .several(errors) }
+        var result: [String: AvailableVersions] = [:]
+        for chart in list.charts {
+            guard let repository = list.repository(of: chart) else { continue }
+            let constraint = chart.version.flatMap { try? VersionConstraint(parsing: $0) }
+            let all: IndexFile, admitted: IndexFile
+            if repository.isOCI {
+                let location = "oci://" + Self.ociRepository(repository, chart: chart.name).registry
+                all = IndexFile.tags(tags[chart.name] ?? [], of: chart.name, repository: location)
+                admitted = IndexFile.tags(tags[chart.name] ?? [], of: chart.name, repository: location, version: chart.version)
+            } else {
+                guard case .success(let index)? = fetched[repository.name] else { continue }
+                all = index
+                admitted = index
+            }
+            result[chart.name] = AvailableVersions(
+                wanted: chart.version != nil && constraint == nil ? nil
+                    : admitted.best(of: chart.name, matching: constraint, includePrerelease: chart.devel),
+                latest: all.best(of: chart.name, matching: nil, includePrerelease: chart.devel))
+        }
+        return result
     }
 }
