@@ -31,6 +31,14 @@ public struct TreeVerification: Sendable {
     public let bytes: Int64
     /// Every problem, sorted by file.
     public let findings: [TreeFinding]
+    /// Warnings (templates not evaluated, remote files not read), sorted by file: reported, never a failure.
+    public var warnings: [TreeFinding] = []
+    /// The helmfile checked (relative to the root); nil when there is none.
+    public var helmfile: String?
+    /// Every helmfile file read, relative to the root, in the order read.
+    public var helmfileFiles: [String] = []
+    /// Releases whose chart was checked.
+    public var releases = 0
     /// images.lock was compared (it exists, or the chart list has an images section, and the charts were proven).
     public var imagesChecked = false
     /// images.lock would have been compared, but the charts failed (its truth comes from them).
@@ -57,10 +65,12 @@ public enum TreeVerifyError: ChartSyncFailure, CustomStringConvertible {
     case invalidLock(path: String, line: Int, message: String)
     /// A file the gate needs could not be read.
     case fileSystem(FileSystemError)
+    /// The helmfile named with `--helmfile` is not there (or not a regular file).
+    case noHelmfile(path: String, what: String)
 
     public var kind: FailureKind {
         switch self {
-        case .noLock, .invalidLock: return .input
+        case .noLock, .invalidLock, .noHelmfile: return .input
         case .fileSystem: return .io
         }
     }
@@ -70,6 +80,7 @@ public enum TreeVerifyError: ChartSyncFailure, CustomStringConvertible {
         case .noLock(let path): return "\(path) is missing (or empty); run chartsync pull to write it"
         case .invalidLock(let path, let line, let message): return "\(path): line \(line): \(message)"
         case .fileSystem(let error): return error.description
+        case .noHelmfile(let path, let what): return "\(path): the helmfile is \(what)"
         }
     }
 }
@@ -82,18 +93,26 @@ public enum TreeVerifyError: ChartSyncFailure, CustomStringConvertible {
 /// files; nothing else is in charts/external (dotfiles such as `.gitkeep` aside, as bundles
 /// leave them out); every chart of the chart list is locked, every locked chart is listed, its
 /// constraint admits the locked version and is the one the lock was resolved from, and the
-/// repository and `unpack` agree. Files are hashed on all cores.
+/// repository and `unpack` agree. With a helmfile (named, or `helmfile.yaml` beside the chart
+/// list), its releases use only vendored or custom charts (`HelmfileCheck`). Files are hashed on
+/// all cores.
 public struct TreeVerifier: Sendable {
     private let layout: ProjectLayout
+    private let helmfile: String?
 
-    /// Creates a gate for a project.
-    public init(layout: ProjectLayout) {
+    /// Creates a gate for a project; `helmfile` (absolute) names the helmfile to check, else
+    /// `helmfile.yaml` beside the chart list is checked when it exists.
+    public init(layout: ProjectLayout, helmfile: String? = nil) {
         self.layout = layout
+        self.helmfile = helmfile
     }
 
     /// Runs every check. Throws only when nothing can be checked: an invalid chart list
     /// (`ChartListError`), a missing or invalid versions.lock, an unreadable lock or charts dir.
     public func verify() throws -> TreeVerification {
+        if let helmfile, !FileSystem.isRegularFile(helmfile) {
+            throw TreeVerifyError.noHelmfile(path: helmfile, what: FileSystem.kind(helmfile).map { "\($0), not a regular file" } ?? "missing")
+        }
         let list = try ChartListReader.read(path: layout.chartList)
         let listName = FileSystem.baseName(layout.chartList)
         let lock: Lockfile
@@ -120,9 +139,16 @@ public struct TreeVerifier: Sendable {
         // images.lock is compared once the tarballs are proven (its truth comes from them).
         let images = contents.findings.isEmpty ? ImageCollector(layout: layout).lockFindings(list, lock: lock) : nil
         let store = storeFindings(lockInvalid: images?.contains { $0.code == .imagesLockInvalid } ?? false)
-        let findings = (stale + contents.findings + (images ?? []) + (store ?? []))
-            .sorted { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) }
-        let failed = Set(findings.compactMap(\.chart))
+        let helmfilePath = helmfile ?? HelmfileCheck.defaultFile(layout)
+        let releases = helmfilePath.map { HelmfileCheck(layout: layout, helmfile: $0).check(lock) }
+        var all: [TreeFinding] = stale + contents.findings
+        all += images ?? []
+        all += store ?? []
+        all += releases?.findings ?? []
+        all.sort { ($0.file, $0.line ?? 0) < ($1.file, $1.line ?? 0) }
+        let findings = all.filter { !$0.isWarning }
+        // A release's finding is about the release, not the vendored chart.
+        let failed = Set(findings.filter { $0.check != .helmfile }.compactMap(\.chart))
         let charts = lock.entries.map {
             TreeChartResult(name: $0.name, version: $0.version, file: "charts/external/" + $0.fileName,
                             directory: $0.tree == nil ? nil : "charts/external/" + $0.directoryName,
@@ -130,6 +156,10 @@ public struct TreeVerifier: Sendable {
         }
         var verification = TreeVerification(root: layout.root, chartList: listName, charts: charts, files: contents.files,
                                             bytes: contents.bytes, findings: findings)
+        verification.warnings = all.filter(\.isWarning)
+        verification.helmfile = releases?.file
+        verification.helmfileFiles = releases?.files ?? []
+        verification.releases = releases?.releases ?? 0
         verification.imagesChecked = images != nil
         verification.storeChecked = store != nil
         verification.imagesSkipped = !contents.findings.isEmpty

@@ -12,6 +12,8 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
         case images
         /// The image store (`images/`) against images.lock.
         case store
+        /// helmfile's releases (helmfile.yaml and what it pulls in) against the vendored and custom charts.
+        case helmfile
     }
 
     /// The kind of problem; the raw values are the stable codes of `verify --json`.
@@ -67,6 +69,24 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
         /// `images/` is not a valid image layout: index.json or oci-layout missing or invalid, a
         /// manifest that does not decode, a file that is not a blob.
         case imageStoreInvalid = "image-store-invalid"
+        /// A release's local `chart:` path names nothing.
+        case releaseChartMissing = "release-chart-missing"
+        /// A release's chart is not vendored: a `repo/name` or `oci://` chart versions.lock does
+        /// not list, or a local path that is neither a locked chart in charts/external nor a
+        /// chart in charts/custom.
+        case notVendored = "not-vendored"
+        /// A release's `version:` does not admit the version versions.lock holds.
+        case releaseVersionMismatch = "release-version-mismatch"
+        /// A sub-helmfile, base or environment values file a helmfile names is not there.
+        case helmfileFileMissing = "helmfile-file-missing"
+        /// A helmfile file that is not valid YAML or not shaped like a helmfile.
+        case helmfileInvalid = "helmfile-invalid"
+        /// A helmfile file that could not be read (an I/O failure).
+        case helmfileUnreadable = "helmfile-unreadable"
+        /// Warning: a Go-template action chartsync does not evaluate; what depends on it is not checked.
+        case templateNotEvaluated = "template-not-evaluated"
+        /// Warning: a remote sub-helmfile (`git::`, `http(s)://`) the offline gate does not read.
+        case helmfileNotRead = "helmfile-not-read"
 
         /// The check the code belongs to.
         public var check: Check {
@@ -78,8 +98,14 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
                 return .images
             case .imageNotStored, .imageNotLocked, .blobMissing, .blobMismatch, .blobUnneeded, .imageStoreInvalid:
                 return .store
+            case .releaseChartMissing, .notVendored, .releaseVersionMismatch, .helmfileFileMissing, .helmfileInvalid,
+                 .helmfileUnreadable, .templateNotEvaluated, .helmfileNotRead:
+                return .helmfile
             }
         }
+
+        /// A warning: reported, never a failure.
+        public var isWarning: Bool { self == .templateNotEvaluated || self == .helmfileNotRead }
     }
 
     /// The kind of problem.
@@ -98,6 +124,8 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
     public let message: String
     /// For store findings: the images (index.json references) concerned, sorted.
     public var images: [String] = []
+    /// For helmfile findings: the release concerned.
+    public var release: String?
 
     /// Creates a finding.
     public init(_ code: Code, file: String, line: Int? = nil, chart: String?, expected: String, actual: String, message: String) {
@@ -114,7 +142,10 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
     public var check: Check { code.check }
 
     /// Verification failure, or I/O failure for a file that could not be read.
-    public var kind: FailureKind { code == .unreadable ? .io : .verification }
+    public var kind: FailureKind { code == .unreadable || code == .helmfileUnreadable ? .io : .verification }
+
+    /// A warning (a template not evaluated, a remote file not read): reported, never a failure.
+    public var isWarning: Bool { code.isWarning }
 
     /// `file[:line]: message`.
     public var description: String {

@@ -12,7 +12,10 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
             The gate (no BUNDLE) opens no network connection. It reports every problem, each naming \
             the file, what versions.lock expects and what is there: exit 0 clean, 1 a mismatch, \
-            2 a chart-list or lock error, 3 a file could not be read. --json prints the report \
+            2 a chart-list or lock error (or a --helmfile that is not there), 3 a file could not be \
+            read. With helmfile.yaml beside the chart list (or --helmfile FILE), every release's \
+            chart must be vendored (or in charts/custom); templates are reported as warnings, \
+            never evaluated. --json prints the report \
             (schema chartsync.verify.v1), --junit FILE writes JUnit XML, and under GitHub Actions \
             (GITHUB_ACTIONS=true) each problem is also an ::error annotation.
 
@@ -36,6 +39,10 @@ struct VerifyCommand: ParsableCommand {
     /// Where the gate also writes JUnit XML.
     @Option(name: .customLong("junit"), help: "The gate also writes its result as JUnit XML to this file.")
     var junit: String?
+
+    /// The helmfile whose releases the gate checks.
+    @Option(name: .customLong("helmfile"), help: "The gate checks this helmfile's releases against the vendored charts (default: helmfile.yaml beside the chart list, when there is one).")
+    var helmfile: String?
 
     /// The Ed25519 public key the bundle must be signed by.
     @Option(name: .customLong("trusted-key"), help: "Require a valid signature by this Ed25519 public key.")
@@ -65,6 +72,7 @@ struct VerifyCommand: ParsableCommand {
         } else {
             if junit != nil { throw ValidationError("--junit is for the working-tree gate (verify without BUNDLE)") }
             if project.file != nil { throw ValidationError("-f/--file is for the working-tree gate (verify without BUNDLE)") }
+            if helmfile != nil { throw ValidationError("--helmfile is for the working-tree gate (verify without BUNDLE)") }
             if (allowDowngrade || replace) && extract == nil { throw ValidationError("--allow-downgrade and --replace go with --extract") }
         }
     }
@@ -97,7 +105,7 @@ struct VerifyCommand: ParsableCommand {
         var verification: TreeVerification?
         var failure: Failure?
         do {
-            verification = try Failure.mapping { try TreeVerifier(layout: layout).verify() }
+            verification = try Failure.mapping { try TreeVerifier(layout: layout, helmfile: helmfile.map(Paths.absolute)).verify() }
         } catch let error as Failure {
             failure = error
         }

@@ -46,6 +46,18 @@ struct GateReport {
             /// images.lock: `checked`, `skipped` (the charts failed, and it is worked out from
             /// them), or `none` (no images.lock and no images section).
             let images: String
+            /// Length of warnings.
+            let warnings: Int
+        }
+
+        /// The helmfile checked, when there is one.
+        struct Helmfile: Encodable {
+            /// The helmfile named or found, relative to the root.
+            let file: String
+            /// Every helmfile file read (sub-helmfiles, bases), relative to the root.
+            let files: [String]
+            /// Releases whose chart was checked.
+            let releases: Int
         }
 
         /// One locked chart and whether it passed.
@@ -84,6 +96,23 @@ struct GateReport {
             let message: String
             /// Store findings: the images that need the blob (omitted when none).
             let images: [String]?
+            /// Helmfile findings: the release concerned (omitted when none).
+            let release: String?
+
+            /// A finding as the document shows it.
+            init(_ finding: TreeFinding) {
+                check = finding.check.rawValue
+                code = finding.code.rawValue
+                kind = finding.isWarning ? "warning" : finding.kind == .io ? "io" : "verification"
+                file = finding.file
+                line = finding.line
+                chart = finding.chart
+                expected = finding.expected
+                actual = finding.actual
+                message = finding.message
+                images = finding.images.isEmpty ? nil : finding.images
+                release = finding.release
+            }
         }
 
         /// The schema's name and version.
@@ -104,6 +133,10 @@ struct GateReport {
         let charts: [Chart]
         /// Every finding.
         let problems: [Problem]
+        /// Every warning (a template not evaluated, a remote file not read): never a failure.
+        let warnings: [Problem]
+        /// The helmfile checked, when there is one.
+        let helmfile: Helmfile?
         /// What stopped the gate, when it could not run.
         let error: String?
     }
@@ -116,15 +149,14 @@ struct GateReport {
             summary: .init(charts: verification?.charts.count ?? 0, files: verification?.files ?? 0,
                            bytes: verification?.bytes ?? 0, problems: findings.count,
                            images: verification?.imagesChecked == true ? "checked"
-                               : verification?.imagesSkipped == true ? "skipped" : "none"),
+                               : verification?.imagesSkipped == true ? "skipped" : "none",
+                           warnings: verification?.warnings.count ?? 0),
             charts: (verification?.charts ?? []).map {
                 .init(name: $0.name, version: $0.version, file: $0.file, directory: $0.directory, status: $0.passed ? "passed" : "failed")
             },
-            problems: findings.map {
-                .init(check: $0.check.rawValue, code: $0.code.rawValue, kind: $0.kind == .io ? "io" : "verification",
-                      file: $0.file, line: $0.line, chart: $0.chart, expected: $0.expected, actual: $0.actual, message: $0.message,
-                      images: $0.images.isEmpty ? nil : $0.images)
-            },
+            problems: findings.map { Document.Problem($0) },
+            warnings: (verification?.warnings ?? []).map { Document.Problem($0) },
+            helmfile: verification.flatMap { v in v.helmfile.map { Document.Helmfile(file: $0, files: v.helmfileFiles, releases: v.releases) } },
             error: failure?.message)
     }
 
@@ -135,7 +167,7 @@ struct GateReport {
     /// (`<failure>` for a mismatch, `<error>` when a file could not be read). A run that could
     /// not check anything is one case with an `<error>`.
     var junit: String {
-        typealias Case = (classname: String, name: String, file: String, findings: [TreeFinding])
+        typealias Case = (classname: String, name: String, file: String, findings: [TreeFinding], warnings: [TreeFinding])
         var cases: [Case] = []
         var errorOnly: String?
         if let verification {
@@ -144,8 +176,11 @@ struct GateReport {
             var lock: [TreeFinding] = []
             var images: [TreeFinding] = []
             var store: [TreeFinding] = []
+            var helmfile: [String: [TreeFinding]] = [:]
             for finding in verification.findings {
-                if finding.check == .store {
+                if finding.check == .helmfile {
+                    helmfile[finding.file, default: []].append(finding)
+                } else if finding.check == .store {
                     store.append(finding)
                 } else if finding.check == .images {
                     images.append(finding)
@@ -158,15 +193,24 @@ struct GateReport {
                 }
             }
             for chart in verification.charts {
-                cases.append(("chartsync.verify.charts", "\(chart.name) \(chart.version)", chart.file, byChart[chart.name] ?? []))
+                cases.append(("chartsync.verify.charts", "\(chart.name) \(chart.version)", chart.file, byChart[chart.name] ?? [], []))
             }
-            cases.append(("chartsync.verify.charts", "charts/external holds only what versions.lock lists", "charts/external", unlisted))
-            cases.append(("chartsync.verify.lock", "versions.lock matches \(chartList)", "versions.lock", lock))
+            cases.append(("chartsync.verify.charts", "charts/external holds only what versions.lock lists", "charts/external", unlisted, []))
+            cases.append(("chartsync.verify.lock", "versions.lock matches \(chartList)", "versions.lock", lock, []))
             if verification.imagesChecked || verification.imagesSkipped {
-                cases.append(("chartsync.verify.images", "images.lock matches the charts", "images.lock", images))
+                cases.append(("chartsync.verify.images", "images.lock matches the charts", "images.lock", images, []))
             }
             if verification.storeChecked {
-                cases.append(("chartsync.verify.store", "images/ holds exactly the images of images.lock", "images", store))
+                cases.append(("chartsync.verify.store", "images/ holds exactly the images of images.lock", "images", store, []))
+            }
+            // One case per helmfile file read (or named by a finding); warnings go to its system-out.
+            if verification.helmfile != nil {
+                var files = verification.helmfileFiles
+                for file in (helmfile.keys.sorted() + verification.warnings.map(\.file)) where !files.contains(file) { files.append(file) }
+                for file in files {
+                    cases.append(("chartsync.verify.helmfile", "\(file): releases use vendored or custom charts", file,
+                                  helmfile[file] ?? [], verification.warnings.filter { $0.file == file }))
+                }
             }
         } else {
             errorOnly = failure?.message ?? "not run"
@@ -190,8 +234,10 @@ struct GateReport {
                 xml += "    <testcase \(attributes) time=\"0\">\n      <skipped message=\"not checked: the charts failed, and images.lock is worked out from them\"/>\n    </testcase>\n"
                 continue
             }
+            let output = c.warnings.isEmpty ? ""
+                : "      <system-out>\(XML.escape(c.warnings.map { "warning: \($0.description)" }.joined(separator: "\n")))</system-out>\n"
             guard let first = c.findings.first else {
-                xml += "    <testcase \(attributes) time=\"0\"/>\n"
+                xml += output.isEmpty ? "    <testcase \(attributes) time=\"0\"/>\n" : "    <testcase \(attributes) time=\"0\">\n\(output)    </testcase>\n"
                 continue
             }
             let element = c.findings.contains { $0.kind == .verification } ? "failure" : "error"
@@ -199,7 +245,7 @@ struct GateReport {
             let body = c.findings.map { "\($0.description)\n  expected: \($0.expected)\n  actual:   \($0.actual)" }.joined(separator: "\n")
             xml += "    <testcase \(attributes) time=\"0\">\n"
             xml += "      <\(element) type=\"\(first.code.rawValue)\" message=\"\(XML.escape(message))\">\(XML.escape(body))</\(element)>\n"
-            xml += "    </testcase>\n"
+            xml += output + "    </testcase>\n"
         }
         xml += "  </testsuite>\n</testsuites>\n"
         return xml
@@ -218,11 +264,11 @@ struct GateReport {
         guard let verification else {
             return ["::error file=\(GitHub.property(shown(chartList))),title=chartsync verify::\(GitHub.data(failure?.message ?? "not run"))"]
         }
-        return verification.findings.map { finding in
+        return (verification.findings + verification.warnings).map { finding in
             var properties = "file=\(GitHub.property(shown(finding.file)))"
             if let line = finding.line { properties += ",line=\(line)" }
             properties += ",title=\(GitHub.property("chartsync verify: \(finding.code.rawValue)"))"
-            return "::error \(properties)::\(GitHub.data(finding.message))"
+            return "::\(finding.isWarning ? "warning" : "error") \(properties)::\(GitHub.data(finding.message))"
         }
     }
 
@@ -231,16 +277,25 @@ struct GateReport {
     /// The human report: every problem, then a summary line.
     var lines: [String] {
         guard let verification else { return [] }
-        var lines = verification.findings.map { finding in
-            Paths.display(root + "/" + finding.file) + (finding.line.map { ":\($0)" } ?? "") + ": " + finding.message
+        func line(_ finding: TreeFinding) -> String {
+            Paths.display(root + "/" + finding.file) + (finding.line.map { ":\($0)" } ?? "") + ": "
+                + (finding.isWarning ? "warning: " : "") + finding.message
         }
+        var lines = verification.findings.map(line) + verification.warnings.map(line)
+        let warnings = verification.warnings.isEmpty ? "" : "; \(verification.warnings.count) warning(s)"
         if verification.passed {
             lines.append("verified \(verification.charts.count) chart(s), \(verification.files) file(s), \(verification.bytes) bytes against versions.lock; versions.lock matches \(chartList)"
-                + (verification.imagesChecked ? "; images.lock matches the charts" : ""))
+                + (verification.imagesChecked ? "; images.lock matches the charts" : "")
+                + (verification.helmfile.map { "; the \(verification.releases) release(s) of \($0) use vendored or custom charts" } ?? "")
+                + warnings)
         } else {
-            let charts = Set(verification.findings.compactMap(\.chart)).count
-            lines.append("\(verification.findings.count) problem(s)\(charts > 0 ? " concerning \(charts) chart(s)" : ""); \(verification.charts.count) chart(s) locked"
-                + (verification.imagesSkipped ? "; images.lock not checked (the charts failed, and it is worked out from them)" : ""))
+            let charts = Set(verification.findings.filter { $0.check != .helmfile }.compactMap(\.chart)).count
+            let releases = Set(verification.findings.compactMap(\.release)).count
+            lines.append("\(verification.findings.count) problem(s)\(charts > 0 ? " concerning \(charts) chart(s)" : "")"
+                + (releases > 0 ? "\(charts > 0 ? " and" : " concerning") \(releases) helmfile release(s)" : "")
+                + "; \(verification.charts.count) chart(s) locked"
+                + (verification.imagesSkipped ? "; images.lock not checked (the charts failed, and it is worked out from them)" : "")
+                + warnings)
         }
         return lines
     }
