@@ -17,7 +17,7 @@ struct Chartsync: ParsableCommand {
             3 I/O or network failure, 130 interrupted.
             """,
         version: version,
-        subcommands: [PullCommand.self, ImagesCommand.self, BundleCommand.self, VerifyCommand.self, InspectCommand.self, KeygenCommand.self,
+        subcommands: [InitCommand.self, PullCommand.self, ImagesCommand.self, BundleCommand.self, VerifyCommand.self, InspectCommand.self, KeygenCommand.self,
                       SearchCommand.self, IndexCommand.self, PushCommand.self]
     )
 
