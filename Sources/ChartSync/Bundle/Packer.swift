@@ -107,8 +107,9 @@ public enum PackError: ChartSyncFailure, CustomStringConvertible {
     }
 }
 
-/// Packs a project (chart list, versions.lock, charts/external, charts/custom, charts/patches)
-/// into one reproducible bundle, after proving every vendored chart against versions.lock.
+/// Packs a project (chart list, versions.lock, charts/external, charts/custom, charts/patches,
+/// the image store and the files `bundle.include` names) into one reproducible bundle, after
+/// proving every vendored chart against versions.lock.
 public struct Packer: Sendable {
     private let layout: ProjectLayout
     private let onEvent: ChartSyncEventHandler?
@@ -140,7 +141,7 @@ public struct Packer: Sendable {
         // The image store's blobs are chosen (what index.json's images need) before the hashing
         // pass, which then proves each of them against its name.
         let store = try planStore()
-        let files = try collect(blobs: store?.present ?? [])
+        let files = try collect(blobs: store?.present ?? [], include: list.bundle.include)
         try prove(lock, files: files)
         // images.lock travels with the charts only when it is what they say.
         let images = ImageCollector(layout: layout).lockFindings(list, lock: lock) ?? []
@@ -292,9 +293,10 @@ public struct Packer: Sendable {
     }
 
     /// The chart list, the lock, every regular file under charts/external, charts/custom and
-    /// charts/patches (dotfiles skipped; links and special files refused) and, with an image
-    /// store, `images/oci-layout`, `images/index.json` and `blobs` (the needed blobs that are there).
-    private func collect(blobs: [String]) throws -> [Collected] {
+    /// charts/patches (dotfiles skipped; links and special files refused), with an image store
+    /// `images/oci-layout`, `images/index.json` and `blobs` (the needed blobs that are there), and
+    /// the files `bundle.include` adds (``IncludedFiles``: what the rest carries is not repeated).
+    private func collect(blobs: [String], include: [ChartList.BundleSettings.Include]) throws -> [Collected] {
         var paths = [FileSystem.baseName(layout.chartList), "versions.lock"]
         if FileSystem.isRegularFile(layout.root + "/images.lock") { paths.append("images.lock") }
         if !blobs.isEmpty || FileSystem.isRegularFile(layout.root + "/images/index.json") {
@@ -303,6 +305,7 @@ public struct Packer: Sendable {
         for tree in ["charts/external", "charts/custom", "charts/patches"] where FileSystem.isDirectory(layout.root + "/" + tree) {
             try walk(tree, into: &paths)
         }
+        paths += try IncludedFiles(layout: layout).files(include)
         // Hash on every core: this pass is the re-proof and the manifest's digests.
         let root = layout.root
         let hashed = WorkerPool.map(paths, threads: WorkerPool.processorCount) { path in

@@ -49,6 +49,31 @@ public enum FileSystem {
         syncDirectory(directory)
     }
 
+    /// Writes `bytes` to `path` only when nothing (not even a dangling link) is there: a flushed
+    /// temporary file in the same directory, hard-linked to `path` (which fails rather than
+    /// replaces), then removed. False when something is at `path`; nothing is left behind.
+    public static func createExclusively(_ bytes: [UInt8], at path: String, mode: mode_t = 0o644) throws(FileSystemError) -> Bool {
+        let directory = parent(of: path)
+        var template = Array((directory + "/.chartsync-tmp-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw FileSystemError(path: path, message: "cannot create a temporary file: \(SystemError.text())") }
+        let temporary = String(cString: template)
+        defer { unlink(temporary) }
+        do {
+            defer { close(fd) }
+            try writeAll(fd: fd, bytes, path: path)
+            guard fchmod(fd, mode) == 0, fsync(fd) == 0 else {
+                throw FileSystemError(path: path, message: "cannot flush: \(SystemError.text())")
+            }
+        }
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST { return false }
+            throw FileSystemError(path: path, message: "cannot create: \(SystemError.text())")
+        }
+        syncDirectory(directory)
+        return true
+    }
+
     /// Writes every byte to `fd`, retrying short writes.
     public static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws(FileSystemError) {
         var offset = 0

@@ -1,4 +1,5 @@
-/// The declarative list of what to vendor (`chartsync.yaml`): repositories and charts.
+/// The declarative list of what to vendor (`chartsync.yaml`): repositories and charts, and what
+/// else the bundle carries.
 public struct ChartList: Sendable {
     /// How to reach a server: TLS settings and where credentials come from (never the secrets
     /// themselves). Shared by chart repositories and image registries.
@@ -195,12 +196,37 @@ public struct ChartList: Sendable {
         public func registry(_ host: String) -> Registry? { registries.first { $0.host == host } }
     }
 
+    /// The `bundle:` section: files the bundle carries besides charts, images and locks.
+    public struct BundleSettings: Sendable, Equatable {
+        /// One `bundle.include` entry: a path or glob relative to the chart list, with its line.
+        public struct Include: Sendable, Equatable {
+            /// The pattern, parsed.
+            public var pattern: IncludePattern
+            /// 1-based line in the chart list.
+            public var line: Int
+
+            /// Creates an entry.
+            public init(pattern: IncludePattern, line: Int) {
+                self.pattern = pattern
+                self.line = line
+            }
+        }
+
+        /// The deployment definition (helmfile.yaml, environments/, values/, ...), in file order.
+        public var include: [Include] = []
+
+        /// Nothing included.
+        public init() {}
+    }
+
     /// The repositories, in file order.
     public var repositories: [Repository]
     /// The charts, in file order.
     public var charts: [Chart]
     /// The `images:` section.
     public var images = ImageSettings()
+    /// The `bundle:` section. Not part of `canonicalText`: it does not change what is vendored.
+    public var bundle = BundleSettings()
 
     /// Creates a chart list.
     public init(repositories: [Repository], charts: [Chart]) {
@@ -214,7 +240,8 @@ public struct ChartList: Sendable {
     }
 
     /// The text whose SHA-256 versions.lock records to detect a stale lock: every field that
-    /// changes what is vendored (not credentials or TLS settings, not comments or order).
+    /// changes what is vendored (not credentials or TLS settings, not comments or order, not the
+    /// `bundle:` section, which changes what a bundle carries besides the vendored charts).
     public var canonicalText: String {
         var text = "chartsync chart list v1\n"
         for chart in charts.sorted(by: { $0.name < $1.name }) {

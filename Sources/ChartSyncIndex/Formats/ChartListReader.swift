@@ -17,7 +17,8 @@ public struct ChartListError: Error, Sendable, CustomStringConvertible {
 /// Reads and validates `chartsync.yaml` before anything is downloaded: unknown keys, duplicate
 /// charts or repositories, unknown repositories, unsafe names and invalid constraints are errors.
 public enum ChartListReader {
-    static let topKeys: Set<String> = ["repositories", "charts", "images"]
+    static let topKeys: Set<String> = ["repositories", "charts", "images", "bundle"]
+    static let bundleKeys: Set<String> = ["include"]
     static let accessKeys: Set<String> = [
         "caFile", "certFile", "keyFile", "insecureSkipTLSVerify", "usernameEnv", "passwordEnv", "tokenEnv", "credentialsFile",
     ]
@@ -88,6 +89,8 @@ public enum ChartListReader {
                 for item in try value.list() { list.repositories.append(try repository(item)) }
             case "images":
                 list.images = try images(value)
+            case "bundle":
+                list.bundle = try bundle(value)
             default:
                 for item in try value.list() { list.charts.append(try chart(item)) }
             }
@@ -213,6 +216,28 @@ public enum ChartListReader {
                     }
                     settings.registries.append(registry)
                 }
+            }
+        }
+        return settings
+    }
+
+    /// The `bundle:` section: `include` patterns, each parsed (a bad pattern is the list's error,
+    /// with its line) and listed once.
+    private static func bundle(_ value: IndexFields) throws(YAMLError) -> ChartList.BundleSettings {
+        var settings = ChartList.BundleSettings()
+        for (_, field) in try value.fields(known: bundleKeys) {
+            for item in try field.list() {
+                guard let text = try item.string(), !text.isEmpty else { throw item.error("bundle.include: a path or glob is needed") }
+                let pattern: IncludePattern
+                do {
+                    pattern = try IncludePattern(parsing: text)
+                } catch {
+                    throw item.error("bundle.include: \(error.message)")
+                }
+                if let first = settings.include.first(where: { $0.pattern.text == text }) {
+                    throw item.error("bundle.include: \(Quoting.doubleQuoted(text)) is listed twice (first at line \(first.line))")
+                }
+                settings.include.append(.init(pattern: pattern, line: item.node.line))
             }
         }
         return settings

@@ -9,7 +9,7 @@ struct BundleCommand: ParsableCommand {
     /// The command's name and help.
     static let configuration = CommandConfiguration(
         commandName: "bundle",
-        abstract: "Pack versions.lock, the chart list, charts/external, charts/custom and charts/patches into one bundle.",
+        abstract: "Pack versions.lock, the chart list, charts/, the image store and bundle.include's files into one bundle.",
         discussion: """
             Every vendored chart is proven against versions.lock first. The bundle is reproducible \
             (sorted entries, fixed owner and modes, mtime from SOURCE_DATE_EPOCH or 0). A sidecar \

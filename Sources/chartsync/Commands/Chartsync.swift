@@ -17,8 +17,8 @@ struct Chartsync: ParsableCommand {
             3 I/O or network failure, 130 interrupted.
             """,
         version: version,
-        subcommands: [PullCommand.self, ImagesCommand.self, BundleCommand.self, VerifyCommand.self, InspectCommand.self, KeygenCommand.self,
-                      SearchCommand.self, IndexCommand.self, PushCommand.self, OutdatedCommand.self, AddCommand.self]
+        subcommands: [InitCommand.self, PullCommand.self, ImagesCommand.self, BundleCommand.self, VerifyCommand.self, InspectCommand.self,
+                      KeygenCommand.self, SearchCommand.self, IndexCommand.self, PushCommand.self, OutdatedCommand.self, AddCommand.self]
     )
 
     /// Parses and runs the command, turning every error into chartsync's exit codes.
