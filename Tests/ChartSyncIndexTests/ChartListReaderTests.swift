@@ -68,6 +68,13 @@ private func parse(_ text: String) throws(ChartListError) -> ChartList {
         Bad(name: "registry without host", text: header + "images:\n  registries:\n    - plainHTTP: true\n", line: 7, message: "a registry needs a host"),
         Bad(name: "registry host with path", text: header + "images:\n  registries:\n    - host: example.com/v2\n", line: 7, message: "host must be a registry name"),
         Bad(name: "registry twice", text: header + "images:\n  registries:\n    - host: r.example.com\n    - host: r.example.com\n", line: 8, message: "listed twice"),
+        Bad(name: "values not a list", text: header + "  - name: a\n    repository: r\n    values: v.yaml\n", line: 7, message: "must be a list"),
+        Bad(name: "values absolute", text: header + "  - name: a\n    repository: r\n    values: [/etc/v.yaml]\n", line: 7,
+            message: "chart \"a\": values: \"/etc/v.yaml\" must be a file path relative to the chart list"),
+        Bad(name: "values outside", text: header + "  - name: a\n    repository: r\n    values:\n      - v.yaml\n      - ../v.yaml\n", line: 9,
+            message: "\"../v.yaml\" must be a file path relative to the chart list"),
+        Bad(name: "values empty", text: header + "  - name: a\n    repository: r\n    values: [\"\"]\n", line: 7, message: "must be a file path"),
+        Bad(name: "values a mapping", text: header + "  - name: a\n    repository: r\n    values:\n      - a: b\n", line: 8, message: "must be a string"),
         Bad(name: "registry half credentials", text: header + "images:\n  registries:\n    - host: r.example.com\n      usernameEnv: U\n", line: 7, message: "usernameEnv and passwordEnv go together"),
     ])
     func refusedWithLine(_ c: Bad) {
@@ -108,6 +115,16 @@ private func parse(_ text: String) throws(ChartListError) -> ChartList {
         #expect(list.images.registry("registry.example.com")?.plainHTTP == false)
         // The images section does not change what versions.lock records.
         #expect(list.canonicalText == (try parse(Self.header)).canonicalText)
+    }
+
+    @Test func valuesFilesInOrderWithLinesAndNotInTheCanonicalText() throws {
+        let plain = Self.header + "  - name: a\n    repository: r\n"
+        let list = try parse(plain + "    values:\n      - values/a.yaml\n      - values/site/a.yaml\n      - values/a.yaml\n")
+        #expect(list.charts[0].values == [.init(path: "values/a.yaml", line: 8), .init(path: "values/site/a.yaml", line: 9),
+                                          .init(path: "values/a.yaml", line: 10)])
+        #expect(try parse(plain + "    values: []\n").charts[0].values.isEmpty)
+        // Values change which images are used, not what is vendored: versions.lock stays current.
+        #expect(list.canonicalText == (try parse(plain)).canonicalText)
     }
 
     @Test func ociRepositoriesAndPlainHTTPInTheCanonicalText() throws {

@@ -37,6 +37,19 @@ let coalesceCases: [CoalesceCase] = [
     CoalesceCase(name: "three levels deep", high: "a:\n  b:\n    c: 1\n", low: "a:\n  b:\n    d: 2\n  e: 3\n", result: "{a: {b: {c: 1, d: 2}, e: 3}}"),
 ]
 
+/// Two `-f` values files (YAML, `high` given after `low`) and what Helm's mergeMaps makes of them.
+let mergeCases: [CoalesceCase] = [
+    CoalesceCase(name: "the later file wins", high: "tag: \"2\"", low: "tag: \"1\"", result: #"{tag: "2"}"#),
+    CoalesceCase(name: "nested maps merge", high: "a:\n  x: 1\n", low: "a:\n  y: 2\n", result: "{a: {y: 2, x: 1}}"),
+    CoalesceCase(name: "keys of the later file come after", high: "b: 1", low: "a: 2", result: "{a: 2, b: 1}"),
+    CoalesceCase(name: "a null is kept (it deletes the chart's default later)", high: "a: null", low: "a: 1\nb: 2", result: "{a: null, b: 2}"),
+    CoalesceCase(name: "a nested null is kept", high: "img:\n  tag: ~\n", low: "img:\n  repo: r\n  tag: t\n", result: "{img: {repo: r, tag: null}}"),
+    CoalesceCase(name: "a scalar over a map wins", high: "a: x", low: "a:\n  b: 1\n", result: "{a: x}"),
+    CoalesceCase(name: "a map over a scalar wins", high: "a:\n  b: 1\n", low: "a: x", result: "{a: {b: 1}}"),
+    CoalesceCase(name: "lists are replaced", high: "l: [1]", low: "l: [2, 3]", result: "{l: [1]}"),
+    CoalesceCase(name: "an empty file changes nothing", high: "", low: "a: 1", result: "{a: 1}"),
+]
+
 let sectionCases: [SectionCase] = [
     SectionCase(name: "the section as it is", parent: "sub:\n  a: 1\n", section: "{a: 1}"),
     SectionCase(name: "globals are copied down", parent: "global:\n  r: x\nsub:\n  a: 1\n", section: "{a: 1, global: {r: x}}"),
@@ -54,6 +67,21 @@ let sectionCases: [SectionCase] = [
     func coalesce(_ c: CoalesceCase) throws {
         let result = ValueCoalescing.coalesce(try TemplateHarness.values(c.high), over: try TemplateHarness.values(c.low))
         #expect(TemplateHarness.describe(result) == c.result)
+    }
+
+    @Test(arguments: mergeCases)
+    func merge(_ c: CoalesceCase) throws {
+        let result = ValueCoalescing.merge(try TemplateHarness.values(c.high), over: try TemplateHarness.values(c.low))
+        #expect(TemplateHarness.describe(result) == c.result)
+    }
+
+    @Test func mergedFilesOverDefaultsDeleteWhatANullNames() throws {
+        // helm template -f a -f b: b's null survives the merge, then removes the chart's default.
+        let a = try TemplateHarness.values("image:\n  tag: \"2\"\n")
+        let b = try TemplateHarness.values("image:\n  registry: null\n")
+        let defaults = try TemplateHarness.values("image:\n  registry: docker.io\n  repository: r\n  tag: \"1\"\n")
+        let values = ValueCoalescing.coalesce(ValueCoalescing.merge(b, over: a), over: defaults)
+        #expect(TemplateHarness.describe(values) == #"{image: {tag: "2", repository: r}}"#)
     }
 
     @Test(arguments: sectionCases)

@@ -78,6 +78,27 @@ public enum Helm {
         return try JSONDecoder().decode([RenderedImages].self, from: Data(output.utf8))
     }
 
+    /// One chart to render with values files, applied in order as `helm template -f a -f b` does.
+    public struct ValuesCase: Sendable, Encodable {
+        public let chart: String
+        public let values: [String]
+        public init(chart: String, values: [String]) {
+            self.chart = chart
+            self.values = values
+        }
+    }
+
+    /// Renders each chart tarball with Helm and its values files (Helm's own YAML reader, merged
+    /// as `-f` merges them), in one Python process, and lists the image keys' values.
+    public static func renderedImages(_ cases: [ValuesCase]) throws -> [RenderedImages] {
+        struct Request: Encodable {
+            let charts: [ValuesCase]
+        }
+        let input = String(decoding: try JSONEncoder().encode(Request(charts: cases)), as: UTF8.self)
+        let output = try runCommand(["python3", supportScriptsDirectory + "/helm-images.py"], input: input)
+        return try JSONDecoder().decode([RenderedImages].self, from: Data(output.utf8))
+    }
+
     /// Asks Helm to pull each case, in one Python process.
     public static func resolve(_ cases: [Case]) throws -> [Answer] {
         struct Request: Encodable {

@@ -1,6 +1,7 @@
 import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
+import ChartSyncTemplate
 import ChartSyncTransport
 
 /// What images.lock should say, worked out from the vendored charts.
@@ -57,6 +58,8 @@ public enum ImagesError: ChartSyncFailure, CustomStringConvertible {
     case notProven([String])
     /// A chart could not be read.
     case scan(ImageScanError)
+    /// A values file the chart list names is missing, unreadable or not valid values.
+    case values(String)
     /// images.lock is not valid.
     case invalidManifest(path: String, line: Int, message: String)
     /// `--check`: images.lock differs from what the charts say.
@@ -67,14 +70,14 @@ public enum ImagesError: ChartSyncFailure, CustomStringConvertible {
     public var kind: FailureKind {
         switch self {
         case .notProven, .stale: return .verification
-        case .lock, .invalidManifest: return .input
+        case .lock, .invalidManifest, .values: return .input
         case .scan, .fileSystem: return .io
         }
     }
 
     public var description: String {
         switch self {
-        case .lock(let message): return message
+        case .lock(let message), .values(let message): return message
         case .notProven(let problems):
             return "the vendored charts do not match versions.lock (run chartsync verify):\n  " + problems.joined(separator: "\n  ")
         case .scan(let error): return error.description
@@ -100,10 +103,18 @@ public struct ImageCollector: Sendable {
     /// The images.lock path.
     public var manifestPath: String { layout.root + "/images.lock" }
 
-    /// What images.lock should list: every image the locked charts use with default values
-    /// (each tarball's sha256 checked against versions.lock before it is read, unless the caller
-    /// has just proven them: `tarballsProven`), plus `extra`, minus `exclude`.
+    /// What images.lock should list: every image the locked charts use with their default values
+    /// and the values files the chart list names for them (`values:`, merged in order as
+    /// `helm template -f` merges them), each tarball's sha256 checked against versions.lock before
+    /// it is read (unless the caller has just proven them: `tarballsProven`), plus `extra`, minus
+    /// `exclude`. The values files are read every time, so images.lock follows them: a changed
+    /// values file that switches an image on or off makes `--check` and the gate report it.
     public func expected(_ list: ChartList, lock: Lockfile, tarballsProven: Bool = false) throws(ImagesError) -> ExpectedImages {
+        do {
+            try ChartListReader.checkValuesFiles(list, source: layout.chartList)
+        } catch {
+            throw .values(error.description)
+        }
         var users: [ImageReference: Set<String>] = [:]
         var warnings: [ImageWarning] = []
         var problems: [String] = []
@@ -121,9 +132,11 @@ public struct ImageCollector: Sendable {
                     continue
                 }
             }
+            let scanner = ImageScanner()
+            let values = try userValues(list.charts.first { $0.name == entry.name }, scanner: scanner)
             let scan: ImageScan
             do {
-                scan = try ImageScanner().scan(tarball: tarball)
+                scan = try scanner.scan(tarball: tarball, values: values)
             } catch {
                 throw .scan(error)
             }
@@ -153,6 +166,24 @@ public struct ImageCollector: Sendable {
             ImagesManifest.Image(reference: image, charts: Array(charts), extra: extras.contains(image))
         })
         return ExpectedImages(manifest: manifest, warnings: warnings, excluded: excluded.sorted(), unmatchedExcludes: unmatched)
+    }
+
+    /// The chart's values files (`values:` in the chart list) read and merged; nil when it names none.
+    func userValues(_ chart: ChartList.Chart?, scanner: ImageScanner) throws(ImagesError) -> ValueNode? {
+        guard let chart, !chart.values.isEmpty else { return nil }
+        var files: [(bytes: [UInt8], name: String)] = []
+        for file in chart.values {
+            do {
+                files.append((try FileSystem.readFile(layout.root + "/" + file.path), file.path))
+            } catch {
+                throw .values("\(layout.chartList): line \(file.line): chart \"\(chart.name)\": values file \(file.path) cannot be read: \(error.message)")
+            }
+        }
+        do {
+            return try scanner.userValues(files)
+        } catch {
+            throw .values("\(layout.chartList): chart \"\(chart.name)\": \(error.description)")
+        }
     }
 
     /// Whether an `exclude` entry takes an image out: a name without tag or digest excludes every

@@ -2,8 +2,9 @@ import ChartSyncArchive
 import ChartSyncCore
 import ChartSyncIndex
 
-/// The container images a chart tarball uses with its default values, per chart (the chart and
-/// each enabled subchart), with where each was found and what could not be determined.
+/// The container images a chart tarball uses with its default values (and the user's values files,
+/// when given), per chart (the chart and each enabled subchart), with where each was found and
+/// what could not be determined.
 public struct ImageScan: Sendable {
     /// The tarball scanned, as given.
     public let tarball: String
@@ -149,12 +150,15 @@ public enum ImageScanError: Error, Sendable, CustomStringConvertible {
     case yaml(YAMLError)
     /// The chart's structure is not one Helm loads (`file` names the entry).
     case invalidChart(tarball: String, file: String, message: String)
+    /// A values file given with the chart is not one Helm takes (not a mapping).
+    case values(file: String, line: Int, message: String)
 
     public var description: String {
         switch self {
         case .archive(let error): return error.description
         case .yaml(let error): return error.description
         case .invalidChart(let tarball, let file, let message): return "\(tarball): \(file): \(message)"
+        case .values(let file, let line, let message): return "\(file): line \(line): \(message)"
         }
     }
 }

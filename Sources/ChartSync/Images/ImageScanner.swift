@@ -68,18 +68,22 @@ public struct ImageScanner: Sendable {
         self.maxNesting = maxNesting
     }
 
-    /// Scans the chart tarball at `tarball`.
-    public func scan(tarball: String) throws(ImageScanError) -> ImageScan {
+    /// Scans the chart tarball at `tarball`; `values` are the user's values (``userValues(_:)``,
+    /// what `helm template -f` gives), applied over the chart's defaults as Helm applies them.
+    public func scan(tarball: String, values: ValueNode? = nil) throws(ImageScanError) -> ImageScan {
         let files: ChartFiles
         do throws(ArchiveError) { files = try ChartFiles.read(tarball: tarball, limits: limits, maxNesting: maxNesting) } catch { throw .archive(error) }
-        return try scan(files: files, tarball: tarball)
+        return try scan(files: files, tarball: tarball, values: values)
     }
 
-    /// Scans a chart already read into memory; `tarball` names it in messages.
-    public func scan(files: ChartFiles, tarball: String) throws(ImageScanError) -> ImageScan {
+    /// Scans a chart already read into memory; `tarball` names it in messages; `values` as for
+    /// ``scan(tarball:values:)``.
+    public func scan(files: ChartFiles, tarball: String, values userValues: ValueNode? = nil) throws(ImageScanError) -> ImageScan {
         let top = try LoadedChart(files: files, tarball: tarball, yamlLimits: yamlLimits)
         var builder = ChartTreeBuilder()
-        let root = ValueNode.emptyMap(file: files.entryName("values.yaml"))
+        // The user's values are the top chart's section: coalesced over its values.yaml (a null
+        // deletes a default), their subchart sections and globals flowing down as Helm's do.
+        let root = userValues ?? ValueNode.emptyMap(file: files.entryName("values.yaml"))
         let (values, _) = builder.values(of: top, section: root, label: top.metadata.name)
         let instance = builder.instance(of: top, path: [top.metadata.name], values: values, tags: values["tags"])
 
@@ -102,6 +106,27 @@ public struct ImageScanner: Sendable {
             charts.append(scan(node, defines: defines, linesByFile: linesByFile, extraWarnings: index == 0 ? builder.warnings : []))
         }
         return ImageScan(tarball: tarball, charts: charts, disabledSubcharts: builder.disabled)
+    }
+
+    /// Values files merged in order as `helm template -f a -f b` merges them (a later file wins key
+    /// by key, mappings merge, a null is kept so that it deletes the chart's default). Each file
+    /// is `(bytes, name)`, the name standing for the file in sources and messages. An empty file
+    /// is an empty mapping; YAML over the limits or a document that is not a mapping is an error
+    /// naming the file.
+    public func userValues(_ files: [(bytes: [UInt8], name: String)]) throws(ImageScanError) -> ValueNode? {
+        guard let first = files.first else { return nil }
+        var merged = ValueNode.emptyMap(file: first.name)
+        for (bytes, name) in files {
+            let node: YAMLNode?
+            do throws(YAMLError) { node = try YAMLDocument.load(bytes, source: name, limits: yamlLimits) } catch { throw .yaml(error) }
+            guard let node, !node.isNull else { continue }
+            let values = ValueNode(node, file: name)
+            guard values.pairs != nil else {
+                throw .values(file: name, line: values.line, message: "the values are not a mapping (Helm refuses the file)")
+            }
+            merged = ValueCoalescing.merge(values, over: merged)
+        }
+        return merged
     }
 
     /// The named templates of the enabled tree; when two charts define a name, the one whose

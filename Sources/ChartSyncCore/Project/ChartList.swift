@@ -85,6 +85,23 @@ public struct ChartList: Sendable {
         public var line = 0
         /// 1-based line of its `version:` key, when it has one.
         public var versionLine: Int?
+        /// Values files the image scan applies over the chart's defaults, in order (as
+        /// `helm template -f a -f b`): paths relative to the chart list, each with its line.
+        public var values: [ValuesFile] = []
+
+        /// A values file a chart names, with the line of its entry.
+        public struct ValuesFile: Sendable, Equatable {
+            /// The path as written, relative to the chart list's directory.
+            public var path: String
+            /// 1-based line in the chart list.
+            public var line: Int
+
+            /// Creates an entry.
+            public init(path: String, line: Int) {
+                self.path = path
+                self.line = line
+            }
+        }
 
         /// Creates a chart entry.
         public init(name: String, repository: String, version: String? = nil) {

@@ -25,7 +25,7 @@ public enum ChartListReader {
     static let repositoryKeys = accessKeys.union(["name", "url", "passCredentials", "plainHTTP"])
     static let imagesKeys: Set<String> = ["extra", "exclude", "registries", "platforms"]
     static let registryKeys = accessKeys.union(["host", "plainHTTP"])
-    static let chartKeys: Set<String> = ["name", "repository", "version", "devel", "unpack", "allowMissingDigest"]
+    static let chartKeys: Set<String> = ["name", "repository", "version", "devel", "unpack", "allowMissingDigest", "values"]
 
     /// Reads the chart list at `path`.
     public static func read(path: String) throws(ChartListError) -> ChartList {
@@ -64,6 +64,33 @@ public enum ChartListReader {
                 guard Glibc.access(resolved, R_OK) == 0 else {
                     let shown = resolved == path ? path : "\(path) (\(resolved))"
                     throw ChartListError(source: source, line: line, message: "\(what): \(key) \(shown) cannot be read: \(SystemError.text())")
+                }
+            }
+        }
+    }
+
+    /// Every values file a chart names (`values:`) must be a readable regular file, checked by
+    /// the commands that scan images with them (`images`, the gate's images check, bundle): a
+    /// missing one is the list's error naming the chart, the line and the file.
+    public static func checkValuesFiles(_ list: ChartList, source: String) throws(ChartListError) {
+        let root = FileSystem.parent(of: source)
+        for chart in list.charts {
+            for file in chart.values {
+                let full = root + "/" + file.path
+                var info = stat()
+                let problem: String?
+                if lstat(full, &info) != 0 {
+                    problem = SystemError.text()
+                } else if (info.st_mode & S_IFMT) != S_IFREG {
+                    problem = (info.st_mode & S_IFMT) == S_IFLNK ? "it is a symbolic link" : "not a regular file"
+                } else if Glibc.access(full, R_OK) != 0 {
+                    problem = SystemError.text()
+                } else {
+                    problem = nil
+                }
+                if let problem {
+                    throw ChartListError(source: source, line: file.line,
+                                         message: "chart \"\(chart.name)\": values file \(file.path) cannot be read: \(problem)")
                 }
             }
         }
@@ -255,10 +282,21 @@ public enum ChartListReader {
                 c.versionLine = value.node.line
             case "devel": c.devel = try value.bool()
             case "unpack": c.unpack = try value.bool()
+            case "values":
+                for entry in try value.list() {
+                    c.values.append(ChartList.Chart.ValuesFile(path: try entry.string() ?? "", line: entry.node.line))
+                }
             default: c.allowMissingDigest = try value.bool()
             }
         }
         guard !c.name.isEmpty else { throw item.error("a chart needs a name") }
+        for file in c.values {
+            let parts = file.path.split(separator: "/", omittingEmptySubsequences: false)
+            guard !file.path.isEmpty, !file.path.hasPrefix("/"), !parts.contains(".."), !parts.contains("") else {
+                throw YAMLError(source: item.source, line: file.line, column: 1,
+                                message: "chart \"\(c.name)\": values: \(Quoting.doubleQuoted(file.path)) must be a file path relative to the chart list, inside the project (no leading /, no .., no empty parts)")
+            }
+        }
         guard ChartName.isValid(c.name) else { throw item.error("\"\(c.name)\" is not a valid chart name") }
         guard !c.repository.isEmpty else { throw item.error("chart \"\(c.name)\" needs a repository") }
         if let version = c.version {

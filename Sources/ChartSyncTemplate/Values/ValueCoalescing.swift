@@ -1,5 +1,5 @@
-/// Helm's value coalescing (pkg/chart/common/util/coalesce.go; pkg/chartutil in Helm 3), for
-/// default values only: the higher layer wins key by key, mappings merge recursively, a null in
+/// Helm's value coalescing (pkg/chart/common/util/coalesce.go; pkg/chartutil in Helm 3) and its
+/// merging of `-f` values files: the higher layer wins key by key, mappings merge recursively, a null in
 /// the higher layer removes the key from the lower one, and a parent's `global` section is copied
 /// down into each subchart's section.
 public enum ValueCoalescing {
@@ -29,6 +29,28 @@ public enum ValueCoalescing {
             }
         }
         var result = high
+        result.content = .map(pairs)
+        return result
+    }
+
+    /// `high` merged over `low` as Helm merges values files given with `-f` (pkg/cli/values
+    /// mergeMaps): keys of `high` win, mappings present in both merge recursively, and a null in
+    /// `high` is kept as a null (unlike ``coalesce(_:over:)``), so that it later deletes the key
+    /// from the chart's defaults. A `high` that is not a mapping wins as a whole.
+    public static func merge(_ high: ValueNode, over low: ValueNode) -> ValueNode {
+        guard var pairs = low.pairs, let highPairs = high.pairs else { return high }
+        for pair in highPairs {
+            if let index = pairs.firstIndex(where: { $0.key == pair.key }) {
+                if pair.value.pairs != nil, pairs[index].value.pairs != nil {
+                    pairs[index].value = merge(pair.value, over: pairs[index].value)
+                } else {
+                    pairs[index].value = pair.value
+                }
+            } else {
+                pairs.append(pair)
+            }
+        }
+        var result = low
         result.content = .map(pairs)
         return result
     }

@@ -8,10 +8,12 @@ struct ImagesCommand: ParsableCommand {
     /// The command's name and help.
     static let configuration = CommandConfiguration(
         commandName: "images",
-        abstract: "Write images.lock: the container images the vendored charts use with default values.",
+        abstract: "Write images.lock: the container images the vendored charts use with their values.",
         discussion: """
             Reads every tarball versions.lock lists (proven against it first), subcharts included, \
-            and lists the images with the charts that use them; the chart list's images.extra adds \
+            and lists the images the charts use with their default values and the values files the \
+            chart list names for them (values:, applied in order as helm template -f does), with the \
+            charts that use them; the chart list's images.extra adds \
             and images.exclude removes. Digests images.lock already records are kept. --resolve asks \
             each registry (OCI distribution API) for the manifest digest of every tag and records \
             name:tag@sha256:... --check writes nothing and exits 1 when images.lock is not current. \
