@@ -141,7 +141,8 @@ public struct Packer: Sendable {
         // The image store's blobs are chosen (what index.json's images need) before the hashing
         // pass, which then proves each of them against its name.
         let store = try planStore()
-        let files = try collect(blobs: store?.present ?? [], include: list.bundle.include)
+        let files = try collect(blobs: store?.present ?? [], include: list.bundle.include,
+                                values: list.charts.flatMap { $0.values.map(\.path) })
         try prove(lock, files: files)
         // images.lock travels with the charts only when it is what they say.
         let images = ImageCollector(layout: layout).lockFindings(list, lock: lock) ?? []
@@ -295,8 +296,9 @@ public struct Packer: Sendable {
     /// The chart list, the lock, every regular file under charts/external, charts/custom and
     /// charts/patches (dotfiles skipped; links and special files refused), with an image store
     /// `images/oci-layout`, `images/index.json` and `blobs` (the needed blobs that are there), and
-    /// the files `bundle.include` adds (``IncludedFiles``: what the rest carries is not repeated).
-    private func collect(blobs: [String], include: [ChartList.BundleSettings.Include]) throws -> [Collected] {
+    /// the files `bundle.include` adds (``IncludedFiles``: what the rest carries is not repeated),
+    /// and the charts' `values:` files (the image scan at the site reads them too).
+    private func collect(blobs: [String], include: [ChartList.BundleSettings.Include], values: [String]) throws -> [Collected] {
         var paths = [FileSystem.baseName(layout.chartList), "versions.lock"]
         if FileSystem.isRegularFile(layout.root + "/images.lock") { paths.append("images.lock") }
         if !blobs.isEmpty || FileSystem.isRegularFile(layout.root + "/images/index.json") {
@@ -306,6 +308,15 @@ public struct Packer: Sendable {
             try walk(tree, into: &paths)
         }
         paths += try IncludedFiles(layout: layout).files(include)
+        let included = IncludedFiles(layout: layout)
+        var seen = Set(paths)
+        for path in values.map(Self.normalized) where !included.isCarried(path) && seen.insert(path).inserted {
+            let full = layout.root + "/" + path
+            guard FileSystem.isRegularFile(full), !FileSystem.isSymlink(full) else {
+                throw PackError.unsupported(path: full, what: FileSystem.isSymlink(full) ? "a symbolic link" : "not a regular file")
+            }
+            paths.append(path)
+        }
         // Hash on every core: this pass is the re-proof and the manifest's digests.
         let root = layout.root
         let hashed = WorkerPool.map(paths, threads: WorkerPool.processorCount) { path in
@@ -321,6 +332,11 @@ public struct Packer: Sendable {
             }
         }
         return try hashed.map { try $0.get() }
+    }
+
+    /// A chart list path as the bundle lists it: without `./` components and doubled slashes.
+    static func normalized(_ path: String) -> String {
+        path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 
     /// Every regular file below `relative`, dotfiles included (a chart's `.helmignore` is part of
