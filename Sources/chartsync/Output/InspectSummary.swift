@@ -22,6 +22,18 @@ struct InspectSummary: Encodable {
         let sha256: String
         /// `0644` or `0755`.
         let mode: String
+        /// In a delta: the bundle does not carry the file; the site's installed base provides it.
+        let inBase: Bool
+    }
+
+    /// What a delta applies to: the delivery a site must have installed.
+    struct Base: Encodable {
+        /// `sha256:` of the base delivery's installed manifest (what the site records).
+        let manifest: String
+        /// The base delivery's name.
+        let name: String
+        /// The base delivery's sequence number.
+        let sequence: Int64
     }
 
     /// One image of the bundle's image store.
@@ -52,8 +64,10 @@ struct InspectSummary: Encodable {
     let images: [String]
     /// The images the bundle's image store carries, with their sizes and platforms.
     let storedImages: [StoredImage]
-    /// Every payload file.
+    /// Every file of the delivery (a delta carries those not `inBase`).
     let files: [File]
+    /// For a delta: the delivery it applies to; absent for a full bundle.
+    let base: Base?
 
     /// The document for a bundle's manifest, signer and parts.
     init(manifest: BundleManifest, signer: String?, parts: [String]) {
@@ -67,7 +81,9 @@ struct InspectSummary: Encodable {
         self.signer = signer
         self.parts = parts
         charts = manifest.charts.map { Chart(name: $0.name, version: $0.version, sha256: $0.sha256.prefixed) }
-        files = manifest.files.map { File(path: $0.path, size: $0.size, sha256: $0.sha256.prefixed, mode: $0.executable ? "0755" : "0644") }
+        files = manifest.files.map { File(path: $0.path, size: $0.size, sha256: $0.sha256.prefixed, mode: $0.executable ? "0755" : "0644",
+                                         inBase: $0.inBase) }
+        base = manifest.base.map { Base(manifest: $0.manifest.prefixed, name: $0.name, sequence: $0.sequence) }
     }
 
     /// The human report: name, parts, signer, payload, charts and images.

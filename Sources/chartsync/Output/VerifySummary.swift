@@ -20,6 +20,22 @@ struct VerifySummary: Encodable {
     let extractedTo: String?
     /// What the extraction did to the site, when extracted.
     let site: Site?
+    /// For a delta: the delivery it applies to, and how many of its files it carries.
+    let delta: Delta?
+
+    /// A delta's base and what it carries (the other files are proven from the site with --extract).
+    struct Delta: Encodable {
+        /// `sha256:` of the base delivery's installed manifest.
+        let baseManifest: String
+        /// The base delivery's name.
+        let baseName: String
+        /// The base delivery's sequence number.
+        let baseSequence: Int64
+        /// Files the delta carries (proven from the bundle).
+        let carriedFiles: Int
+        /// Files taken from the site's installed base.
+        let baseFiles: Int
+    }
 
     /// `verify --extract`'s effect on the site directory.
     struct Site: Encodable {
@@ -55,6 +71,10 @@ struct VerifySummary: Encodable {
         signatureVerified = r.signatureVerified
         extractedTo = r.extractedTo
         site = r.installation.map(Site.init)
+        delta = r.manifest.base.map { base in
+            Delta(baseManifest: base.manifest.prefixed, baseName: base.name, baseSequence: base.sequence,
+                  carriedFiles: r.manifest.carried.count, baseFiles: r.manifest.files.count - r.manifest.carried.count)
+        }
     }
 
     /// The human report: what was verified, its signature and where it was extracted.
