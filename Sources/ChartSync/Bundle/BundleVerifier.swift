@@ -336,7 +336,11 @@ public struct BundleVerifier: Sendable {
             }
             return .success(path)
         }
+        // Each installed file is linked at most once: two delivered paths with the same content
+        // stay two files, as a full extraction writes them.
+        var linked = Set<String>()
         for (file, proof) in zip(wanted, proofs) {
+            guard !cancellation.isCancelled else { throw .interrupted }
             let source: String
             switch proof {
             case .success(let path): source = path
@@ -345,7 +349,9 @@ public struct BundleVerifier: Sendable {
             let target = staging + "/" + file.path
             do {
                 try FileSystem.makeDirectories(FileSystem.parent(of: target))
-                if FileSystem.isExecutable(source) == file.executable, linkat(AT_FDCWD, source, AT_FDCWD, target, 0) == 0 {
+                if !linked.contains(source), FileSystem.isExecutable(source) == file.executable,
+                   linkat(AT_FDCWD, source, AT_FDCWD, target, 0) == 0 {
+                    linked.insert(source)
                     continue
                 }
                 try FileSystem.copyFile(source, to: target, mode: file.executable ? 0o755 : 0o644)
