@@ -206,12 +206,20 @@ public struct ImagePuller: Sendable {
                 return .failure(.images([(blob.images.joined(separator: ", "), error)]))
             }
         }
-        var fetched = gathered.reduce(0) { $0 + ((try? $1.get().fetchedManifests) ?? 0) }
-        var fetchedBytes = gathered.reduce(Int64(0)) { $0 + ((try? $1.get().fetchedBytes) ?? 0) }
-        var reused = 0, reusedBytes = Int64(0)
-        let manifestBytes = blobs.filter(\.isManifest).reduce(Int64(0)) { $0 + $1.size }
-        reused = blobs.filter(\.isManifest).count - fetched
-        reusedBytes = manifestBytes - fetchedBytes
+        // Manifests: fetched in this run (once, whichever image asked), made here, or proven there.
+        let fetchedManifests = gathered.reduce(into: Set<String>()) { $0.formUnion((try? $1.get().fetchedDigests) ?? []) }
+        let writtenManifests = Set(gathered.compactMap { try? $0.get().writtenDigest })
+        var fetched = 0, reused = 0
+        var fetchedBytes: Int64 = 0, reusedBytes: Int64 = 0
+        for blob in blobs where blob.isManifest && !writtenManifests.contains(blob.digest) {
+            if fetchedManifests.contains(blob.digest) {
+                fetched += 1
+                fetchedBytes += blob.size
+            } else {
+                reused += 1
+                reusedBytes += blob.size
+            }
+        }
         for outcome in outcomes {
             switch outcome {
             case .success(let done):
@@ -295,8 +303,10 @@ public struct ImagePuller: Sendable {
     struct Gathered: Sendable {
         let entry: ImageLayout.Entry
         let platforms: [String]
-        let fetchedManifests: Int
-        let fetchedBytes: Int64
+        /// The manifests downloaded for it (another image may have fetched the same at once).
+        let fetchedDigests: Set<String>
+        /// A filtered index written for it (made here, neither fetched nor reused).
+        let writtenDigest: String?
     }
 
     /// Puts the manifest `reference` pins (and, for an index, its children's, narrowed to
@@ -306,7 +316,8 @@ public struct ImagePuller: Sendable {
         guard let digest = reference.digest else {
             throw RegistryError.invalidReference(image: reference.description, reason: "images.lock does not pin its digest")
         }
-        var fetched = 0, bytes = Int64(0)
+        var fetched = Set<String>()
+        var written: String?
         func manifest(_ digest: String) throws -> (bytes: [UInt8], manifest: OCIManifest) {
             let path = store.blobPath(digest)
             if let stored = try? FileSystem.readFile(path, limit: Int(RegistryClient.manifestSizeLimit)),
@@ -316,8 +327,7 @@ public struct ImagePuller: Sendable {
             }
             let answer = try client.manifest(registry: reference.registry, repository: reference.repository, reference: digest)
             try write(answer.bytes, to: path)
-            fetched += 1
-            bytes += Int64(answer.bytes.count)
+            fetched.insert(digest)
             return (answer.bytes, answer.manifest)
         }
         func write(_ content: [UInt8], to path: String) throws {
@@ -349,6 +359,7 @@ public struct ImagePuller: Sendable {
                     let filtered = Array(text.utf8)
                     let filteredDigest = Digest(bytes: SHA256.hash(data: filtered)).prefixed
                     try write(filtered, to: store.blobPath(filteredDigest))
+                    written = filteredDigest
                     entryDescriptor = OCIDescriptor(mediaType: top.manifest.mediaType, digest: filteredDigest,
                                                     size: Int64(filtered.count),
                                                     annotations: [ImageLayout.sourceDigestAnnotation: digest])
@@ -367,6 +378,6 @@ public struct ImagePuller: Sendable {
             }
         }
         return Gathered(entry: ImageLayout.Entry(reference: ImageLayout.refName(reference), descriptor: entryDescriptor),
-                        platforms: carried, fetchedManifests: fetched, fetchedBytes: bytes)
+                        platforms: carried, fetchedDigests: fetched, writtenDigest: written)
     }
 }
