@@ -144,15 +144,18 @@ import Testing
         #expect(!(try harbor.requests()).contains { $0.method == "PUT" || $0.method == "PATCH" })
     }
 
-    /// A chart directory in charts/custom is not packaged yet: refused before anything is sent (exit 2), named.
-    @Test func aCustomChartDirectoryIsRefusedForNow() throws {
-        let project = try PushProject(customChart: false)
-        try project.project.directory.write("charts/custom/team-chart/Chart.yaml", Array("apiVersion: v2\nname: team-chart\nversion: 1.0.0\n".utf8))
+    /// Chart directories in charts/custom that cannot be packaged (Chart.yaml without a version, no
+    /// Chart.yaml at all): refused before anything is sent (exit 2), each named.
+    @Test func chartDirectoriesThatAreNotChartsAreRefusedBeforeAnythingIsSent() throws {
+        let delivery = try SmallDelivery()
+        try delivery.directory.write("charts/custom/team-chart/Chart.yaml", Array("apiVersion: v2\nname: team-chart\n".utf8))
+        try delivery.directory.write("charts/custom/not-a-chart/values.yaml", Array("a: 1\n".utf8))
         let registry = try RegistryServer()
         defer { registry.stop() }
-        let run = try push(project.path, ["--registry", registry.name + "/site", "--plain-http"])
+        let run = try push(delivery.path, ["--registry", registry.name + "/site", "--plain-http"], environment: delivery.environment())
         #expect(run.status == 2, "\(run.stderr)")
-        #expect(run.stderr.contains("charts/custom/team-chart"), "\(run.stderr)")
+        #expect(run.stderr.contains("charts/custom/team-chart/Chart.yaml") && run.stderr.contains("no version"), "\(run.stderr)")
+        #expect(run.stderr.contains("charts/custom/not-a-chart: no Chart.yaml"), "\(run.stderr)")
         #expect(registryRequests(registry).isEmpty, "\(registryRequests(registry))")
     }
 

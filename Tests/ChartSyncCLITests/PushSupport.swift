@@ -170,3 +170,37 @@ func servedBlobDigest(_ registry: RegistryServer, repository: String, digest: St
         .trimmingCharacters(in: .whitespacesAndNewlines)
     return "sha256:" + hex
 }
+
+/// A delivery made without network: hello-web from the package's charts/external with its
+/// versions.lock entry, a chart directory in charts/custom, and one OCI image in images/.
+final class SmallDelivery {
+    let directory: TemporaryDirectory
+    var path: String { directory.path }
+    /// An empty HOME and DOCKER_CONFIG-less environment, so no stored login is found by accident.
+    let home: TemporaryDirectory
+    /// The image's reference and manifest digest.
+    let image: (reference: String, digest: String)
+
+    init() throws {
+        directory = try TemporaryDirectory(prefix: "chartsync-small-delivery")
+        home = try TemporaryDirectory(prefix: "chartsync-home")
+        let lock = try String(contentsOfFile: Fixtures.packageRoot + "/versions.lock", encoding: .utf8)
+        let blocks = lock.components(separatedBy: "\n  - name: ")
+        guard let web = blocks.first(where: { $0.hasPrefix("hello-web\n") }) else { throw SupportError("no hello-web in versions.lock") }
+        try directory.write("versions.lock", Array((blocks[0] + "\n  - name: " + web.trimmingCharacters(in: .newlines) + "\n").utf8))
+        try FileManager.default.createDirectory(atPath: directory.file("charts/external"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Fixtures.packageRoot + "/charts/external/hello-web-1.1.0.tgz",
+                                         toPath: directory.file("charts/external/hello-web-1.1.0.tgz"))
+        try directory.write("charts/custom/site-config/Chart.yaml", Array("apiVersion: v2\nname: site-config\nversion: 0.1.0\n".utf8))
+        try directory.write("charts/custom/site-config/templates/cm.yaml",
+                            Array("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site\n".utf8))
+        let reference = "source.example:5000/team/app:1.0"
+        let digest = try addLayoutImage(root: directory.file("images"), reference: reference, layerSize: 4096).manifest
+        image = (reference, digest)
+    }
+
+    /// The environment of a run: HOME empty, then `extra`.
+    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        ["HOME": home.path].merging(extra) { $1 }
+    }
+}

@@ -111,4 +111,72 @@ import Testing
         let pulled = try RegistryAccess(registry).helmPull(project.charts.map { ("oci://\(registry.name)/site/\($0.name)", $0.version) })
         #expect(pulled == project.charts.map(\.sha256), "\(pulled)")
     }
+
+    /// A chart directory in charts/custom: packaged as helm package would (.helmignore honoured)
+    /// into a temporary directory, never into the delivery; Helm pulls it; the same files give
+    /// the same bytes, so a second push after every file's time changed sends nothing.
+    @Test func aChartDirectoryIsPackagedReproduciblyAndHelmPullsIt() throws {
+        let delivery = try SmallDelivery()
+        try delivery.directory.write("charts/custom/site-config/.helmignore", Array("*.bak\n".utf8))
+        try delivery.directory.write("charts/custom/site-config/templates/old.bak", Array("left out\n".utf8))
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let tmp = try TemporaryDirectory(prefix: "chartsync-tmpdir")
+        func tree() throws -> String { try runCommand(["sh", "-c", "cd \"$1\" && find . | sort", "sh", delivery.path]) }
+        let before = try tree()
+
+        let first = try push(delivery.path, ["--registry", registry.name + "/site", "--plain-http", "--json"],
+                             environment: delivery.environment(["TMPDIR": tmp.path]))
+        #expect(first.status == 0, "\(first.stderr)")
+        let artifacts = try jsonObject(first)["artifacts"] as? [[String: Any]] ?? []
+        let entry = try #require(artifacts.first { $0["pushed"] as? String == "\(registry.name)/site/site-config:0.1.0" }, "\(first.stdout)")
+        #expect(entry["kind"] as? String == "chart")
+        #expect(entry["source"] as? String == "charts/custom/site-config")
+        #expect(try tree() == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty)
+
+        // Helm pulls the very bytes of the layer; the tarball holds what .helmignore leaves in.
+        let pulled = try RegistryAccess(registry).helmPull([("oci://\(registry.name)/site/site-config", "0.1.0")])
+        let manifest = try runCommand(["curl", "-sf", "-H", "Accept: application/vnd.oci.image.manifest.v1+json",
+                                       registry.baseURL + "/v2/site/site-config/manifests/0.1.0"])
+        let layers = (try JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any])?["layers"] as? [[String: Any]]
+        let layer = try #require(layers?.first?["digest"] as? String, "\(manifest)")
+        #expect(pulled.map { "sha256:" + $0 } == [layer], "\(pulled)")
+        #expect(!manifest.contains("org.opencontainers.image.created"), "\(manifest)")
+        let names = try runCommand(["sh", "-c", "curl -sf \"$1\" | python3 -c 'import sys, tarfile; print(*tarfile.open(fileobj=sys.stdin.buffer, mode=\"r|gz\").getnames())'",
+                                    "sh", registry.baseURL + "/v2/site/site-config/blobs/" + layer])
+        #expect(names.trimmingCharacters(in: .whitespacesAndNewlines) == "site-config/.helmignore site-config/Chart.yaml site-config/templates/cm.yaml")
+
+        // Every file touched: the same tarball, nothing sent.
+        try runCommand(["sh", "-c", "find \"$1\" -type f -exec touch -d '2024-06-01 12:00:00' {} +", "sh", delivery.path + "/charts/custom"])
+        let second = try push(delivery.path, ["--registry", registry.name + "/site", "--plain-http", "--json"],
+                              environment: delivery.environment())
+        #expect(second.status == 0, "\(second.stderr)")
+        let again = try jsonObject(second)
+        #expect((again["artifacts"] as? [[String: Any]] ?? []).allSatisfy { $0["status"] as? String == "unchanged" }, "\(second.stdout)")
+        #expect((again["blobs"] as? [String: Any])?["uploaded"] as? Int == 0, "\(second.stdout)")
+
+        // SOURCE_DATE_EPOCH is the entry time, and the manifest's created annotation.
+        let dated = try push(delivery.path, ["--registry", registry.name + "/dated", "--plain-http", "--json"],
+                             environment: delivery.environment(["SOURCE_DATE_EPOCH": "1700000000"]))
+        #expect(dated.status == 0, "\(dated.stderr)")
+        let datedEntry = (try jsonObject(dated)["artifacts"] as? [[String: Any]] ?? []).first { $0["source"] as? String == "charts/custom/site-config" }
+        #expect(datedEntry?["digest"] as? String != entry["digest"] as? String)
+        let datedManifest = try runCommand(["curl", "-sf", "-H", "Accept: application/vnd.oci.image.manifest.v1+json",
+                                            registry.baseURL + "/v2/dated/site-config/manifests/0.1.0"])
+        #expect(datedManifest.contains("\"org.opencontainers.image.created\":\"2023-11-14T22:13:20Z\""), "\(datedManifest)")
+    }
+
+    /// A chart directory that cannot be packaged stops the push before anything is sent (exit 2), naming the file.
+    @Test func aChartDirectoryWithALinkIsRefusedBeforeAnythingIsSent() throws {
+        let delivery = try SmallDelivery()
+        try FileManager.default.createSymbolicLink(atPath: delivery.path + "/charts/custom/site-config/templates/link.yaml",
+                                                   withDestinationPath: "cm.yaml")
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let run = try push(delivery.path, ["--registry", registry.name + "/site", "--plain-http"], environment: delivery.environment())
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("charts/custom/site-config/templates/link.yaml"), "\(run.stderr)")
+        #expect(!registryRequests(registry).contains { $0.hasPrefix("PUT ") || $0.hasPrefix("POST ") })
+    }
 }

@@ -31,12 +31,16 @@ public final class RegistryServer: @unchecked Sendable {
         /// Keep the registry's storage in /dev/shm (tmpfs) when there is one: thousands of tags
         /// (`addTags`) are made and removed in milliseconds instead of seconds on a busy disk.
         public var memoryStorage: Bool
+        /// Require a client certificate signed by the test CA (`http.tls.clientcas`; implies `tls`).
+        public var clientCertificates: Bool
 
         /// Creates options; the default is anonymous plain HTTP.
-        public init(authentication: Authentication = .none, tls: Bool = false, memoryStorage: Bool = false) {
+        public init(authentication: Authentication = .none, tls: Bool = false, memoryStorage: Bool = false,
+                    clientCertificates: Bool = false) {
             self.authentication = authentication
-            self.tls = tls
+            self.tls = tls || clientCertificates
             self.memoryStorage = memoryStorage
+            self.clientCertificates = clientCertificates
         }
     }
 
@@ -117,7 +121,7 @@ public final class RegistryServer: @unchecked Sendable {
                   tls:
                     certificate: \(pki.serverCertFile)
                     key: \(pki.serverKeyFile)
-
+                \(options.clientCertificates ? "    clientcas:\n      - \(pki.caFile)\n" : "")
                 """
             }
             let config = """

@@ -65,11 +65,15 @@ public struct PushOptions: Sendable {
     public var transport: TransportOptions
     /// `DOCKER_CONFIG` and `HOME`, for the stored logins.
     public var environment: [String: String]
+    /// The entry time of the charts packaged from charts/custom directories, in seconds since
+    /// 1970 (`SOURCE_DATE_EPOCH`, else 0): a fixed time, so that the same directory always gives
+    /// the same tarball and manifest digest, wherever and whenever it is pushed.
+    public var packagedChartTime: Int64
 
     /// Creates options.
     public init(target: PushTarget, jobs: Int = 8, overwrite: Bool = false, keepSourceRegistry: Bool = false,
                 plainHTTP: Bool = false, credentials: Credentials? = nil, transport: TransportOptions = .init(),
-                environment: [String: String] = [:]) {
+                environment: [String: String] = [:], packagedChartTime: Int64 = 0) {
         self.target = target
         self.jobs = max(1, jobs)
         self.overwrite = overwrite
@@ -78,6 +82,7 @@ public struct PushOptions: Sendable {
         self.credentials = credentials
         self.transport = transport
         self.environment = environment
+        self.packagedChartTime = packagedChartTime
     }
 }
 
@@ -199,7 +204,15 @@ public struct Pusher: Sendable {
 
     /// Pushes everything.
     public func push(_ options: PushOptions) throws -> PushReport {
-        let (blobs, manifests) = try plan(options)
+        // Charts packaged from charts/custom directories live here until they are pushed, never in the delivery.
+        let scratch: String
+        do {
+            scratch = try FileSystem.makeTemporaryDirectory(prefix: "chartsync-push")
+        } catch {
+            throw PushError.source(error.description)
+        }
+        defer { FileSystem.removeTree(scratch) }
+        let (blobs, manifests) = try plan(options, scratch: scratch)
         var credentials = options.credentials
         if credentials == nil {
             credentials = (try? RegistryConfigCredentials.load(environment: options.environment))?[options.target.registry]
@@ -300,8 +313,9 @@ public struct Pusher: Sendable {
 
     /// What to push: every blob once (with the repositories that need it) and every manifest.
     /// Charts of versions.lock are proven against it first; charts/custom tarballs are pushed as
-    /// they are; the image store's manifests are proven against their digests.
-    func plan(_ options: PushOptions) throws -> ([BlobPush], [ManifestPush]) {
+    /// they are, charts/custom directories packaged into `scratch` first (``ChartPackager``); the
+    /// image store's manifests are proven against their digests.
+    func plan(_ options: PushOptions, scratch: String) throws -> ([BlobPush], [ManifestPush]) {
         let lockPath = root + "/versions.lock"
         let lock: Lockfile
         do {
@@ -339,11 +353,34 @@ public struct Pusher: Sendable {
                 directories.append("charts/custom/" + name)
             }
         }
-        // Not packaged yet (issue 14): an input problem, not a mismatch with the locks.
-        if !directories.isEmpty {
-            throw PushError.source("chart directories are not packaged by push yet; package each (helm package DIR -d charts/custom) "
-                                   + "and remove the directory, or push without it: " + directories.joined(separator: ", "))
+        // Directories are packaged as helm package would, reproducibly; a directory that cannot be
+        // packaged is an input problem (exit 2), not a mismatch with the locks.
+        var unpackable: [String] = []
+        for (index, shown) in directories.enumerated() {
+            let directory = root + "/" + shown
+            do {
+                let chartFile = directory + "/Chart.yaml"
+                guard FileSystem.isRegularFile(chartFile) else {
+                    throw PushError.source("no Chart.yaml (a chart directory needs one, a regular file)")
+                }
+                let metadata = try ChartMetadata(chartYAML: try FileSystem.readFile(chartFile, limit: 1 << 20), source: shown + "/Chart.yaml")
+                let output = scratch + "/\(index)"
+                try FileSystem.makeDirectory(output)
+                let packaged = try ChartPackager.package(directory: directory, name: metadata.name, version: metadata.version,
+                                                         into: output, mtime: options.packagedChartTime, cancellation: cancellation)
+                tarballs.append((packaged.path, shown, nil))
+            } catch ArchiveError.interrupted {
+                throw PushError.interrupted
+            } catch {
+                unpackable.append("\(shown): \(error)")
+            }
         }
+        if !unpackable.isEmpty {
+            throw PushError.source("cannot package the chart directories of charts/custom; nothing was pushed:\n  "
+                                   + unpackable.joined(separator: "\n  "))
+        }
+        var tagged: [String: String] = [:]
+        var duplicates: [String] = []
         for (path, shown, locked) in tarballs {
             let sha: Digest, size: Int64
             do {
@@ -375,11 +412,20 @@ public struct Pusher: Sendable {
                 problems.append("\(shown): the repository \(repository) \(reason)")
                 continue
             }
+            if let other = tagged[repository + ":" + artifact.tag] {
+                duplicates.append("\(shown) and \(other) are both \(metadata.name) \(metadata.version) (\(repository):\(artifact.tag)); keep one")
+                continue
+            }
+            tagged[repository + ":" + artifact.tag] = shown
             need(artifact.configDescriptor.digest, .bytes(artifact.config), in: repository, for: shown)
             need(artifact.layer.digest, .file(path: path, offset: 0, length: size), in: repository, for: shown)
             manifests.append(ManifestPush(kind: .chart, source: shown, repository: repository, tag: artifact.tag,
                                           digest: artifact.digest, bytes: artifact.manifest,
                                           mediaType: OCIManifest.ociManifest, children: []))
+        }
+
+        if !duplicates.isEmpty {
+            throw PushError.source("two charts would be pushed to one tag; nothing was pushed:\n  " + duplicates.joined(separator: "\n  "))
         }
 
         // Images: the store's index.json, every manifest proven against its digest.

@@ -80,7 +80,7 @@ public enum BundleArchiveWriter {
     }
 
     /// Whether the process's character set (LC_CTYPE) is UTF-8, which libarchive needs to store non-ASCII names.
-    private static func utf8Locale() -> Bool {
+    static func utf8Locale() -> Bool {
         guard let codeset = nl_langinfo(nl_item(CODESET)) else { return false }
         let name = String(cString: codeset).uppercased()
         return name == "UTF-8" || name == "UTF8"

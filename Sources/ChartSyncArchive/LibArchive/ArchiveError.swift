@@ -62,6 +62,10 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
     case entryDigestMismatch(path: String, entry: String, expected: ChartSyncCore.Digest, actual: ChartSyncCore.Digest)
     /// Files the manifest lists are not in the bundle (entry names, sorted).
     case missingEntries(path: String, entries: [String])
+    /// A chart directory cannot be packaged (its `.helmignore` is unusable, Chart.yaml is left out, ...).
+    case invalidChartDirectory(path: String, reason: String)
+    /// Writing the packaged chart at `path` failed; nothing of it was left.
+    case cannotWriteChart(path: String, message: String)
     /// The work was cancelled (Ctrl-C); what it had written is removed.
     case interrupted
 
@@ -120,6 +124,8 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
             let more = entries.count > 10 ? " and \(entries.count - 10) more" : ""
             let count = entries.count == 1 ? "1 file" : "\(entries.count) files"
             return "\(path): \(count) of the manifest \(entries.count == 1 ? "is" : "are") missing from the bundle: \(shown)\(more)"
+        case .invalidChartDirectory(let path, let reason): return "\(path): cannot package the chart: \(reason)"
+        case .cannotWriteChart(let path, let message): return "\(path): cannot write the packaged chart: \(message)"
         case .interrupted: return "interrupted"
         }
     }

@@ -14,6 +14,9 @@ struct PushCommand: ParsableCommand {
             DIR is an extracted delivery (verify BUNDLE --extract DIR) or a project. Every chart of \
             versions.lock (proven against it first) and every .tgz of charts/custom goes to \
             HOST/PREFIX/<chart>:<version> as helm push writes it ('+' of a version becomes '_'); every \
+            chart directory of charts/custom is first packaged as helm package would (.helmignore \
+            honoured), reproducibly (sorted entries, owner 0, mode 0644, mtime SOURCE_DATE_EPOCH or 0), \
+            into a temporary directory, never into the delivery; every \
             image of images/ (images --pull) goes to HOST/PREFIX/<repository>:<tag> with its manifests, \
             indexes and blobs as they are, so digests stay the same. Only what the registry lacks is \
             sent: a HEAD before each blob, a cross-repository mount when another repository has it. \
@@ -84,9 +87,14 @@ struct PushCommand: ParsableCommand {
             default: break
             }
         }, onRegistryEvent: Terminal.transportHandler(verbose: false))
+        var packagedChartTime: Int64 = 0
+        if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
+            guard let value = Int64(text), value >= 0 else { throw Failure(code: .usage, message: "SOURCE_DATE_EPOCH must be a non-negative integer") }
+            packagedChartTime = value
+        }
         let options = PushOptions(target: target, jobs: jobs, overwrite: overwrite, keepSourceRegistry: keepSourceRegistry,
                                   plainHTTP: plainHTTP, credentials: try access.credentials(), transport: transport.options,
-                                  environment: ProcessInfo.processInfo.environment)
+                                  environment: ProcessInfo.processInfo.environment, packagedChartTime: packagedChartTime)
         let report = try Failure.mapping { try withExtendedLifetime(signals) { try pusher.push(options) } }
         if format.json {
             Terminal.output(try JSONOutput.encode(PushSummary(report, target: target)))
