@@ -62,6 +62,8 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
     case entryDigestMismatch(path: String, entry: String, expected: ChartSyncCore.Digest, actual: ChartSyncCore.Digest)
     /// Files the manifest lists are not in the bundle (entry names, sorted).
     case missingEntries(path: String, entries: [String])
+    /// A ``BundleEntryConsumer`` stopped the stream at `entry` (it keeps its own reason).
+    case consumerStopped(path: String, entry: String)
     /// The work was cancelled (Ctrl-C); what it had written is removed.
     case interrupted
 
@@ -120,6 +122,7 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
             let more = entries.count > 10 ? " and \(entries.count - 10) more" : ""
             let count = entries.count == 1 ? "1 file" : "\(entries.count) files"
             return "\(path): \(count) of the manifest \(entries.count == 1 ? "is" : "are") missing from the bundle: \(shown)\(more)"
+        case .consumerStopped(let path, let entry): return "\(path): reading stopped at entry \(Quoting.doubleQuoted(entry))"
         case .interrupted: return "interrupted"
         }
     }
