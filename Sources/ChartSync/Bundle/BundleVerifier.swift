@@ -130,10 +130,14 @@ public struct BundleVerifier: Sendable {
         self.cancellation = cancellation
     }
 
-    /// The bundle's files in order: `FILE`, or `FILE.000`, `FILE.001`, ... (given `FILE` or `FILE.000`).
+    /// The bundle's files in order: `FILE`, or `FILE.000`, `FILE.001`, ... (given `FILE`, `FILE.000`,
+    /// or the split bundle's `FILE.parts`).
     public static func parts(of path: String) throws(VerifyError) -> (base: String, parts: [String]) {
         var base = path
         if path.hasSuffix(".000") { base = String(path.dropLast(4)) }
+        if path.hasSuffix(".parts"), case let named = String(path.dropLast(6)), FileSystem.isRegularFile(named + ".000") {
+            return try parts(of: named + ".000")
+        }
         if !path.hasSuffix(".000") && FileSystem.isRegularFile(path) { return (path, [path]) }
         var parts: [String] = []
         while case let part = base + "." + String(format: "%03d", parts.count), FileSystem.isRegularFile(part) {
@@ -168,6 +172,91 @@ public struct BundleVerifier: Sendable {
     /// installed delivery `policy` lets this one replace; the same delivery again changes nothing.
     public func verify(_ path: String, trustedKey: String?, extractTo: String?,
                        policy: InstallPolicy = InstallPolicy()) throws -> BundleVerification {
+        let bundle = try open(path, trustedKey: trustedKey)
+        let (base, parts, reader, header, manifest, hasStore) = (bundle.base, bundle.parts, bundle.reader, bundle.header,
+                                                                 bundle.manifest, bundle.hasStore)
+        let trusted: Bool = bundle.signatureVerified
+        let offered = InstalledDelivery(name: manifest.name, sequence: manifest.sequence,
+                                        manifest: Digest(bytes: SHA256.hash(data: header.manifest)),
+                                        signer: header.signature.flatMap(SigningKey.signer(of:)))
+
+        // The site is read, and the delivery admitted, before anything is written.
+        let destination = extractTo.map { $0.hasSuffix("/") && $0.count > 1 ? String($0.dropLast()) : $0 }
+        var site: (state: SiteDirectory.State, install: Bool, lock: DirectoryLock)?
+        if let destination {
+            if FileSystem.isSymlink(destination) {
+                throw VerifyError.fileSystem(FileSystemError(path: destination, message: "is a symbolic link; not replacing it"))
+            }
+            let parent = FileSystem.parent(of: destination)
+            guard FileSystem.isDirectory(parent) else { throw VerifyError.missingParent(path: destination, parent: parent) }
+            // Under the lock: no other extraction beside it reads or writes meanwhile.
+            let lock = try Self.lock(parent)
+            Self.removeStaleStaging(for: destination)
+            let state = try SiteDirectory.state(destination)
+            site = (state, try SiteDirectory.admit(offered, into: destination, state: state, policy: policy), lock)
+        }
+        defer { withExtendedLifetime(site?.lock) {} }
+
+        let expected = bundle.expected
+        guard let destination, let site, site.install else {
+            // Without a destination, or for a delivery installed already, every byte is proven
+            // and nothing is written.
+            try prove(bundle)
+            var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted,
+                                                   parts: parts, extractedTo: extractTo == nil ? nil : destination)
+            if case .installed(let installed, _)? = site?.state {
+                verification.installation = SiteInstallation(previous: installed, installed: installed,
+                                                             changes: ChartChanges(from: manifest.charts, to: manifest.charts),
+                                                             alreadyInstalled: true)
+            }
+            return verification
+        }
+
+        // A fresh staging directory next to the destination (same file system, so rename works).
+        let stagingParent = try FileSystem.makeTemporaryDirectory(
+            in: FileSystem.parent(of: destination), prefix: Self.stagingPrefix(for: destination))
+        defer { FileSystem.removeTree(stagingParent) }
+        let staging = stagingParent + "/tree"
+        try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.extract(into: staging, expected: expected) }
+        if hasStore { try Self.checkStore(manifest, reader: reader, staging: staging, bundle: parts[0]) }
+        var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted,
+                                              parts: parts, extractedTo: destination)
+        var previous: (InstalledDelivery, BundleManifest)?
+        if case .installed(let installed, let manifest) = site.state { previous = (installed, manifest) }
+        if FileSystem.isDirectory(staging + "/charts/external") {
+            try RepositoryIndexer().index(directory: staging + "/charts/external", baseURL: "charts/external/",
+                                          output: staging + "/index.yaml")
+        }
+        try SiteDirectory.mark(staging, installed: offered, manifest: header.manifest)
+        guard !cancellation.isCancelled else { throw VerifyError.interrupted }
+        try FileSystem.replaceDirectory(destination, with: staging, scratch: stagingParent)
+        verification.installation = SiteInstallation(
+            previous: previous?.0, installed: offered, changes: ChartChanges(from: previous?.1.charts, to: manifest.charts),
+            alreadyInstalled: false)
+        return verification
+    }
+
+    /// A bundle opened for one streaming pass: its parts found (and `FILE.parts` read), its
+    /// MANIFEST read, its signature checked when a trusted key is given, the manifest's paths and
+    /// image store names checked; nothing of the payload read yet.
+    struct OpenedBundle {
+        let base: String
+        let parts: [String]
+        let reader: BundleArchiveReader
+        let header: (manifest: [UInt8], signature: [UInt8]?)
+        let manifest: BundleManifest
+        /// Whether the bundle carries an image store (`images/`); its retention is then set.
+        let hasStore: Bool
+        let signatureVerified: Bool
+        /// Every payload file as MANIFEST lists it.
+        var expected: [BundleExpectedFile] {
+            manifest.files.map { BundleExpectedFile(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable) }
+        }
+    }
+
+    /// Opens the bundle at `path` (the file, `FILE.000`) for a pass: what `verify` checks before
+    /// the payload, the same for `push BUNDLE`.
+    func open(_ path: String, trustedKey: String?) throws -> OpenedBundle {
         var trusted: Curve25519.Signing.PublicKey?
         if let trustedKey { trusted = try SigningKey.loadPublic(trustedKey) }
         let (base, found) = try BundleVerifier.parts(of: path)
@@ -197,67 +286,21 @@ public struct BundleVerifier: Sendable {
         }
         let hasStore = try Self.checkStoreNames(manifest, bundle: parts[0])
         if hasStore { reader.retain = Self.storeRetention }
-        let offered = InstalledDelivery(name: manifest.name, sequence: manifest.sequence,
-                                        manifest: Digest(bytes: SHA256.hash(data: header.manifest)),
-                                        signer: header.signature.flatMap(SigningKey.signer(of:)))
+        return OpenedBundle(base: base, parts: parts, reader: reader, header: header, manifest: manifest, hasStore: hasStore,
+                            signatureVerified: trusted != nil)
+    }
 
-        // The site is read, and the delivery admitted, before anything is written.
-        let destination = extractTo.map { $0.hasSuffix("/") && $0.count > 1 ? String($0.dropLast()) : $0 }
-        var site: (state: SiteDirectory.State, install: Bool, lock: DirectoryLock)?
-        if let destination {
-            if FileSystem.isSymlink(destination) {
-                throw VerifyError.fileSystem(FileSystemError(path: destination, message: "is a symbolic link; not replacing it"))
-            }
-            let parent = FileSystem.parent(of: destination)
-            guard FileSystem.isDirectory(parent) else { throw VerifyError.missingParent(path: destination, parent: parent) }
-            // Under the lock: no other extraction beside it reads or writes meanwhile.
-            let lock = try Self.lock(parent)
-            Self.removeStaleStaging(for: destination)
-            let state = try SiteDirectory.state(destination)
-            site = (state, try SiteDirectory.admit(offered, into: destination, state: state, policy: policy), lock)
+    /// Proves every byte of an opened bundle without writing it (`consumer` receives the entries
+    /// it asks for as they stream), then the sidecar and, with `checkingStore`, the image store's
+    /// closure over the manifests kept in memory.
+    func prove(_ bundle: OpenedBundle, consumer: BundleEntryConsumer? = nil, checkingStore: Bool = true) throws {
+        let expected = bundle.expected
+        try streamed(base: bundle.base, parts: bundle.parts) { () throws(ArchiveError) in
+            try bundle.reader.prove(expected: expected, consumer: consumer)
         }
-        defer { withExtendedLifetime(site?.lock) {} }
-
-        let expected = manifest.files.map {
-            BundleExpectedFile(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable)
+        if bundle.hasStore && checkingStore {
+            try Self.checkStore(bundle.manifest, reader: bundle.reader, staging: nil, bundle: bundle.parts[0])
         }
-        guard let destination, let site, site.install else {
-            // Without a destination, or for a delivery installed already, every byte is proven
-            // and nothing is written.
-            try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.prove(expected: expected) }
-            if hasStore { try Self.checkStore(manifest, reader: reader, staging: nil, bundle: parts[0]) }
-            var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
-                                                   parts: parts, extractedTo: extractTo == nil ? nil : destination)
-            if case .installed(let installed, _)? = site?.state {
-                verification.installation = SiteInstallation(previous: installed, installed: installed,
-                                                             changes: ChartChanges(from: manifest.charts, to: manifest.charts),
-                                                             alreadyInstalled: true)
-            }
-            return verification
-        }
-
-        // A fresh staging directory next to the destination (same file system, so rename works).
-        let stagingParent = try FileSystem.makeTemporaryDirectory(
-            in: FileSystem.parent(of: destination), prefix: Self.stagingPrefix(for: destination))
-        defer { FileSystem.removeTree(stagingParent) }
-        let staging = stagingParent + "/tree"
-        try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.extract(into: staging, expected: expected) }
-        if hasStore { try Self.checkStore(manifest, reader: reader, staging: staging, bundle: parts[0]) }
-        var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
-                                              parts: parts, extractedTo: destination)
-        var previous: (InstalledDelivery, BundleManifest)?
-        if case .installed(let installed, let manifest) = site.state { previous = (installed, manifest) }
-        if FileSystem.isDirectory(staging + "/charts/external") {
-            try RepositoryIndexer().index(directory: staging + "/charts/external", baseURL: "charts/external/",
-                                          output: staging + "/index.yaml")
-        }
-        try SiteDirectory.mark(staging, installed: offered, manifest: header.manifest)
-        guard !cancellation.isCancelled else { throw VerifyError.interrupted }
-        try FileSystem.replaceDirectory(destination, with: staging, scratch: stagingParent)
-        verification.installation = SiteInstallation(
-            previous: previous?.0, installed: offered, changes: ChartChanges(from: previous?.1.charts, to: manifest.charts),
-            alreadyInstalled: false)
-        return verification
     }
 
     // MARK: - The image store
