@@ -15,14 +15,20 @@ final class PushProject {
     /// Every chart pushed: name, version, file under the project, sha256 hex of the file.
     let charts: [(name: String, version: String, file: String, sha256: String)]
 
-    init(customChart: Bool = true) throws {
+    /// With `largeLayer`, one more image (`team/big:1.0`) whose layer has that many bytes.
+    init(customChart: Bool = true, largeLayer: Int = 0) throws {
         source = try RegistryServer()
         let oci = try source.push("team/oci-app", tag: "1.0", format: .oci, seed: 1)
         let docker = try source.push("team/docker-app", tag: "1.0", format: .docker, seed: 1)
         let multi = try source.pushIndex("team/multi", tag: "2.0", format: .oci, seed: 2)
-        images = [source.reference("team/oci-app", tag: "1.0"): oci.digest,
-                  source.reference("team/docker-app", tag: "1.0"): docker.digest,
-                  source.reference("team/multi", tag: "2.0"): multi.digest]
+        var images = [source.reference("team/oci-app", tag: "1.0"): oci.digest,
+                      source.reference("team/docker-app", tag: "1.0"): docker.digest,
+                      source.reference("team/multi", tag: "2.0"): multi.digest]
+        if largeLayer > 0 {
+            images[source.reference("team/big", tag: "1.0")] = try source.push("team/big", tag: "1.0", format: .oci, seed: 3,
+                                                                               layerSize: largeLayer).digest
+        }
+        self.images = images
         let list = try String(contentsOfFile: Fixtures.packageRoot + "/chartsync.yaml", encoding: .utf8)
             .replacingOccurrences(of: "url: examples/repo", with: "url: \(Fixtures.packageRoot)/examples/repo")
             + """

@@ -145,10 +145,14 @@ public struct BundleVerifier: Sendable {
         self.cancellation = cancellation
     }
 
-    /// The bundle's files in order: `FILE`, or `FILE.000`, `FILE.001`, ... (given `FILE` or `FILE.000`).
+    /// The bundle's files in order: `FILE`, or `FILE.000`, `FILE.001`, ... (given `FILE`, `FILE.000`,
+    /// or the split bundle's `FILE.parts`).
     public static func parts(of path: String) throws(VerifyError) -> (base: String, parts: [String]) {
         var base = path
         if path.hasSuffix(".000") { base = String(path.dropLast(4)) }
+        if path.hasSuffix(".parts"), case let named = String(path.dropLast(6)), FileSystem.isRegularFile(named + ".000") {
+            return try parts(of: named + ".000")
+        }
         if !path.hasSuffix(".000") && FileSystem.isRegularFile(path) { return (path, [path]) }
         var parts: [String] = []
         while case let part = base + "." + String(format: "%03d", parts.count), FileSystem.isRegularFile(part) {
@@ -196,35 +200,10 @@ public struct BundleVerifier: Sendable {
     /// installed delivery `policy` lets this one replace; the same delivery again changes nothing.
     public func verify(_ path: String, trustedKey: String?, extractTo: String?,
                        policy: InstallPolicy = InstallPolicy()) throws -> BundleVerification {
-        var trusted: Curve25519.Signing.PublicKey?
-        if let trustedKey { trusted = try SigningKey.loadPublic(trustedKey) }
-        let (base, found) = try BundleVerifier.parts(of: path)
-        let expectedParts = try partsFile(base: base, parts: found)
-        let parts = expectedParts?.map(\.file) ?? found
-        let reader: BundleArchiveReader
-        let header: (manifest: [UInt8], signature: [UInt8]?)
-        do {
-            reader = try BundleArchiveReader(parts: parts, expectedParts: expectedParts, limits: BundleLimits())
-            reader.cancellation = cancellation
-            header = try reader.readManifest()
-        } catch {
-            throw VerifyError.archive(error)
-        }
-        if let trusted {
-            try SigningKey.verify(header.manifest, signature: header.signature, trusted: trusted, bundle: parts[0])
-        }
-        let manifest: BundleManifest
-        do {
-            manifest = try BundleManifestCoding.parse(header.manifest, source: parts[0] + ": MANIFEST")
-        } catch {
-            throw VerifyError.manifest(error)
-        }
-        for file in manifest.files where SiteDirectory.own.contains(file.path) || file.path == SiteDirectory.mark
-            || file.path.hasPrefix(SiteDirectory.mark + "/") {
-            throw VerifyError.reservedPath(bundle: parts[0], path: file.path)
-        }
-        let hasStore = try Self.checkStoreNames(manifest, bundle: parts[0])
-        if hasStore { reader.retain = Self.storeRetention }
+        let bundle = try open(path, trustedKey: trustedKey)
+        let (base, parts, reader, header, manifest, hasStore) = (bundle.base, bundle.parts, bundle.reader, bundle.header,
+                                                                 bundle.manifest, bundle.hasStore)
+        let trusted: Bool = bundle.signatureVerified
         // What the site records: for a delta, the full delivery it installs (see DeltaBase).
         let installedBytes = DeltaBase.installedManifest(bytes: header.manifest, manifest: manifest)
         let offered = InstalledDelivery(name: manifest.name, sequence: manifest.sequence,
@@ -256,17 +235,12 @@ public struct BundleVerifier: Sendable {
         }
         defer { withExtendedLifetime(site?.lock) {} }
 
-        // A delta's bundle carries only the files its base lacks.
-        let expected = manifest.carried.map {
-            BundleExpectedFile(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable)
-        }
+        let expected = bundle.expected
         guard let destination, let site, site.install else {
             // Without a destination, or for a delivery installed already, every byte is proven
-            // and nothing is written.
-            try streamed(base: base, parts: parts) { () throws(ArchiveError) in try reader.prove(expected: expected) }
-            // A delta's store can be checked whole only with its base, at extraction.
-            if hasStore && manifest.base == nil { try Self.checkStore(manifest, reader: reader, staging: nil, bundle: parts[0]) }
-            var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
+            // and nothing is written. A delta's store can be checked whole only with its base.
+            try prove(bundle, checkingStore: manifest.base == nil)
+            var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted,
                                                    parts: parts, extractedTo: extractTo == nil ? nil : destination)
             if case .installed(let installed, _)? = site?.state {
                 verification.installation = SiteInstallation(previous: installed, installed: installed,
@@ -287,7 +261,7 @@ public struct BundleVerifier: Sendable {
                                   cancellation: cancellation)
         }
         if hasStore { try Self.checkStore(manifest, reader: reader, staging: staging, bundle: parts[0]) }
-        var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted != nil,
+        var verification = BundleVerification(manifest: manifest, signer: offered.signer, signatureVerified: trusted,
                                               parts: parts, extractedTo: destination)
         var previous: (InstalledDelivery, BundleManifest)?
         if case .installed(let installed, let manifest) = site.state { previous = (installed, manifest) }
@@ -302,6 +276,73 @@ public struct BundleVerifier: Sendable {
             previous: previous?.0, installed: offered, changes: ChartChanges(from: previous?.1.charts, to: manifest.charts),
             alreadyInstalled: false)
         return verification
+    }
+
+    /// A bundle opened for one streaming pass: its parts found (and `FILE.parts` read), its
+    /// MANIFEST read, its signature checked when a trusted key is given, the manifest's paths and
+    /// image store names checked; nothing of the payload read yet.
+    struct OpenedBundle {
+        let base: String
+        let parts: [String]
+        let reader: BundleArchiveReader
+        let header: (manifest: [UInt8], signature: [UInt8]?)
+        let manifest: BundleManifest
+        /// Whether the bundle carries an image store (`images/`); its retention is then set.
+        let hasStore: Bool
+        let signatureVerified: Bool
+        /// Every payload file as MANIFEST lists it (a delta's: only those it carries).
+        var expected: [BundleExpectedFile] {
+            manifest.carried.map { BundleExpectedFile(path: $0.path, size: $0.size, sha256: $0.sha256, executable: $0.executable) }
+        }
+    }
+
+    /// Opens the bundle at `path` (the file, `FILE.000`) for a pass: what `verify` checks before
+    /// the payload, the same for `push BUNDLE`.
+    func open(_ path: String, trustedKey: String?) throws -> OpenedBundle {
+        var trusted: Curve25519.Signing.PublicKey?
+        if let trustedKey { trusted = try SigningKey.loadPublic(trustedKey) }
+        let (base, found) = try BundleVerifier.parts(of: path)
+        let expectedParts = try partsFile(base: base, parts: found)
+        let parts = expectedParts?.map(\.file) ?? found
+        let reader: BundleArchiveReader
+        let header: (manifest: [UInt8], signature: [UInt8]?)
+        do {
+            reader = try BundleArchiveReader(parts: parts, expectedParts: expectedParts, limits: BundleLimits())
+            reader.cancellation = cancellation
+            header = try reader.readManifest()
+        } catch {
+            throw VerifyError.archive(error)
+        }
+        if let trusted {
+            try SigningKey.verify(header.manifest, signature: header.signature, trusted: trusted, bundle: parts[0])
+        }
+        let manifest: BundleManifest
+        do {
+            manifest = try BundleManifestCoding.parse(header.manifest, source: parts[0] + ": MANIFEST")
+        } catch {
+            throw VerifyError.manifest(error)
+        }
+        for file in manifest.files where SiteDirectory.own.contains(file.path) || file.path == SiteDirectory.mark
+            || file.path.hasPrefix(SiteDirectory.mark + "/") {
+            throw VerifyError.reservedPath(bundle: parts[0], path: file.path)
+        }
+        let hasStore = try Self.checkStoreNames(manifest, bundle: parts[0])
+        if hasStore { reader.retain = Self.storeRetention }
+        return OpenedBundle(base: base, parts: parts, reader: reader, header: header, manifest: manifest, hasStore: hasStore,
+                            signatureVerified: trusted != nil)
+    }
+
+    /// Proves every byte of an opened bundle without writing it (`consumer` receives the entries
+    /// it asks for as they stream), then the sidecar and, with `checkingStore`, the image store's
+    /// closure over the manifests kept in memory.
+    func prove(_ bundle: OpenedBundle, consumer: BundleEntryConsumer? = nil, checkingStore: Bool = true) throws {
+        let expected = bundle.expected
+        try streamed(base: bundle.base, parts: bundle.parts) { () throws(ArchiveError) in
+            try bundle.reader.prove(expected: expected, consumer: consumer)
+        }
+        if bundle.hasStore && checkingStore {
+            try Self.checkStore(bundle.manifest, reader: bundle.reader, staging: nil, bundle: bundle.parts[0])
+        }
     }
 
     // MARK: - Deltas

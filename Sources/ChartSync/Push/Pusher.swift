@@ -65,15 +65,14 @@ public struct PushOptions: Sendable {
     public var transport: TransportOptions
     /// `DOCKER_CONFIG` and `HOME`, for the stored logins.
     public var environment: [String: String]
-    /// The entry time of the charts packaged from charts/custom directories, in seconds since
-    /// 1970 (`SOURCE_DATE_EPOCH`, else 0): a fixed time, so that the same directory always gives
-    /// the same tarball and manifest digest, wherever and whenever it is pushed.
+    /// The entry time of charts packaged from charts/custom directories (SOURCE_DATE_EPOCH; 0 by default).
     public var packagedChartTime: Int64
 
     /// Creates options.
     public init(target: PushTarget, jobs: Int = 8, overwrite: Bool = false, keepSourceRegistry: Bool = false,
                 plainHTTP: Bool = false, credentials: Credentials? = nil, transport: TransportOptions = .init(),
                 environment: [String: String] = [:], packagedChartTime: Int64 = 0) {
+        self.packagedChartTime = packagedChartTime
         self.target = target
         self.jobs = max(1, jobs)
         self.overwrite = overwrite
@@ -82,7 +81,6 @@ public struct PushOptions: Sendable {
         self.credentials = credentials
         self.transport = transport
         self.environment = environment
-        self.packagedChartTime = packagedChartTime
     }
 }
 
@@ -133,13 +131,15 @@ public enum PushError: ChartSyncFailure, CustomStringConvertible {
     case notProven([String])
     /// Pushes that failed, each naming the chart, image or blob.
     case failures([(subject: String, error: RegistryError)])
+    /// The bundle read again for the upload is not the bundle proven by the first pass.
+    case bundleChanged(String)
     /// Interrupted; what was pushed stays (a next push sends only what is missing).
     case interrupted
 
     public var kind: FailureKind {
         switch self {
         case .invalidTarget, .source: return .input
-        case .notProven: return .verification
+        case .notProven, .bundleChanged: return .verification
         case .failures(let all):
             // A refused tag wins (exit 1), then the first failure's kind.
             if all.contains(where: { if case .tagConflict = $0.error { return true } else { return false } }) { return .verification }
@@ -155,6 +155,8 @@ public enum PushError: ChartSyncFailure, CustomStringConvertible {
         case .notProven(let problems): return "the delivery does not match its locks; nothing was pushed:\n  " + problems.joined(separator: "\n  ")
         case .failures(let all):
             return "\(all.count) push(es) failed:\n  " + all.map { "\($0.subject): \($0.error)" }.joined(separator: "\n  ")
+        case .bundleChanged(let message):
+            return message + "; the bundle changed while it was pushed: what was sent stays proven, push again from a stable copy"
         case .interrupted: return "interrupted; what was pushed stays, and the next push sends only what is missing"
         }
     }
@@ -163,22 +165,39 @@ public enum PushError: ChartSyncFailure, CustomStringConvertible {
 /// Fills a registry (Harbor) with a delivery's charts (as OCI artifacts, as `helm push` writes
 /// them) and images (manifests, indexes and blobs as they are, so digests stay), sending only
 /// what the registry lacks, never overwriting a tag that names other content unless told to,
-/// never deleting anything.
+/// never deleting anything. The delivery is an extracted directory, or a bundle read in two
+/// streaming passes without writing its payload anywhere (``BundlePush``); both plans feed the
+/// same stages: blobs, then manifests and tags.
 public struct Pusher: Sendable {
-    /// The delivery: an extracted site directory or a project (versions.lock, charts/, images/).
-    public let root: String
-    private let onEvent: ChartSyncEventHandler?
+    /// Where the delivery comes from.
+    public enum Source: Sendable, Equatable {
+        /// An extracted site directory or a project (versions.lock, charts/, images/).
+        case directory(String)
+        /// A bundle (the file, or `FILE.000` of a split one), proven as `verify BUNDLE` proves it,
+        /// its signature checked against `trustedKey` when one is given.
+        case bundle(path: String, trustedKey: String?)
+    }
+
+    /// The delivery.
+    public let source: Source
+    let onEvent: ChartSyncEventHandler?
     private let onRegistryEvent: (@Sendable (TransportEvent) -> Void)?
     /// Set it to stop (from a signal handler).
     public let cancellation: Cancellation
 
-    /// Creates a pusher for the delivery at `root`.
-    public init(root: String, cancellation: Cancellation = Cancellation(), onEvent: ChartSyncEventHandler? = nil,
+    /// Creates a pusher for the delivery at `source`.
+    public init(source: Source, cancellation: Cancellation = Cancellation(), onEvent: ChartSyncEventHandler? = nil,
                 onRegistryEvent: (@Sendable (TransportEvent) -> Void)? = nil) {
-        self.root = root
+        self.source = source
         self.cancellation = cancellation
         self.onEvent = onEvent
         self.onRegistryEvent = onRegistryEvent
+    }
+
+    /// Creates a pusher for the extracted delivery (or project) at `root`.
+    public init(root: String, cancellation: Cancellation = Cancellation(), onEvent: ChartSyncEventHandler? = nil,
+                onRegistryEvent: (@Sendable (TransportEvent) -> Void)? = nil) {
+        self.init(source: .directory(root), cancellation: cancellation, onEvent: onEvent, onRegistryEvent: onRegistryEvent)
     }
 
     /// One manifest to put: into `repository`, under `reference` (a tag, or its digest).
@@ -194,46 +213,93 @@ public struct Pusher: Sendable {
         let children: [(digest: String, bytes: [UInt8], mediaType: String)]
     }
 
+    /// Where a blob's bytes are.
+    enum BlobContent: Sendable, Equatable {
+        /// At hand: in memory, or a file read as it is sent.
+        case body(RequestBody)
+        /// The payload entry at this path of the bundle being pushed (streamed in its second pass).
+        case entry(String)
+    }
+
     /// One blob and the repositories that need it.
     struct BlobPush: Sendable {
         let digest: String
-        let content: RequestBody
+        let size: Int64
+        let content: BlobContent
         var repositories: [String]
         let subject: String
     }
 
+    /// What the blob stages did.
+    struct BlobCounts {
+        var uploaded = 0, mounted = 0, present = 0
+        var uploadedBytes: Int64 = 0
+        var failures: [(subject: String, error: RegistryError)] = []
+
+        mutating func add(_ outcome: BlobPushOutcome) {
+            switch outcome {
+            case .present: present += 1
+            case .mounted: mounted += 1
+            case .uploaded(let bytes): uploaded += 1; uploadedBytes += bytes
+            }
+        }
+    }
+
     /// Pushes everything.
     public func push(_ options: PushOptions) throws -> PushReport {
-        // Charts packaged from charts/custom directories live here until they are pushed, never in the delivery.
-        let scratch: String
-        do {
-            scratch = try FileSystem.makeTemporaryDirectory(prefix: "chartsync-push")
-        } catch {
-            throw PushError.source(error.description)
+        switch source {
+        case .directory(let root):
+            // Charts packaged from charts/custom directories live here until they are pushed, never in the delivery.
+            let scratch: String
+            do {
+                scratch = try FileSystem.makeTemporaryDirectory(prefix: "chartsync-push")
+            } catch {
+                throw PushError.source(error.description)
+            }
+            defer { FileSystem.removeTree(scratch) }
+            let plan = try plan(root: root, options, scratch: scratch)
+            return try send(plan, options, client: client(options), streamed: nil)
+        case let .bundle(path, trustedKey):
+            let bundle = BundlePush(path: path, trustedKey: trustedKey, pusher: self)
+            let plan = try bundle.firstPass(options)
+            return try send(plan, options, client: client(options), streamed: bundle.send)
         }
-        defer { FileSystem.removeTree(scratch) }
-        let (blobs, manifests) = try plan(options, scratch: scratch)
+    }
+
+    /// The registry client for `options`: the target's endpoint with its credentials (given, else
+    /// what `docker login`/`helm registry login` stored, else anonymous).
+    private func client(_ options: PushOptions) -> RegistryClient {
         var credentials = options.credentials
         if credentials == nil {
             credentials = (try? RegistryConfigCredentials.load(environment: options.environment))?[options.target.registry]
         }
-        let client = RegistryClient(
+        return RegistryClient(
             endpoints: [options.target.registry: RegistryEndpoint(plainHTTP: options.plainHTTP, credentials: credentials,
                                                                   transport: options.transport)],
             defaultEndpoint: RegistryEndpoint(transport: options.transport), onEvent: onRegistryEvent,
             cancellation: cancellation)
+    }
+
+    /// The stages every source shares: the blobs at hand (each sent once, then mounted into the
+    /// other repositories that need it), the streamed blobs through `streamed`, then the manifests
+    /// and tags.
+    private func send(_ plan: PushPlan, _ options: PushOptions, client: RegistryClient,
+                      streamed: ((_ blobs: [BlobPush], _ client: RegistryClient, _ options: PushOptions) throws -> BlobCounts)?)
+        throws -> PushReport {
         let registry = options.target.registry
         let cancellation = cancellation
         let onEvent = onEvent
+        let atHand = plan.blobs.filter { if case .body = $0.content { return true } else { return false } }
+        let fromStream = plan.blobs.filter { if case .entry = $0.content { return true } else { return false } }
 
-        // Blobs: each sent once, then mounted into the other repositories that need it.
-        let outcomes = WorkerPool.map(blobs, threads: options.jobs) { blob -> Result<[BlobPushOutcome], PushError> in
+        let outcomes = WorkerPool.map(atHand, threads: options.jobs) { blob -> Result<[BlobPushOutcome], PushError> in
+            guard case .body(let content) = blob.content else { return .success([]) }
             var done: [BlobPushOutcome] = []
             for (i, repository) in blob.repositories.enumerated() {
                 guard !cancellation.isCancelled else { return .failure(.interrupted) }
                 do throws(RegistryError) {
                     let outcome = try client.pushBlob(registry: registry, repository: repository, digest: blob.digest,
-                                                      content: blob.content, mountFrom: i == 0 ? nil : blob.repositories[0])
+                                                      content: content, mountFrom: i == 0 ? nil : blob.repositories[0])
                     onEvent?(.blobPushed(digest: blob.digest, repository: repository, outcome: outcome))
                     done.append(outcome)
                 } catch {
@@ -243,28 +309,28 @@ public struct Pusher: Sendable {
             }
             return .success(done)
         }
-        var failures: [(subject: String, error: RegistryError)] = []
-        var uploaded = 0, mounted = 0, present = 0
-        var uploadedBytes: Int64 = 0
+        var counts = BlobCounts()
         for outcome in outcomes {
             switch outcome {
-            case .success(let all):
-                for one in all {
-                    switch one {
-                    case .present: present += 1
-                    case .mounted: mounted += 1
-                    case .uploaded(let bytes): uploaded += 1; uploadedBytes += bytes
-                    }
-                }
-            case .failure(.failures(let some)): failures += some
+            case .success(let all): all.forEach { counts.add($0) }
+            case .failure(.failures(let some)): counts.failures += some
             case .failure(let other): throw other
             }
         }
+        if !fromStream.isEmpty, let streamed {
+            let more = try streamed(fromStream, client, options)
+            counts.uploaded += more.uploaded
+            counts.uploadedBytes += more.uploadedBytes
+            counts.mounted += more.mounted
+            counts.present += more.present
+            counts.failures += more.failures
+        }
+        var failures = counts.failures
         if !failures.isEmpty { throw PushError.failures(failures) }
 
         // Manifests: children by digest first, then the tag (checked, never overwritten silently).
         let overwrite = options.overwrite
-        let results = WorkerPool.map(manifests, threads: options.jobs) { item -> Result<PushedArtifact, PushError> in
+        let results = WorkerPool.map(plan.manifests, threads: options.jobs) { item -> Result<PushedArtifact, PushError> in
             guard !cancellation.isCancelled else { return .failure(.interrupted) }
             let shown = registry + "/" + item.repository + (item.tag.map { ":" + $0 } ?? "@" + item.digest)
             do {
@@ -308,14 +374,14 @@ public struct Pusher: Sendable {
         }
         if !failures.isEmpty { throw PushError.failures(failures) }
         artifacts.sort { ($0.kind == .chart ? 0 : 1, $0.target) < ($1.kind == .chart ? 0 : 1, $1.target) }
-        return PushReport(artifacts: artifacts, uploaded: uploaded, uploadedBytes: uploadedBytes, mounted: mounted, present: present)
+        return PushReport(artifacts: artifacts, uploaded: counts.uploaded, uploadedBytes: counts.uploadedBytes,
+                          mounted: counts.mounted, present: counts.present)
     }
 
-    /// What to push: every blob once (with the repositories that need it) and every manifest.
-    /// Charts of versions.lock are proven against it first; charts/custom tarballs are pushed as
-    /// they are, charts/custom directories packaged into `scratch` first (``ChartPackager``); the
-    /// image store's manifests are proven against their digests.
-    func plan(_ options: PushOptions, scratch: String) throws -> ([BlobPush], [ManifestPush]) {
+    /// What to push from the directory at `root`: charts of versions.lock proven against it first,
+    /// charts/custom tarballs as they are, charts/custom directories packaged into `scratch` first
+    /// (``ChartPackager``), the image store's manifests proven against their digests.
+    func plan(root: String, _ options: PushOptions, scratch: String) throws -> PushPlan {
         let lockPath = root + "/versions.lock"
         let lock: Lockfile
         do {
@@ -328,17 +394,7 @@ public struct Pusher: Sendable {
         } catch {
             throw PushError.source("\(error)")
         }
-        var blobs: [String: BlobPush] = [:]
-        var order: [String] = []
-        func need(_ digest: String, _ content: RequestBody, in repository: String, for subject: String) {
-            if blobs[digest] == nil {
-                blobs[digest] = BlobPush(digest: digest, content: content, repositories: [], subject: subject)
-                order.append(digest)
-            }
-            if !blobs[digest]!.repositories.contains(repository) { blobs[digest]!.repositories.append(repository) }
-        }
-        var manifests: [ManifestPush] = []
-        var problems: [String] = []
+        var plan = PushPlan(target: options.target, keepSourceRegistry: options.keepSourceRegistry)
 
         // Charts: vendored (proven against versions.lock) and custom tarballs.
         var tarballs: [(path: String, shown: String, locked: Lockfile.Entry?)] = lock.entries.map {
@@ -379,53 +435,17 @@ public struct Pusher: Sendable {
             throw PushError.source("cannot package the chart directories of charts/custom; nothing was pushed:\n  "
                                    + unpackable.joined(separator: "\n  "))
         }
-        var tagged: [String: String] = [:]
-        var duplicates: [String] = []
         for (path, shown, locked) in tarballs {
             let sha: Digest, size: Int64
             do {
                 (sha, size) = try FileSystem.sha256(ofFile: path)
             } catch {
-                problems.append(error.description)
+                plan.problems.append(error.description)
                 continue
             }
-            if let locked, sha != locked.sha256 || size != locked.size {
-                problems.append("\(shown): expected \(locked.sha256.prefixed) (\(locked.size) bytes), found \(sha.prefixed) (\(size) bytes)")
-                continue
-            }
-            let metadata: ChartMetadata, created: Int64
-            do {
-                let archive = try ChartArchive(path: path, cancellation: cancellation)
-                metadata = try ChartMetadata(chartYAML: archive.chartFile, source: shown + ":" + archive.directory + "/Chart.yaml")
-                created = archive.newestModification
-            } catch {
-                problems.append("\(shown): \(error)")
-                continue
-            }
-            if let locked, metadata.name != locked.name || metadata.version != locked.version {
-                problems.append("\(shown): Chart.yaml says \(metadata.name) \(metadata.version), versions.lock \(locked.name) \(locked.version)")
-                continue
-            }
-            let artifact = ChartArtifact(metadata: metadata, sha256: sha, size: size, created: created)
-            let repository = options.target.repository(metadata.name)
-            if let reason = RegistryClient.repositoryProblem(repository) {
-                problems.append("\(shown): the repository \(repository) \(reason)")
-                continue
-            }
-            if let other = tagged[repository + ":" + artifact.tag] {
-                duplicates.append("\(shown) and \(other) are both \(metadata.name) \(metadata.version) (\(repository):\(artifact.tag)); keep one")
-                continue
-            }
-            tagged[repository + ":" + artifact.tag] = shown
-            need(artifact.configDescriptor.digest, .bytes(artifact.config), in: repository, for: shown)
-            need(artifact.layer.digest, .file(path: path, offset: 0, length: size), in: repository, for: shown)
-            manifests.append(ManifestPush(kind: .chart, source: shown, repository: repository, tag: artifact.tag,
-                                          digest: artifact.digest, bytes: artifact.manifest,
-                                          mediaType: OCIManifest.ociManifest, children: []))
-        }
-
-        if !duplicates.isEmpty {
-            throw PushError.source("two charts would be pushed to one tag; nothing was pushed:\n  " + duplicates.joined(separator: "\n  "))
+            let archive = Result { () throws(ArchiveError) in try ChartArchive(path: path, cancellation: cancellation) }
+            plan.addChart(shown: shown, locked: locked, sha256: sha, size: size, archive: archive,
+                          content: .body(.file(path: path, offset: 0, length: size)))
         }
 
         // Images: the store's index.json, every manifest proven against its digest.
@@ -436,48 +456,12 @@ public struct Pusher: Sendable {
         } catch {
             throw PushError.source(error.description)
         }
-        for entry in entries {
-            let source: ImageReference
-            do {
-                source = try ImageReference(parsing: entry.reference)
-            } catch {
-                problems.append("images/index.json: \(entry.reference): \(error)")
-                continue
-            }
-            let repository = options.target.imageRepository(source, keepSourceRegistry: options.keepSourceRegistry)
-            if let reason = RegistryClient.repositoryProblem(repository) {
-                problems.append("\(entry.reference): the repository \(repository) \(reason)")
-                continue
-            }
-            let (needed, gaps, _) = ImageLayout.closure(of: [entry], read: store.readManifest)
-            if !gaps.isEmpty {
-                problems += gaps.map { "images/\(ImageLayout.blobRelativePath($0.digest)): \($0.description)" }
-                continue
-            }
-            var children: [(digest: String, bytes: [UInt8], mediaType: String)] = []
-            var top: [UInt8] = []
-            for blob in needed {
-                let path = store.blobPath(blob.digest)
-                if blob.isManifest {
-                    let bytes = store.readManifest(blob.digest, size: blob.size) ?? []
-                    if blob.digest == entry.descriptor.digest { top = bytes } else { children.append((blob.digest, bytes, blob.mediaType)) }
-                } else {
-                    guard FileSystem.identity(path)?.size == blob.size else {
-                        problems.append("images/\(ImageLayout.blobRelativePath(blob.digest)) (needed by \(entry.reference)): missing, or not \(blob.size) bytes")
-                        continue
-                    }
-                    need(blob.digest, .file(path: path, offset: 0, length: blob.size), in: repository, for: entry.reference)
-                }
-            }
-            // Image manifests before the indexes that name them (a registry refuses an index whose
-            // manifests it does not have).
-            let ordered = children.filter { !OCIManifest.indexTypes.contains($0.mediaType) }
-                + children.filter { OCIManifest.indexTypes.contains($0.mediaType) }
-            manifests.append(ManifestPush(kind: .image, source: entry.reference, repository: repository, tag: source.tag,
-                                          digest: entry.descriptor.digest, bytes: top, mediaType: entry.descriptor.mediaType,
-                                          children: ordered))
+        plan.addImages(entries, read: store.readManifest) { blob in
+            let path = store.blobPath(blob.digest)
+            guard FileSystem.identity(path)?.size == blob.size else { return nil }
+            return .body(.file(path: path, offset: 0, length: blob.size))
         }
-        if !problems.isEmpty { throw PushError.notProven(problems) }
-        return (order.map { blobs[$0]! }, manifests)
+        try plan.check()
+        return plan
     }
 }

@@ -4,6 +4,19 @@ import ChartSyncCore
 import struct Crypto.SHA256
 import Glibc
 
+/// Receives a bundle's payload entries as ``BundleArchiveReader/prove(expected:consumer:)``
+/// streams them, each checked against the manifest: its bytes in blocks as they are read and
+/// hashed, then its end once its size and SHA-256 are proven. Returning false stops the stream
+/// (`consumerStopped`); the consumer keeps its own reason. Called on the reading thread only.
+public protocol BundleEntryConsumer: AnyObject {
+    /// The entry at `path` (relative, as the manifest lists it) of `size` bytes begins: whether to receive it.
+    func begin(_ path: String, size: Int64) -> Bool
+    /// The next bytes of the entry begun (valid only during the call).
+    func data(_ bytes: UnsafeRawBufferPointer) -> Bool
+    /// The entry's bytes were all given and proven against the manifest.
+    func end(_ path: String) -> Bool
+}
+
 /// Streams one bundle (one file, or its parts in order as one stream, each part checked against its expected size and SHA-256
 /// as it is read — a bad part is named as soon as its end is reached).
 ///
@@ -177,12 +190,14 @@ public final class BundleArchiveReader {
     }
 
     /// Proves the payload like ``extract(into:expected:)`` (the same checks, every byte hashed,
-    /// every part proven) without writing it anywhere: for `verify` without a destination.
-    public func prove(expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest {
+    /// every part proven) without writing it anywhere: for `verify` without a destination, and
+    /// for `push BUNDLE`, whose `consumer` receives the entries it asks for as they stream.
+    public func prove(expected: [BundleExpectedFile], consumer: BundleEntryConsumer? = nil) throws(ArchiveError) -> Digest {
         let (pending, wanted) = try begin(expected)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var extraction = PayloadExtraction(staging: "(not written)", tree: nil, wanted: wanted, buffer: buffer)
+        extraction.consumer = consumer
         try readPayload(pending, into: &extraction)
         return input.digest
     }
@@ -228,6 +243,8 @@ public final class BundleArchiveReader {
         var written: Set<String> = []
         /// Payload bytes written.
         var total: Int64 = 0
+        /// Receives the entries it asks for (only when nothing is written).
+        var consumer: BundleEntryConsumer?
 
         init(staging: String, tree: TreeWriter?, wanted: [String: BundleExpectedFile], buffer: UnsafeMutableRawBufferPointer) {
             self.staging = staging
@@ -292,6 +309,8 @@ public final class BundleArchiveReader {
         }
         var kept: [UInt8] = []
         let block = extraction.buffer
+        let consumer = extraction.consumer
+        let streams = consumer?.begin(relative, size: declared) == true
         do throws(TreeWriter.CopyFailure) {
             _ = try TreeWriter.copyEntryData(from: archive, to: fd, buffer: extraction.buffer, hasher: &hasher) {
                 (count) throws(ArchiveError) in
@@ -307,9 +326,12 @@ public final class BundleArchiveReader {
                 }
                 size += Int64(count)
                 total += Int64(count)
+                if size > want.size { throw .entrySizeMismatch(path: bundle, entry: entryName, expected: want.size, actual: size) }
+                if streams, consumer?.data(UnsafeRawBufferPointer(start: block.baseAddress, count: count)) != true {
+                    throw .consumerStopped(path: bundle, entry: entryName)
+                }
                 if size > limits.maxFileBytes { throw .fileTooLarge(path: bundle, entry: entryName, limit: limits.maxFileBytes) }
                 if total > limits.maxTotalBytes { throw .archiveTooLarge(path: bundle, entry: entryName, limit: limits.maxTotalBytes) }
-                if size > want.size { throw .entrySizeMismatch(path: bundle, entry: entryName, expected: want.size, actual: size) }
             }
         } catch {
             switch error {
@@ -331,6 +353,8 @@ public final class BundleArchiveReader {
             retained[relative] = kept
             retainedBytes += size
         }
+        // Only now, proven: the consumer may act on the entry (e.g. close a blob upload).
+        if streams, consumer?.end(relative) != true { throw .consumerStopped(path: name, entry: entryName) }
         extraction.written.insert(relative)
     }
 

@@ -19,6 +19,26 @@ public struct ChartArchive: Sendable {
                 limits: ExtractionLimits = .init(), cancellation: Cancellation? = nil) throws(ArchiveError) {
         // gzip only: some of libarchive's other filters run external programs.
         let (reader, input) = try ChartInput.open(path: path, limits: limits, cancellation: cancellation)
+        try self.init(reader: reader, input: input, path: path, maxChartFileBytes: maxChartFileBytes, scanAll: scanAll)
+    }
+
+    /// Reads a chart tarball held in memory (`name` in messages) like ``init(path:maxChartFileBytes:scanAll:limits:cancellation:)``.
+    public init(bytes: [UInt8], name: String, maxChartFileBytes: Int = 1 << 20, scanAll: Bool = true,
+                limits: ExtractionLimits = .init(), cancellation: Cancellation? = nil) throws(ArchiveError) {
+        let result: Result<ChartArchive, ArchiveError> = bytes.withUnsafeBytes { memory in
+            do throws(ArchiveError) {
+                let (reader, input) = try ChartInput.open(memory: memory, name: name, limits: limits, cancellation: cancellation)
+                return .success(try ChartArchive(reader: reader, input: input, path: name, maxChartFileBytes: maxChartFileBytes,
+                                                 scanAll: scanAll))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+
+    /// Scans the tarball `reader` reads from `input` (freed here).
+    private init(reader: OpaquePointer, input: ChartInput, path: String, maxChartFileBytes: Int, scanAll: Bool) throws(ArchiveError) {
         defer { archive_read_free(reader); withExtendedLifetime(input) {} }
         let scanned: (found: (String, [UInt8])?, newest: Int64)
         do {

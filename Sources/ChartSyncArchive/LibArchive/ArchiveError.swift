@@ -66,6 +66,8 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
     case invalidChartDirectory(path: String, reason: String)
     /// Writing the packaged chart at `path` failed; nothing of it was left.
     case cannotWriteChart(path: String, message: String)
+    /// A ``BundleEntryConsumer`` stopped the stream at `entry` (it keeps its own reason).
+    case consumerStopped(path: String, entry: String)
     /// The work was cancelled (Ctrl-C); what it had written is removed.
     case interrupted
 
@@ -126,6 +128,7 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
             return "\(path): \(count) of the manifest \(entries.count == 1 ? "is" : "are") missing from the bundle: \(shown)\(more)"
         case .invalidChartDirectory(let path, let reason): return "\(path): cannot package the chart: \(reason)"
         case .cannotWriteChart(let path, let message): return "\(path): cannot write the packaged chart: \(message)"
+        case .consumerStopped(let path, let entry): return "\(path): reading stopped at entry \(Quoting.doubleQuoted(entry))"
         case .interrupted: return "interrupted"
         }
     }

@@ -9,7 +9,7 @@ struct PushCommand: ParsableCommand {
     /// The command's name and help.
     static let configuration = CommandConfiguration(
         commandName: "push",
-        abstract: "Push a delivery's charts (as OCI artifacts) and images into a registry such as Harbor.",
+        abstract: "Push a delivery's charts (as OCI artifacts) and images into a registry such as Harbor, from a directory or straight from the bundle.",
         discussion: """
             DIR is an extracted delivery (verify BUNDLE --extract DIR) or a project. Every chart of \
             versions.lock (proven against it first) and every .tgz of charts/custom goes to \
@@ -23,12 +23,26 @@ struct PushCommand: ParsableCommand {
             A tag naming other content is an error (exit 1) unless --overwrite; nothing is ever \
             deleted. Credentials: --credentials-file, else CHARTSYNC_USERNAME/CHARTSYNC_PASSWORD or \
             CHARTSYNC_TOKEN, else what docker login or helm registry login stored for the host.
+
+            BUNDLE (the file, FILE.000 or FILE.parts of a split one) is pushed without writing its \
+            payload anywhere, in two streaming passes: the first proves all of it as verify BUNDLE \
+            does (--trusted-key as there) and keeps only what is small (MANIFEST, versions.lock, the \
+            image manifests, each chart's Chart.yaml); a bundle that is not proven is refused (exit 1) \
+            before any request. Then the registry is asked which blobs it lacks; only if some are \
+            missing, the second pass reads the bundle again, proves every entry again against the \
+            same MANIFEST and uploads each missing blob as it streams by (chunked above 32 MiB; \
+            memory stays at one chunk). A bundle that changes between the passes stops the push \
+            (exit 1). Uploads follow the order of the bundle, one blob at a time.
             """
     )
 
-    /// The delivery.
-    @Argument(help: "The extracted delivery or project to push.")
+    /// The delivery: a directory or a bundle.
+    @Argument(help: "The extracted delivery or project (DIR), or a bundle (FILE, FILE.000 or FILE.parts) to push straight.")
     var directory: String
+
+    /// The Ed25519 public key the bundle must be signed by.
+    @Option(name: .customLong("trusted-key"), help: "For a BUNDLE: require a valid signature by this Ed25519 public key (as verify).")
+    var trustedKey: String?
 
     /// Where to push.
     @Option(name: .customLong("registry"), help: "HOST[:PORT][/PREFIX]: the registry and the path (Harbor: the project) to push under.")
@@ -80,7 +94,14 @@ struct PushCommand: ParsableCommand {
         let cancellation = Cancellation()
         let signals = SignalTrap { cancellation.cancel() }
         let quiet = quiet
-        let pusher = Pusher(root: Paths.absolute(directory), cancellation: cancellation, onEvent: { event in
+        let argument = Paths.absolute(directory)
+        var isDirectory: ObjCBool = false
+        let source: Pusher.Source = FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) && isDirectory.boolValue
+            ? .directory(argument) : .bundle(path: argument, trustedKey: trustedKey)
+        if case .directory = source, trustedKey != nil {
+            throw Failure(code: .usage, message: "--trusted-key goes with a BUNDLE; \(directory) is a directory")
+        }
+        let pusher = Pusher(source: source, cancellation: cancellation, onEvent: { event in
             guard !quiet else { return }
             switch event {
             case .blobPushed(_, _, .uploaded), .blobPushed(_, _, .mounted), .artifactPushed: Terminal.note(event.description)

@@ -1,0 +1,403 @@
+import ChartSyncArchive
+import ChartSyncBasics
+import ChartSyncCore
+import ChartSyncIndex
+import ChartSyncTransport
+
+/// `push BUNDLE`: a bundle pushed without writing its payload anywhere, in two streaming passes.
+///
+/// 1. The first pass proves the whole bundle exactly as `verify BUNDLE` does (the verifier's
+///    own code: parts, signature, every entry against MANIFEST, the image store's closure) and
+///    keeps what is small: versions.lock, images/index.json and the manifests, each chart
+///    tarball's Chart.yaml (read from the tarball as it streams, one at a time). From these the
+///    plan is made by the rules a directory push uses (``PushPlan``); a problem stops the push
+///    before any request. The registry is then asked (`HEAD`) which blobs it lacks, and what
+///    another repository has is mounted.
+/// 2. Only when blobs are missing, the second pass reads the bundle again, proving every entry
+///    again against the same MANIFEST (whose bytes must equal the first pass's), and sends each
+///    missing blob as its entry streams by: one `PUT` for a blob up to
+///    `RegistryClient.monolithicUploadLimit`, `PATCH` chunks of `uploadChunkSize` for a larger
+///    one, closed only after the entry was proven. Memory stays at one chunk.
+///
+/// A blob needed by several repositories is uploaded once and mounted into the others; a
+/// registry that refuses a mount gets the blob uploaded in one more pass.
+final class BundlePush {
+    let path: String
+    let trustedKey: String?
+    let pusher: Pusher
+    /// The MANIFEST the first pass proved.
+    private var proven: [UInt8]?
+
+    /// The largest chart tarball read in memory for its Chart.yaml.
+    static let chartTarballLimit: Int64 = 64 << 20
+    /// versions.lock kept in memory at most.
+    static let lockLimit: Int64 = 16 << 20
+
+    init(path: String, trustedKey: String?, pusher: Pusher) {
+        self.path = path
+        self.trustedKey = trustedKey
+        self.pusher = pusher
+    }
+
+    // MARK: - The first pass
+
+    /// Proves the bundle and plans the push from what was kept.
+    func firstPass(_ options: PushOptions) throws -> PushPlan {
+        let verifier = BundleVerifier(cancellation: pusher.cancellation)
+        let bundle = try Self.interruptible { try verifier.open(path, trustedKey: trustedKey) }
+        if let base = bundle.manifest.base {
+            throw PushError.source("\(bundle.parts[0]) is a delta onto \"\(base.name)\" #\(base.sequence): it carries only what that "
+                                   + "delivery lacks; apply it (verify DELTA --extract SITE) and push SITE")
+        }
+        let store = bundle.hasStore ? BundleVerifier.storeRetention : nil
+        bundle.reader.retain = { path, size in
+            if path == "versions.lock" { return size <= BundlePush.lockLimit ? .always : nil }
+            return store?(path, size)
+        }
+        let charts = ChartReader(cancellation: pusher.cancellation)
+        try Self.interruptible { try verifier.prove(bundle, consumer: charts) }
+        proven = bundle.header.manifest
+
+        let name = bundle.parts[0]
+        var files: [String: BundleManifest.File] = [:]
+        for file in bundle.manifest.files { files[file.path] = file }
+        guard files["versions.lock"] != nil else {
+            throw PushError.source("\(name) is not a delivery: it has no versions.lock")
+        }
+        guard let lockBytes = bundle.reader.retained["versions.lock"] else {
+            throw PushError.source("\(name): versions.lock is larger than push reads (\(Self.lockLimit >> 20) MiB)")
+        }
+        let lock: Lockfile
+        do throws(YAMLError) {
+            lock = try LockfileCoding.parse(lockBytes, source: name + ": versions.lock")
+        } catch {
+            throw PushError.source("\(name): versions.lock: line \(error.line): \(error.message)")
+        }
+        var plan = PushPlan(target: options.target, keepSourceRegistry: options.keepSourceRegistry)
+
+        // Charts: vendored (proven against versions.lock) and custom tarballs, as MANIFEST lists them.
+        var tarballs: [(path: String, locked: Lockfile.Entry?)] = lock.entries.map { ("charts/external/" + $0.fileName, $0) }
+        var directories: Set<String> = []
+        for file in bundle.manifest.files.sorted(by: { $0.path < $1.path }) where file.path.hasPrefix("charts/custom/") {
+            let parts = file.path.split(separator: "/")
+            if parts.count == 3 && file.path.hasSuffix(".tgz") {
+                tarballs.append((file.path, nil))
+            } else if parts.count > 3 {
+                directories.insert(parts.prefix(3).joined(separator: "/"))
+            }
+        }
+        try PushPlan.refuseChartDirectories(directories.sorted())
+        for (path, locked) in tarballs {
+            guard let file = files[path] else {
+                plan.problems.append("\(path): versions.lock lists it; the bundle does not carry it")
+                continue
+            }
+            let archive = charts.archives[path] ?? .failure(.unreadable(path: path, message: "not read"))
+            plan.addChart(shown: path, locked: locked, sha256: file.sha256, size: file.size, archive: archive, content: .entry(path))
+        }
+
+        // Images: index.json and the manifests kept in memory, proven by the first pass.
+        if bundle.hasStore {
+            let retained = bundle.reader.retained
+            let entries: [ImageLayout.Entry]
+            do throws(ImageLayoutError) {
+                entries = try ImageLayout.parseIndex(retained["images/index.json"] ?? [], source: name + ": images/index.json")
+            } catch {
+                throw PushError.source(error.description)
+            }
+            plan.addImages(entries, read: { digest, _ in retained[ImageStoreCheck.blobPath(digest)] }) { blob in
+                let path = ImageStoreCheck.blobPath(blob.digest)
+                guard files[path]?.size == blob.size else { return nil }
+                return .entry(path)
+            }
+        }
+        try plan.check()
+        return plan
+    }
+
+    /// Takes the Chart.yaml of each chart tarball as it streams (one tarball in memory at a time).
+    final class ChartReader: BundleEntryConsumer {
+        let cancellation: Cancellation
+        /// What each tarball held, by bundle path.
+        private(set) var archives: [String: Result<ChartArchive, ArchiveError>] = [:]
+        private var bytes: [UInt8] = []
+
+        init(cancellation: Cancellation) { self.cancellation = cancellation }
+
+        /// A chart tarball: `charts/external/<file>.tgz` or `charts/custom/<file>.tgz`.
+        static func isChart(_ path: String) -> Bool {
+            let parts = path.split(separator: "/")
+            return parts.count == 3 && parts[0] == "charts" && (parts[1] == "external" || parts[1] == "custom") && path.hasSuffix(".tgz")
+        }
+
+        func begin(_ path: String, size: Int64) -> Bool {
+            guard Self.isChart(path) else { return false }
+            guard size <= BundlePush.chartTarballLimit else {
+                archives[path] = .failure(.fileTooLarge(path: path, entry: path, limit: BundlePush.chartTarballLimit))
+                return false
+            }
+            bytes.removeAll(keepingCapacity: true)
+            return true
+        }
+
+        func data(_ block: UnsafeRawBufferPointer) -> Bool {
+            bytes.append(contentsOf: block)
+            return true
+        }
+
+        func end(_ path: String) -> Bool {
+            let cancellation = cancellation
+            let bytes = bytes
+            archives[path] = Result { () throws(ArchiveError) in
+                try ChartArchive(bytes: bytes, name: path, cancellation: cancellation)
+            }
+            self.bytes.removeAll(keepingCapacity: true)
+            return true
+        }
+    }
+
+    // MARK: - What the registry lacks, then the second pass
+
+    /// One streamed blob still to send: the repositories to upload it to, and those to mount it
+    /// into afterwards.
+    struct Pending {
+        let blob: Pusher.BlobPush
+        var uploads: [String]
+        var later: [String]
+    }
+
+    /// Sends the blobs whose bytes are bundle entries: `HEAD` and mounts first (no pass when the
+    /// registry lacks nothing), then the second pass for what must be uploaded.
+    func send(_ blobs: [Pusher.BlobPush], client: RegistryClient, options: PushOptions) throws -> Pusher.BlobCounts {
+        let registry = options.target.registry
+        let (cancellation, onEvent) = (pusher.cancellation, pusher.onEvent)
+        let decided = WorkerPool.map(blobs, threads: options.jobs) { blob -> Result<(Pending, [BlobPushOutcome]), PushError> in
+            var present: [String] = [], missing: [String] = [], outcomes: [BlobPushOutcome] = []
+            var current = blob.repositories[0]
+            do throws(RegistryError) {
+                for repository in blob.repositories {
+                    guard !cancellation.isCancelled else { return .failure(.interrupted) }
+                    current = repository
+                    if try client.hasBlob(registry: registry, repository: repository, digest: blob.digest) {
+                        present.append(repository)
+                        outcomes.append(.present)
+                        onEvent?(.blobPushed(digest: blob.digest, repository: repository, outcome: .present))
+                    } else {
+                        missing.append(repository)
+                    }
+                }
+                guard let from = present.first else {
+                    return .success((Pending(blob: blob, uploads: Array(missing.prefix(1)), later: Array(missing.dropFirst())), outcomes))
+                }
+                var uploads: [String] = []
+                for repository in missing {
+                    current = repository
+                    if try client.mountBlob(registry: registry, repository: repository, digest: blob.digest, from: from) {
+                        outcomes.append(.mounted(from: from))
+                        onEvent?(.blobPushed(digest: blob.digest, repository: repository, outcome: .mounted(from: from)))
+                    } else {
+                        uploads.append(repository)
+                    }
+                }
+                return .success((Pending(blob: blob, uploads: uploads, later: []), outcomes))
+            } catch {
+                if case .cancelled = error { return .failure(.interrupted) }
+                return .failure(.failures([("\(blob.subject): blob \(blob.digest) to \(registry)/\(current)", error)]))
+            }
+        }
+        var counts = Pusher.BlobCounts()
+        var pending: [String: Pending] = [:]
+        for result in decided {
+            switch result {
+            case .success(let (item, outcomes)):
+                outcomes.forEach { counts.add($0) }
+                if case .entry(let path) = item.blob.content, !item.uploads.isEmpty { pending[path] = item }
+            case .failure(.failures(let some)): counts.failures += some
+            case .failure(let other): throw other
+            }
+        }
+        // Nothing is sent while any blob failed to be asked about: the next push starts from the same place.
+        guard counts.failures.isEmpty else { return counts }
+
+        // At most two passes: the uploads and mounts, then the repositories that refused a mount.
+        while !pending.isEmpty {
+            let uploader = try secondPass(pending, client: client, registry: registry)
+            counts.uploaded += uploader.counts.uploaded
+            counts.uploadedBytes += uploader.counts.uploadedBytes
+            counts.failures += uploader.counts.failures
+            var next: [String: Pending] = [:]
+            for (path, item) in pending where !item.later.isEmpty {
+                guard let from = uploader.done[path]?.first else { continue }
+                for repository in item.later {
+                    guard !cancellation.isCancelled else { throw PushError.interrupted }
+                    do throws(RegistryError) {
+                        if try client.mountBlob(registry: registry, repository: repository, digest: item.blob.digest, from: from) {
+                            counts.add(.mounted(from: from))
+                            onEvent?(.blobPushed(digest: item.blob.digest, repository: repository, outcome: .mounted(from: from)))
+                        } else {
+                            next[path, default: Pending(blob: item.blob, uploads: [], later: [])].uploads.append(repository)
+                        }
+                    } catch {
+                        if case .cancelled = error { throw PushError.interrupted }
+                        counts.failures.append(("\(item.blob.subject): blob \(item.blob.digest) to \(registry)/\(repository)", error))
+                    }
+                }
+            }
+            pending = next
+        }
+        return counts
+    }
+
+    /// Reads the bundle again, proving every entry against the first pass's MANIFEST, and
+    /// uploads the pending blobs as their entries stream by.
+    private func secondPass(_ pending: [String: Pending], client: RegistryClient, registry: String) throws -> Uploader {
+        let verifier = BundleVerifier(cancellation: pusher.cancellation)
+        let bundle = try Self.interruptible { try verifier.open(path, trustedKey: trustedKey) }
+        guard bundle.header.manifest == proven else {
+            throw PushError.bundleChanged("\(bundle.parts[0]): its MANIFEST is not the one the first pass proved")
+        }
+        bundle.reader.retain = nil
+        let uploader = Uploader(pending, client: client, registry: registry, cancellation: pusher.cancellation, onEvent: pusher.onEvent)
+        do {
+            try verifier.prove(bundle, consumer: uploader, checkingStore: false)
+        } catch VerifyError.archive(.consumerStopped) {
+            throw uploader.stop ?? PushError.interrupted
+        } catch VerifyError.interrupted {
+            throw PushError.interrupted
+        } catch let error as VerifyError {
+            throw PushError.bundleChanged(error.description)
+        }
+        return uploader
+    }
+
+    /// Uploads each pending blob as its entry streams: in memory up to the monolithic limit (one
+    /// `PUT` through `RegistryClient.pushBlob`), else in `PATCH` chunks, closed once proven.
+    final class Uploader: BundleEntryConsumer {
+        let pending: [String: Pending]
+        let client: RegistryClient
+        let registry: String
+        let cancellation: Cancellation
+        let onEvent: ChartSyncEventHandler?
+        /// Uploaded, mounted (never here) and failures.
+        private(set) var counts = Pusher.BlobCounts()
+        /// The repositories each entry reached, by bundle path.
+        private(set) var done: [String: [String]] = [:]
+        /// Why the stream was stopped.
+        private(set) var stop: PushError?
+
+        private var current: (path: String, item: Pending, streams: [(String, BlobStreamUpload)], failed: Set<String>)?
+        private var buffer: [UInt8] = []
+
+        init(_ pending: [String: Pending], client: RegistryClient, registry: String, cancellation: Cancellation,
+             onEvent: ChartSyncEventHandler?) {
+            self.pending = pending
+            self.client = client
+            self.registry = registry
+            self.cancellation = cancellation
+            self.onEvent = onEvent
+        }
+
+        private var chunked: Bool { (current?.item.blob.size ?? 0) > RegistryClient.monolithicUploadLimit }
+
+        func begin(_ path: String, size: Int64) -> Bool {
+            guard let item = pending[path] else { return false }
+            current = (path, item, [], [])
+            buffer.removeAll(keepingCapacity: true)
+            return true
+        }
+
+        func data(_ block: UnsafeRawBufferPointer) -> Bool {
+            guard !cancellation.isCancelled else { stop = .interrupted; return false }
+            guard chunked else {
+                buffer.append(contentsOf: block)
+                return true
+            }
+            // Whole chunks handed over as they fill (the buffer moved, never copied).
+            let size = Int(RegistryClient.uploadChunkSize)
+            var rest = block
+            while buffer.count + rest.count >= size {
+                let fill = size - buffer.count
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<fill]))
+                rest = UnsafeRawBufferPointer(rebasing: rest[fill...])
+                let chunk = buffer
+                buffer = []
+                guard each({ (upload) throws(RegistryError) in try upload.append(chunk) }) else { return false }
+            }
+            buffer.append(contentsOf: rest)
+            return true
+        }
+
+        func end(_ path: String) -> Bool {
+            guard var current, current.path == path else { return true }
+            defer { self.current = nil; buffer.removeAll(keepingCapacity: true) }
+            let blob = current.item.blob
+            var reached: [String] = []
+            if chunked {
+                let last = buffer
+                guard each({ (upload) throws(RegistryError) in
+                    let bytes = try upload.finish(last)
+                    counts.add(.uploaded(bytes: bytes))
+                }) else { return false }
+                current = self.current!
+                reached = current.streams.map(\.0).filter { !current.failed.contains($0) }
+                for repository in reached {
+                    onEvent?(.blobPushed(digest: blob.digest, repository: repository, outcome: .uploaded(bytes: blob.size)))
+                }
+            } else {
+                for repository in current.item.uploads {
+                    guard !cancellation.isCancelled else { stop = .interrupted; return false }
+                    do throws(RegistryError) {
+                        let outcome = try client.pushBlob(registry: registry, repository: repository, digest: blob.digest,
+                                                          content: .bytes(buffer))
+                        counts.add(outcome)
+                        onEvent?(.blobPushed(digest: blob.digest, repository: repository, outcome: outcome))
+                        reached.append(repository)
+                    } catch {
+                        if case .cancelled = error { stop = .interrupted; return false }
+                        counts.failures.append(("\(blob.subject): blob \(blob.digest) to \(registry)/\(repository)", error))
+                    }
+                }
+            }
+            if !reached.isEmpty { done[path] = reached }
+            return true
+        }
+
+        /// Runs `body` on the upload of every target still going (opened on first use); a target
+        /// that fails is recorded and dropped. False when cancelled.
+        private func each(_ body: (BlobStreamUpload) throws(RegistryError) -> Void) -> Bool {
+            guard var current else { return true }
+            let blob = current.item.blob
+            if current.streams.isEmpty && current.failed.isEmpty {
+                for repository in current.item.uploads {
+                    do throws(RegistryError) {
+                        current.streams.append((repository, try client.streamingUpload(registry: registry, repository: repository,
+                                                                                        digest: blob.digest, size: blob.size)))
+                    } catch {
+                        current.failed.insert(repository)
+                        counts.failures.append(("\(blob.subject): blob \(blob.digest) to \(registry)/\(repository)", error))
+                    }
+                }
+            }
+            for (repository, upload) in current.streams where !current.failed.contains(repository) {
+                do throws(RegistryError) {
+                    try body(upload)
+                } catch {
+                    if case .cancelled = error { stop = .interrupted; self.current = current; return false }
+                    current.failed.insert(repository)
+                    counts.failures.append(("\(blob.subject): blob \(blob.digest) to \(registry)/\(repository)", error))
+                }
+            }
+            self.current = current
+            return true
+        }
+    }
+
+    /// Runs `body`, turning an interrupted verification into an interrupted push.
+    private static func interruptible<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch VerifyError.interrupted {
+            throw PushError.interrupted
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import ChartSyncTestSupport
+import Foundation
+import Testing
+
+/// `chartsync push BUNDLE` on the built binary: a bundle of charts and images pushed straight into
+/// a real registry gives what pushing its project gives, writes nothing to disk, and sends
+/// nothing the second time; a damaged bundle is refused before any request.
+@Suite struct PushBundleTests {
+    /// `pushed target without its registry host` -> digest, for every artifact of a push report.
+    private func contents(_ run: CLI.Run, registry: RegistryServer) throws -> [String: String] {
+        var all: [String: String] = [:]
+        for artifact in try jsonObject(run)["artifacts"] as? [[String: Any]] ?? [] {
+            let pushed = try #require(artifact["pushed"] as? String)
+            all[String(pushed.dropFirst(registry.name.count + 1))] = artifact["digest"] as? String
+        }
+        return all
+    }
+
+    /// Every file below `path`, relative.
+    private func files(_ path: String) -> [String] {
+        (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []).sorted()
+    }
+
+    @Test func aBundlePushedStraightFillsTheRegistryAsItsProjectDoesThenSendsNothing() throws {
+        // A 40 MiB layer: uploaded in PATCH chunks as its entry streams by.
+        let project = try PushProject(largeLayer: 40 << 20)
+        let out = try TemporaryDirectory(prefix: "chartsync-bundlepush")
+        let bundled = try CLI.run(["bundle", "-o", out.file("site.bundle"), "--name", "site", "--sequence", "1"], in: project.path)
+        #expect(bundled.status == 0, "\(bundled.stderr)")
+
+        let fromProject = try RegistryServer()
+        defer { fromProject.stop() }
+        let expected = try push(project.path, ["--registry", fromProject.name + "/site", "--plain-http", "--json"])
+        #expect(expected.status == 0, "\(expected.stderr)")
+
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let scratch = try TemporaryDirectory(prefix: "chartsync-tmp")
+        let before = files(out.path)
+        let first = try CLI.run(["push", out.file("site.bundle"), "--registry", registry.name + "/site", "--plain-http", "--json"],
+                                in: out.path, environment: ["TMPDIR": scratch.path])
+        #expect(first.status == 0, "\(first.stderr)\n\(registry.log().suffix(3000))")
+        // Nothing written: no file in TMPDIR, none beside the bundle.
+        #expect(files(scratch.path).isEmpty, "\(files(scratch.path))")
+        #expect(files(out.path) == before)
+
+        // The same tags naming the same digests as the project's push: 4 charts, 4 images.
+        let pushed = try contents(first, registry: registry)
+        #expect(pushed == (try contents(expected, registry: fromProject)), "\(first.stdout)\n\(expected.stdout)")
+        #expect(pushed.count == project.charts.count + project.images.count)
+        for (reference, digest) in project.images {
+            let repositoryAndTag = String(reference.dropFirst(project.source.name.count + 1))
+            #expect(pushed["site/" + repositoryAndTag] == digest)
+            #expect(try RegistryAccess(registry).manifestDigest("site/" + repositoryAndTag) == digest)
+        }
+        let pulled = try RegistryAccess(registry).helmPull(project.charts.map { ("oci://\(registry.name)/site/\($0.name)", $0.version) })
+        #expect(pulled == project.charts.map(\.sha256), "\(pulled)")
+        // The large layer went in chunks, and reads back whole.
+        let requests = registryRequests(registry)
+        #expect(requests.contains { $0.hasPrefix("PATCH ") }, "\(requests)")
+        let big = try #require(project.images.first { $0.key.hasSuffix("team/big:1.0") })
+        let manifest = try runCommand(["curl", "-sf", "-H", "Accept: application/vnd.oci.image.manifest.v1+json",
+                                       registry.baseURL + "/v2/site/team/big/manifests/" + big.value])
+        let layers = (try JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any])?["layers"] as? [[String: Any]]
+        let layer = try #require(layers?.first?["digest"] as? String)
+        #expect(try servedBlobDigest(registry, repository: "site/team/big", digest: layer) == layer)
+        // The config and layer two images share: uploaded once, mounted once each, as from a directory.
+        let blobs = try jsonObject(first)["blobs"] as? [String: Any] ?? [:]
+        #expect(blobs["mounted"] as? Int == 2 && blobs["present"] as? Int == 0, "\(blobs)")
+        #expect((blobs["uploadedBytes"] as? Int ?? 0) >= 40 << 20, "\(blobs)")
+
+        // Again: every artifact unchanged, no blob sent, only HEAD and GET.
+        let second = try CLI.run(["push", out.file("site.bundle"), "--registry", registry.name + "/site", "--plain-http", "--json"],
+                                 in: out.path, environment: ["TMPDIR": scratch.path])
+        #expect(second.status == 0, "\(second.stderr)")
+        let statuses = (try jsonObject(second)["artifacts"] as? [[String: Any]] ?? []).map { $0["status"] as? String ?? "?" }
+        #expect(statuses == Array(repeating: "unchanged", count: pushed.count), "\(second.stdout)")
+        let sent = try jsonObject(second)["blobs"] as? [String: Any] ?? [:]
+        #expect(sent["uploaded"] as? Int == 0 && sent["mounted"] as? Int == 0, "\(sent)")
+        let again = registryRequests(registry).dropFirst(requests.count)
+        #expect(!again.isEmpty && again.allSatisfy { $0.hasPrefix("HEAD ") || $0.hasPrefix("GET ") }, "\(again)")
+        #expect(files(scratch.path).isEmpty)
+    }
+
+    @Test func aSplitSignedBundleByItsPartsFile() throws {
+        let project = try PushProject(customChart: false)
+        let out = try TemporaryDirectory(prefix: "chartsync-bundlepush")
+        let keys = try TemporaryDirectory(prefix: "chartsync-keys")
+        #expect(try CLI.run(["keygen", keys.file("release.key")], in: keys.path).status == 0)
+        #expect(try CLI.run(["keygen", keys.file("other.key")], in: keys.path).status == 0)
+        let (secret, key, otherKey) = (keys.file("release.key"), keys.file("release.key.pub"), keys.file("other.key.pub"))
+        let bundled = try CLI.run(["bundle", "-o", out.file("site.bundle"), "--split-size", "16K", "--compression", "none", "--sign-key", secret],
+                                  in: project.path)
+        #expect(bundled.status == 0, "\(bundled.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.file("site.bundle.001")))
+
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let run = try CLI.run(["push", out.file("site.bundle.parts"), "--trusted-key", key, "--registry", registry.name + "/site",
+                               "--plain-http", "--json"], in: out.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        let pushed = try contents(run, registry: registry)
+        #expect(pushed.count == project.charts.count + project.images.count, "\(run.stdout)")
+        for (reference, digest) in project.images {
+            #expect(pushed["site/" + String(reference.dropFirst(project.source.name.count + 1))] == digest)
+        }
+
+        // Another key: refused as verify refuses it, before any request.
+        let count = registryRequests(registry).count
+        let refused = try CLI.run(["push", out.file("site.bundle.000"), "--trusted-key", otherKey, "--registry", registry.name + "/site",
+                                   "--plain-http"], in: out.path)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(registryRequests(registry).count == count)
+    }
+
+    @Test func aDamagedBundleIsRefusedAndNothingIsPushed() throws {
+        let project = try PushProject(customChart: false)
+        let out = try TemporaryDirectory(prefix: "chartsync-bundlepush")
+        let bundled = try CLI.run(["bundle", "-o", out.file("site.bundle"), "--compression", "none"], in: project.path)
+        #expect(bundled.status == 0, "\(bundled.stderr)")
+        // One byte changed in the largest image blob entry (a layer), in place.
+        let script = """
+            import sys, tarfile
+            path = sys.argv[1]
+            with tarfile.open(path) as t:
+                blobs = [m for m in t.getmembers() if m.name.startswith('payload/images/blobs/')]
+                victim = max(blobs, key=lambda m: m.size)
+            with open(path, 'r+b') as f:
+                f.seek(victim.offset_data + victim.size // 2)
+                b = f.read(1)
+                f.seek(-1, 1)
+                f.write(bytes([b[0] ^ 0x01]))
+            print(victim.name[len('payload/'):])
+            """
+        let damaged = try runCommand(["python3", "-c", script, out.file("site.bundle")]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(damaged.hasPrefix("images/blobs/sha256/"))
+
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let run = try CLI.run(["push", out.file("site.bundle"), "--registry", registry.name + "/site", "--plain-http"], in: out.path)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains(damaged) && run.stderr.contains("corrupt"), "\(run.stderr)")
+        // Proven before any request: the registry saw nothing, least of all an upload.
+        let requests = registryRequests(registry)
+        #expect(!requests.contains { $0.hasPrefix("PUT ") || $0.hasPrefix("PATCH ") || $0.hasPrefix("POST ") }, "\(requests)")
+        #expect(requests.isEmpty, "\(requests)")
+    }
+}
