@@ -433,6 +433,22 @@ struct CurlHTTPClientTests {
         #expect(recorder.retries.count == 1)
     }
 
+    @Test("a reset of a body of several MiB restarts file and hash (hashed on their own thread)")
+    func resetMidLargeBody() throws {
+        let dir = try TemporaryDirectory()
+        let faults = try FaultServer()
+        defer { faults.stop() }
+        let body = testBytes(count: 6 * 1024 * 1024 + 5, seed: 4)
+        let other = testBytes(count: 6 * 1024 * 1024 + 5, seed: 5)
+        try faults.plan("/chart.tgz", .resetMidBody(body: other, after: 5 * 1024 * 1024), .ok(body))
+        let result = try makeClient(recorder: Recorder())
+            .fetch(TransferRequest(url: faults.url("/chart.tgz")), to: dir.file("out"))
+        #expect(result.attempts == 2)
+        #expect(result.bytes == Int64(body.count))
+        #expect(result.sha256.hex == (try sha256sum(file: dir.file("out"))))
+        #expect(contents(dir.file("out")) == body)
+    }
+
     @Test("a truncated body fails after all attempts, removing the destination")
     func truncatedBody() throws {
         let dir = try TemporaryDirectory()
