@@ -16,6 +16,8 @@ public enum FaultResponse: Sendable {
     case slow(body: [UInt8], chunk: Int, interval: Double)
     /// Status 200 with the Authorization header received as the body (empty when none).
     case echoAuthorization
+    /// Status 200 with `body`, the connection left open for the next request (keep-alive).
+    case keepAlive(body: [UInt8])
 
     /// Status 200 with `body`.
     public static func ok(_ body: [UInt8], headers: [String: String] = [:]) -> FaultResponse {
@@ -39,6 +41,8 @@ public enum FaultResponse: Sendable {
             return ["kind": "slow", "body": b64(body), "chunk": chunk, "interval": interval]
         case .echoAuthorization:
             return ["kind": "echo_auth"]
+        case let .keepAlive(body):
+            return ["kind": "respond", "status": 200, "body": b64(body), "keep": true]
         }
     }
 }
@@ -57,6 +61,8 @@ public struct RecordedRequest: Sendable, Decodable, Equatable {
     public let userAgent: String?
     /// The Accept header, if any.
     public let accept: String?
+    /// The client's TCP port: requests with the same one came over the same connection.
+    public let clientPort: Int?
 }
 
 /// A scriptable HTTP server (Python 3, `Scripts/faultserver.py`) on 127.0.0.1 and a free port:

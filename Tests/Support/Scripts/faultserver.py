@@ -14,7 +14,8 @@ Unplanned paths answer 404. A STEP is an object with "kind":
   stall     body, after, seconds: send `after` bytes, then wait `seconds`, then close
   slow      body, chunk, interval: send the body `chunk` bytes at a time, `interval` seconds apart
   echo_auth answer 200 with the Authorization header received (empty body when none)
-A REQUEST is {"method", "path", "host", "authorization", "userAgent", "accept"}.
+A REQUEST is {"method", "path", "host", "authorization", "userAgent", "accept", "clientPort"}.
+A "respond" STEP with "keep": true leaves the connection open for the next request.
 The server exits when stdin reaches end of file or its parent process changes.
 """
 import base64
@@ -68,9 +69,10 @@ class Handler(BaseHTTPRequestHandler):
                 "authorization": self.headers.get("Authorization"),
                 "userAgent": self.headers.get("User-Agent"),
                 "accept": self.headers.get("Accept"),
+                "clientPort": self.client_address[1],
             })
         step = next_step(path) or {"kind": "respond", "status": 404, "body": ""}
-        self.close_connection = True
+        self.close_connection = not step.get("keep", False)
         try:
             self.perform(step, send_body)
         except (BrokenPipeError, ConnectionResetError, OSError):
@@ -81,7 +83,8 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(length))
-        self.send_header("Connection", "close")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
 
     def perform(self, step, send_body):
