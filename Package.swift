@@ -18,13 +18,15 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // glibc calls Swift's Glibc module does not declare (sync_file_range).
+        .systemLibrary(name: "CLinux"),
 
         // Pure Swift values and rules.
         .target(name: "ChartSyncCore"),
         // The one file-system and POSIX layer: atomic writes, file hashing, errno text, directory
         // fds, temporary directories, the project lock, the worker pool.
         .target(name: "ChartSyncBasics", dependencies: [
-            "ChartSyncCore", .product(name: "Crypto", package: "swift-crypto"),
+            "ChartSyncCore", "CLinux", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Streaming YAML reading: index.yaml, Chart.yaml.
         .target(name: "ChartSyncIndex", dependencies: ["ChartSyncCore", "ChartSyncBasics", "CYAML"]),

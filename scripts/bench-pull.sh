@@ -9,8 +9,9 @@
 #     each fetching index.yaml first and ending with `sha256sum -c` against the index digests,
 #     and `chartsync pull --jobs 16` (the default) and `--jobs 50`.
 #  2. One 1 GiB chart tarball served by nginx (sendfile, no added latency): `curl -fsS -o file`,
-#     for context `curl -o && sha256sum -c` and the same plus `sync FILE` (an fsync, as chartsync
-#     makes its files durable), and `chartsync pull` of that chart.
+#     for context `curl -o && sync FILE` (an fsync, as chartsync makes its files durable),
+#     `curl -o && sha256sum -c` and the same plus `sync FILE`, and `chartsync pull` of that chart
+#     (CPU s: user + system time of the command's processes).
 #
 # Every timed command gets fresh outputs (charts/external and versions.lock deleted); `sync`
 # runs before each. Runs are interleaved tool by tool and reported as medians (with min and
@@ -23,10 +24,13 @@
 #   RUNS=5        timed runs of every command (after WARMUP untimed ones; none for the
 #                 sequential loop and the big chart)
 #   WARMUP=1
+#   SMALL=1       0 skips part 1 (the small charts)
 #   CHARTS=200    small charts
 #   DELAY_MS=50   wait before every answer of the small-chart server
 #   BIG_MIB=1024  size of the big chart's payload (0 skips part 2)
 #   STRICT=1      exit 1 when a goal is missed
+#   COMPARE_BIN="PATH..."  also time other chartsync binaries on the big chart (e.g. a build
+#                 from before a change), interleaved with the others
 #   BENCH_RESULTS=FILE  also append machine-readable results there (scripts/bench/report.py)
 # Needs python3, curl, sha256sum, nginx (NGINX=/path overrides); the binary is
 # .build/release/chartsync, built (or brought up to date) with `swift build -c release`.
@@ -34,6 +38,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-5}"
 warmup="${WARMUP:-1}"
+small="${SMALL:-1}"
 charts="${CHARTS:-200}"
 delay_ms="${DELAY_MS:-50}"
 big_mib="${BIG_MIB:-1024}"
@@ -72,6 +77,8 @@ fi
 
 mkdir -p "$work/small/repo" "$work/big/repo"
 
+small_url=""
+if [ "$small" != 0 ]; then
 # The small-chart server picks its own port and writes it once it listens.
 python3 scripts/bench/latency-server.py --root "$work/small/repo" \
   --delay "$(awk -v ms="$delay_ms" 'BEGIN { printf "%.3f", ms / 1000 }')" --port-file "$work/small/port" &
@@ -83,6 +90,7 @@ for _ in $(seq 100); do
 done
 [ -s "$work/small/port" ] || { echo "bench-pull: the latency server did not start" >&2; exit 3; }
 small_url="http://127.0.0.1:$(cat "$work/small/port")/"
+fi
 
 big_url=""
 if [ "$big_mib" -gt 0 ]; then
@@ -137,9 +145,11 @@ EOF
   big_url="http://127.0.0.1:$port/"
 fi
 
-echo "making $charts charts..." >&2
-python3 scripts/bench/make-charts.py small --repo "$work/small/repo" --project "$work/small/project" \
-  --url "$small_url" --count "$charts" >&2
+if [ -n "$small_url" ]; then
+  echo "making $charts charts..." >&2
+  python3 scripts/bench/make-charts.py small --repo "$work/small/repo" --project "$work/small/project" \
+    --url "$small_url" --count "$charts" >&2
+fi
 if [ "$big_mib" -gt 0 ]; then
   echo "making the big chart ($big_mib MiB)..." >&2
   python3 scripts/bench/make-charts.py big --repo "$work/big/repo" --project "$work/big/project" \
@@ -147,16 +157,16 @@ if [ "$big_mib" -gt 0 ]; then
 fi
 
 # In the background so that a signal reaches the trap at once, not after the measurements.
-python3 -u - "$runs" "$warmup" "$bin" "$work" "$small_url" "$big_url" "$delay_ms" <<'PY' &
+python3 -u - "$runs" "$warmup" "$bin" "$work" "$small_url" "$big_url" "$delay_ms" "${COMPARE_BIN:-}" <<'PY' &
 import hashlib, os, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 sys.dont_write_bytecode = True   # no __pycache__ in scripts/bench
 sys.path.insert(0, os.path.join(os.getcwd(), "scripts", "bench"))
 from report import Report, stop_child_on_signals
 
-runs, warmup, binary, work, small_url, big_url, delay_ms = (
+runs, warmup, binary, work, small_url, big_url, delay_ms, compare_bin = (
     int(sys.argv[1]), int(sys.argv[2]), os.path.abspath(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6],
-    sys.argv[7])
+    sys.argv[7], sys.argv[8])
 mb = lambda b: b / 1e6
 
 SEQUENTIAL = r'''set -euo pipefail
@@ -209,7 +219,7 @@ stop_child_on_signals(lambda: running)
 class Case:
     def __init__(self, label, argv, prepare, check=lambda: None):
         self.label, self.argv, self.prepare, self.check = label, argv, prepare, check
-        self.times, self.peaks = [], []
+        self.times, self.peaks, self.cpus = [], [], []
 
     def run(self, record=True):
         global running
@@ -229,13 +239,14 @@ class Case:
         if record:
             self.times.append(elapsed)
             self.peaks.append(usage.ru_maxrss * 1024)
+            self.cpus.append(usage.ru_utime + usage.ru_stime)
 
     @property
     def median(self):
         return statistics.median(self.times)
 
 
-def chartsync_case(label, project, jobs=None):
+def chartsync_case(label, project, jobs=None, binary=binary):
     external, lock = os.path.join(project, "charts", "external"), os.path.join(project, "versions.lock")
     sums = read_sums(project)
 
@@ -275,10 +286,10 @@ def measure(cases, skip_warmup=(), warmup=warmup):
 
 
 def table(cases, reference):
-    print(f"{'tool':<62}{'median s':>9}{'min':>8}{'max':>8}{'/chartsync':>11}{'peak RSS MB':>13}")
+    print(f"{'tool':<62}{'median s':>9}{'min':>8}{'max':>8}{'/chartsync':>11}{'peak RSS MB':>13}{'CPU s':>7}")
     for c in cases:
         print(f"{c.label:<62}{c.median:>9.3f}{min(c.times):>8.3f}{max(c.times):>8.3f}"
-              f"{c.median / reference.median:>11.2f}{mb(max(c.peaks)):>13.1f}")
+              f"{c.median / reference.median:>11.2f}{mb(max(c.peaks)):>13.1f}{statistics.median(c.cpus):>7.2f}")
 
 
 report = Report("pull")
@@ -288,39 +299,40 @@ print(f"chartsync {binary}; {os.cpu_count()} CPUs; "
       + subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split("\n")[0].split(" (")[0])
 
 # Part 1: small charts behind 50 ms.
-project = os.path.join(work, "small", "project")
-sums_file, list_file = os.path.join(project, "SHA256SUMS"), os.path.join(project, "files.txt")
-names = open(list_file).read().split()
-total = sum(os.path.getsize(os.path.join(work, "small", "repo", n)) for n in names)
-out = os.path.join(work, "small", "out")
-prep_out = lambda: fresh(out)
-seq = Case("sequential curl loop + sha256sum -c", ["bash", "-c", SEQUENTIAL, "seq", small_url, out, list_file, sums_file],
-           prep_out)
-def parallel(n, immediate=False):
-    flag = " --parallel-immediate" if immediate else ""
-    return Case(f"curl -Z{flag} --parallel-max {n} + sha256sum -c",
-                ["bash", "-c", PARALLEL, "par", out, str(n), flag.strip(), small_url + "index.yaml", sums_file]
-                + [small_url + name for name in names], prep_out)
-par16, par16i, par50 = parallel(16), parallel(16, immediate=True), parallel(50)
-cs16 = chartsync_case("chartsync pull --jobs 16 (default)", project, 16)
-cs50 = chartsync_case("chartsync pull --jobs 50", project, 50)
-small_cases = [seq, par16, par16i, par50, cs16, cs50]
-print(f"measuring {len(names)} charts...", file=sys.stderr)
-measure(small_cases, skip_warmup=(seq,))
+if small_url:
+    project = os.path.join(work, "small", "project")
+    sums_file, list_file = os.path.join(project, "SHA256SUMS"), os.path.join(project, "files.txt")
+    names = open(list_file).read().split()
+    total = sum(os.path.getsize(os.path.join(work, "small", "repo", n)) for n in names)
+    out = os.path.join(work, "small", "out")
+    prep_out = lambda: fresh(out)
+    seq = Case("sequential curl loop + sha256sum -c", ["bash", "-c", SEQUENTIAL, "seq", small_url, out, list_file, sums_file],
+               prep_out)
+    def parallel(n, immediate=False):
+        flag = " --parallel-immediate" if immediate else ""
+        return Case(f"curl -Z{flag} --parallel-max {n} + sha256sum -c",
+                    ["bash", "-c", PARALLEL, "par", out, str(n), flag.strip(), small_url + "index.yaml", sums_file]
+                    + [small_url + name for name in names], prep_out)
+    par16, par16i, par50 = parallel(16), parallel(16, immediate=True), parallel(50)
+    cs16 = chartsync_case("chartsync pull --jobs 16 (default)", project, 16)
+    cs50 = chartsync_case("chartsync pull --jobs 50", project, 50)
+    small_cases = [seq, par16, par16i, par50, cs16, cs50]
+    print(f"measuring {len(names)} charts...", file=sys.stderr)
+    measure(small_cases, skip_warmup=(seq,))
 
-print(f"\n{len(names)} charts ({mb(total):.1f} MB) + index.yaml, {delay_ms} ms before every answer; "
-      f"{runs} runs each, seconds (-Z is --parallel)")
-table(small_cases, cs16)
-report.goal("chartsync vs sequential loop", f"{seq.median / cs16.median:.1f}x faster", ">= 6",
-            seq.median / cs16.median >= 6)
-report.goal("chartsync / curl --parallel (both 16 at once)", f"{cs16.median / par16.median:.2f}", "<= 1.2",
-            cs16.median / par16.median <= 1.2)
-print(f"context: chartsync --jobs 16 / curl -Z --parallel-immediate --parallel-max 16: "
-      f"{cs16.median / par16i.median:.2f}; chartsync --jobs 50 / curl -Z --parallel-max 50: "
-      f"{cs50.median / par50.median:.2f}")
-print(f"chartsync peak RSS: {mb(max(cs16.peaks)):.1f} MB (--jobs 16), {mb(max(cs50.peaks)):.1f} MB (--jobs 50)")
-report.value(f"{len(names)} charts: chartsync pull median time", f"{cs16.median:.3f} s")
-report.value(f"{len(names)} charts: chartsync peak RSS", f"{mb(max(cs16.peaks)):.1f} MB")
+    print(f"\n{len(names)} charts ({mb(total):.1f} MB) + index.yaml, {delay_ms} ms before every answer; "
+          f"{runs} runs each, seconds (-Z is --parallel)")
+    table(small_cases, cs16)
+    report.goal("chartsync vs sequential loop", f"{seq.median / cs16.median:.1f}x faster", ">= 6",
+                seq.median / cs16.median >= 6)
+    report.goal("chartsync / curl --parallel (both 16 at once)", f"{cs16.median / par16.median:.2f}", "<= 1.2",
+                cs16.median / par16.median <= 1.2)
+    print(f"context: chartsync --jobs 16 / curl -Z --parallel-immediate --parallel-max 16: "
+          f"{cs16.median / par16i.median:.2f}; chartsync --jobs 50 / curl -Z --parallel-max 50: "
+          f"{cs50.median / par50.median:.2f}")
+    print(f"chartsync peak RSS: {mb(max(cs16.peaks)):.1f} MB (--jobs 16), {mb(max(cs50.peaks)):.1f} MB (--jobs 50)")
+    report.value(f"{len(names)} charts: chartsync pull median time", f"{cs16.median:.3f} s")
+    report.value(f"{len(names)} charts: chartsync peak RSS", f"{mb(max(cs16.peaks)):.1f} MB")
 
 # Part 2: one big chart from nginx.
 if big_url:
@@ -336,12 +348,16 @@ if big_url:
         fresh(out)
     curl_o = Case("curl -fsS -o file", ["curl", "-fsS", "-o", os.path.join(out, name), big_url + name],
                   prep_big, check_size)
+    curl_o_sync = Case("curl -o + sync FILE (fsync)", ["bash", "-c", 'curl -fsS -o "$1" "$2" && sync "$1"', "one",
+                                                      os.path.join(out, name), big_url + name], prep_big, check_size)
     curl_sha = Case("curl -o + sha256sum -c", ["bash", "-c", ONE, "one", out, big_url + name, sums_file, "0"],
                     prep_big)
     curl_sync = Case("curl -o + sha256sum -c + sync FILE (fsync)",
                      ["bash", "-c", ONE, "one", out, big_url + name, sums_file, "1"], prep_big)
     csbig = chartsync_case("chartsync pull (download + hash + check)", project)
-    big_cases = [curl_o, curl_sha, curl_sync, csbig]
+    big_cases = [curl_o, curl_o_sync, curl_sha, curl_sync, csbig]
+    for other in compare_bin.split():
+        big_cases.append(chartsync_case(f"chartsync pull, {other}", project, binary=os.path.abspath(other)))
     print(f"measuring the big chart...", file=sys.stderr)
     measure(big_cases, warmup=0)   # the tarball was just written: it is in the page cache
     for c in big_cases:   # leave no GiB behind between parts
@@ -350,7 +366,8 @@ if big_url:
     table(big_cases, csbig)
     report.goal(f"{size / 2**30:.2f} GiB: chartsync / curl -o", f"{csbig.median / curl_o.median:.2f}", "<= 1.3",
                 csbig.median / curl_o.median <= 1.3)
-    print(f"context: chartsync / (curl -o + sha256sum): {csbig.median / curl_sha.median:.2f}, "
+    print(f"context: chartsync / (curl -o + fsync): {csbig.median / curl_o_sync.median:.2f}, "
+          f"/ (curl -o + sha256sum): {csbig.median / curl_sha.median:.2f}, "
           f"/ (curl -o + sha256sum + fsync): {csbig.median / curl_sync.median:.2f}")
     print(f"chartsync peak RSS: {mb(max(csbig.peaks)):.1f} MB ({100 * max(csbig.peaks) / size:.1f}% of the tarball's size)")
     report.value(f"{size / 2**30:.2f} GiB: chartsync peak RSS", f"{mb(max(csbig.peaks)):.1f} MB")

@@ -433,6 +433,39 @@ struct CurlHTTPClientTests {
         #expect(recorder.retries.count == 1)
     }
 
+    @Test("a reset of a body of several MiB restarts file and hash (hashed on their own thread)")
+    func resetMidLargeBody() throws {
+        let dir = try TemporaryDirectory()
+        let faults = try FaultServer()
+        defer { faults.stop() }
+        let body = testBytes(count: 6 * 1024 * 1024 + 5, seed: 4)
+        let other = testBytes(count: 6 * 1024 * 1024 + 5, seed: 5)
+        try faults.plan("/chart.tgz", .resetMidBody(body: other, after: 5 * 1024 * 1024), .ok(body))
+        let result = try makeClient(recorder: Recorder())
+            .fetch(TransferRequest(url: faults.url("/chart.tgz")), to: dir.file("out"))
+        #expect(result.attempts == 2)
+        #expect(result.bytes == Int64(body.count))
+        #expect(result.sha256.hex == (try sha256sum(file: dir.file("out"))))
+        #expect(contents(dir.file("out")) == body)
+    }
+
+    @Test("fetches from one host reuse the connection, and a reused connection carries no credentials")
+    func connectionReuse() throws {
+        let dir = try TemporaryDirectory()
+        let faults = try FaultServer()
+        defer { faults.stop() }
+        try faults.plan("/a", .keepAlive(body: Array("a".utf8)), .keepAlive(body: Array("a".utf8)))
+        try faults.plan("/b", .keepAlive(body: Array("b".utf8)))
+        let client = makeClient(recorder: Recorder())
+        _ = try client.fetch(TransferRequest(url: faults.url("/a"), credentials: .bearer(token: "t0ken")), to: dir.file("a"))
+        _ = try client.fetch(TransferRequest(url: faults.url("/b")), to: dir.file("b"))
+        _ = try client.send(TransferRequest(url: faults.url("/a"), credentials: .basic(username: "u", password: "p")))
+        let requests = try faults.requests()
+        #expect(requests.map(\.path) == ["/a", "/b", "/a"])
+        #expect(requests.map(\.authorization) == ["Bearer t0ken", nil, "Basic dTpw"])
+        #expect(requests[0].clientPort != nil && Set(requests.map(\.clientPort)).count == 1, "\(requests)")
+    }
+
     @Test("a truncated body fails after all attempts, removing the destination")
     func truncatedBody() throws {
         let dir = try TemporaryDirectory()

@@ -23,6 +23,8 @@ public enum FaultResponse: Sendable {
     case cut(after: Int)
     /// `after` bytes of the request body read, then a TCP reset without an answer.
     case resetRequest(after: Int)
+    /// Status 200 with `body`, the connection left open for the next request (keep-alive).
+    case keepAlive(body: [UInt8])
 
     /// Status 200 with `body`.
     public static func ok(_ body: [UInt8], headers: [String: String] = [:]) -> FaultResponse {
@@ -52,6 +54,8 @@ public enum FaultResponse: Sendable {
             return ["kind": "cut", "after": after]
         case .resetRequest(let after):
             return ["kind": "reset_request", "after": after]
+        case let .keepAlive(body):
+            return ["kind": "respond", "status": 200, "body": b64(body), "keep": true]
         }
     }
 }
@@ -74,6 +78,8 @@ public struct RecordedRequest: Sendable, Decodable, Equatable {
     public var contentRange: String? = nil
     /// The Content-Length header, if any.
     public var contentLength: String? = nil
+    /// The client's TCP port: requests with the same one came over the same connection.
+    public let clientPort: Int?
 }
 
 /// A scriptable HTTP server (Python 3, `Scripts/faultserver.py`) on 127.0.0.1 and a free port:

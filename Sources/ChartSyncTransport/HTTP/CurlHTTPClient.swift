@@ -2,10 +2,15 @@ internal import CCurl
 import ChartSyncBasics
 import ChartSyncCore
 import Glibc
+import Synchronization
 
 /// The libcurl implementation of `HTTPClient`: streams to disk while hashing, follows redirects
 /// itself (credentials stay with the original origin), verifies TLS, retries transient failures.
-/// Thread-safe: every call uses its own easy handle, so several threads may fetch at once.
+/// Thread-safe: every call uses an easy handle of its own, so several threads may fetch at once.
+/// Between calls the handles wait in the client, keeping their open connections: the next fetch
+/// from the same host (another blob of the same registry) skips the TCP and TLS handshakes.
+/// (libcurl's shared connection cache, `CURL_LOCK_DATA_CONNECT`, is documented as unsupported
+/// between concurrent threads; a handle, and so its connections, serves one fetch at a time.)
 public final class CurlHTTPClient: HTTPClient {
     /// The options every fetch uses.
     public let options: TransportOptions
@@ -13,6 +18,13 @@ public final class CurlHTTPClient: HTTPClient {
     private let sleep: @Sendable (Double) -> Void
     /// When set, transfers stop at the next progress callback and fetch throws `cancelled`.
     public let cancellation: Cancellation
+    /// Easy handles between fetches, each with its idle connections. libcurl reuses a connection
+    /// only for the same scheme, host, port and TLS settings; credentials are options of a
+    /// request, cleared with the others when a handle comes back, and never stay with a connection
+    /// (basic and bearer are request headers).
+    private let idleHandles = Mutex<[EasyHandle]>([])
+    /// The most handles kept between fetches (about the most fetches at once).
+    static let maxIdleHandles = 64
 
     /// Creates a client; `onEvent` hears about retries, redirects and insecure TLS, `sleep` waits
     /// between attempts (injectable for tests; the default blocks the calling thread, waking early
@@ -33,6 +45,28 @@ public final class CurlHTTPClient: HTTPClient {
                 left -= 0.1
             }
         }
+    }
+
+    deinit {
+        for handle in idleHandles.withLock({ $0 }) { curl_easy_cleanup(handle.raw) }
+    }
+
+    /// An idle easy handle, or a new one; nil when libcurl cannot make one.
+    fileprivate func takeHandle() -> UnsafeMutableRawPointer? {
+        if let idle = idleHandles.withLock({ $0.popLast() }) { return idle.raw }
+        return curl_easy_init()
+    }
+
+    /// Takes back a handle after a fetch: its options are cleared (nothing of the request stays),
+    /// its connections kept.
+    fileprivate func giveBack(_ handle: UnsafeMutableRawPointer) {
+        curl_easy_reset(handle)
+        let kept = idleHandles.withLock { idle in
+            guard idle.count < CurlHTTPClient.maxIdleHandles else { return false }
+            idle.append(EasyHandle(raw: handle))
+            return true
+        }
+        if !kept { curl_easy_cleanup(handle) }
     }
 
     /// Blocks the calling thread for `seconds`.
@@ -122,7 +156,8 @@ public final class CurlHTTPClient: HTTPClient {
         let startRedacted = RepositoryURL.redacted(prepared.start.url)
         let source = request.method.sendsBody ? try BodySource(request.body ?? .bytes([])) : nil
         guard let exchange = Exchange(
-            sink: sink, source: source, start: prepared.start, credentials: prepared.credentials, secrets: prepared.secrets,
+            client: self, sink: sink, source: source, start: prepared.start, credentials: prepared.credentials,
+            secrets: prepared.secrets,
             request: request, acceptAnyStatus: acceptAnyStatus)
         else {
             throw .network(url: startRedacted, code: Int(CURLE_FAILED_INIT.rawValue), message: "curl_easy_init failed")
@@ -149,6 +184,11 @@ public final class CurlHTTPClient: HTTPClient {
     }
 }
 
+/// A libcurl easy handle waiting in a client between fetches (used by one thread at a time).
+private struct EasyHandle: @unchecked Sendable {
+    let raw: UnsafeMutableRawPointer
+}
+
 /// The one-time, thread-safe `curl_global_init` (Swift initializes static lets exactly once).
 private enum CurlGlobal {
     static let code: UInt32 = curl_global_init(ccurl_global_default).rawValue
@@ -171,6 +211,8 @@ private struct AttemptSuccess {
 /// One fetch's state across attempts and redirect hops; used by one thread only.
 private final class Exchange {
     let handle: UnsafeMutableRawPointer
+    /// The client the handle goes back to.
+    let client: CurlHTTPClient
     let sink: BodySink
     /// What a PUT, POST or PATCH sends; nil for GET and HEAD.
     let source: BodySource?
@@ -186,11 +228,12 @@ private final class Exchange {
     var warnedInsecure = false
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    /// Creates the easy handle; nil when libcurl cannot.
-    init?(sink: BodySink, source: BodySource?, start: CurlURL, credentials: Credentials?, secrets: [String],
-          request: TransferRequest, acceptAnyStatus: Bool) {
-        guard let handle = curl_easy_init() else { return nil }
+    /// Takes an easy handle from `client`; nil when libcurl cannot make one.
+    init?(client: CurlHTTPClient, sink: BodySink, source: BodySource?, start: CurlURL, credentials: Credentials?,
+          secrets: [String], request: TransferRequest, acceptAnyStatus: Bool) {
+        guard let handle = client.takeHandle() else { return nil }
         self.handle = handle
+        self.client = client
         self.sink = sink
         self.source = source
         self.start = start
@@ -210,7 +253,7 @@ private final class Exchange {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        client.giveBack(handle)   // first: the handle no longer points at the list and the buffer
         curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }

@@ -68,6 +68,9 @@ public final class RegistryClient: ImageResolver {
     public let cancellation: Cancellation
     private let onEvent: (@Sendable (TransportEvent) -> Void)?
     private let cache = Mutex(AuthCache())
+    /// The HTTP clients made so far, one per transport setting: their idle connections serve the
+    /// next request to the same registry (manifests and blobs one after the other).
+    private let httpClients = Mutex<[CurlHTTPClient]>([])
 
     /// What authentication learned during the client's life.
     private struct AuthCache {
@@ -162,11 +165,17 @@ public final class RegistryClient: ImageResolver {
 
     /// A libcurl client with `transport`, except that credentials never follow a redirect to
     /// another origin (a registry token or password is for the registry, not for the object
-    /// storage its blobs redirect to), whatever `allowCredentialsOnRedirect` says.
+    /// storage its blobs redirect to), whatever `allowCredentialsOnRedirect` says. One client per
+    /// distinct setting, kept for this client's life, so that its connections are reused.
     func makeHTTPClient(_ transport: TransportOptions) -> CurlHTTPClient {
         var transport = transport
         transport.allowCredentialsOnRedirect = false
-        return CurlHTTPClient(options: transport, onEvent: onEvent, cancellation: cancellation)
+        return httpClients.withLock { clients in
+            if let known = clients.first(where: { $0.options == transport }) { return known }
+            let client = CurlHTTPClient(options: transport, onEvent: onEvent, cancellation: cancellation)
+            clients.append(client)
+            return client
+        }
     }
 
     // MARK: - Grammar checks (references made with the memberwise initializer are not checked)

@@ -29,7 +29,8 @@ upstream). A request body is read (and dropped) before an answer. A STEP is an o
   cut       send the request upstream with only `after` bytes of its body, then reset both connections
   reset_request  read `after` bytes of the request body, then close with RST (no answer)
 A REQUEST is {"method", "path", "host", "authorization", "userAgent", "accept", "contentRange",
-"contentLength"}.
+"contentLength", "clientPort"}.
+A "respond" STEP with "keep": true leaves the connection open for the next request.
 The server exits when stdin reaches end of file or its parent process changes.
 """
 import base64
@@ -148,11 +149,12 @@ class Handler(BaseHTTPRequestHandler):
                 "accept": self.headers.get("Accept"),
                 "contentRange": self.headers.get("Content-Range"),
                 "contentLength": self.headers.get("Content-Length"),
+                "clientPort": self.client_address[1],
             })
         step = refusal(path, self.headers.get("Authorization")) or next_step(self.command, path)
         if step is None:
             step = {"kind": "forward"} if UPSTREAM.get("url") else {"kind": "respond", "status": 404, "body": ""}
-        self.close_connection = True
+        self.close_connection = not step.get("keep", False)
         try:
             kind = step.get("kind", "respond")
             if kind in ("forward", "cut"):
@@ -228,7 +230,8 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(length))
-        self.send_header("Connection", "close")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
 
     def perform(self, step, send_body):

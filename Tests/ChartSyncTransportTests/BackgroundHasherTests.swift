@@ -1,0 +1,75 @@
+import ChartSyncBasics
+import ChartSyncCore
+import ChartSyncTestSupport
+import struct Crypto.SHA256
+import Testing
+
+/// The SHA-256 hashed on its own thread equals the one hashed in place, however the bytes come.
+@Suite struct BackgroundHasherTests {
+    static func reference(_ bytes: [UInt8]) -> Digest {
+        Digest(bytes: SHA256.hash(data: bytes))
+    }
+
+    @Test("any chunking of any length gives the plain SHA-256", arguments: [
+        (0, 7), (1, 1), (4095, 100), (4096, 4096), (4097, 4096), (20_000, 3), (100_000, 4096 * 3 + 1), (300_000, 65_536),
+    ])
+    func chunkings(length: Int, chunk: Int) {
+        let bytes = testBytes(count: length, seed: UInt64(length))
+        let hasher = BackgroundHasher(blockSize: 4096, blocks: 3)
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk)
+            bytes[offset..<end].withUnsafeBytes { hasher.update($0) }
+            offset = end
+        }
+        #expect(hasher.finalize() == Self.reference(bytes))
+    }
+
+    @Test("reset forgets what was given (also blocks on the thread); finalize starts a new stream")
+    func resetAndReuse() {
+        let first = testBytes(count: 50_000, seed: 1)
+        let second = testBytes(count: 30_001, seed: 2)
+        let hasher = BackgroundHasher(blockSize: 4096, blocks: 2)
+        first.withUnsafeBytes { hasher.update($0) }
+        hasher.reset()
+        second.withUnsafeBytes { hasher.update($0) }
+        #expect(hasher.finalize() == Self.reference(second))
+        first.withUnsafeBytes { hasher.update($0) }
+        #expect(hasher.finalize() == Self.reference(first))
+        #expect(hasher.finalize() == Self.reference([]))
+    }
+
+    @Test("every byte goes to flush once, in order, in whole blocks but the last, before finalize answers")
+    func flushedBlocks() {
+        let bytes = testBytes(count: 4096 * 5 + 123, seed: 9)
+        let hasher = BackgroundHasher(blockSize: 4096, blocks: 2)
+        var flushed: [[UInt8]] = []
+        let keep = { (block: UnsafeRawBufferPointer) -> Bool in flushed.append(Array(block)); return true }
+        for offset in stride(from: 0, to: bytes.count, by: 1000) {
+            let ok = bytes[offset..<min(bytes.count, offset + 1000)].withUnsafeBytes { hasher.update($0, flush: keep) }
+            #expect(ok)
+        }
+        #expect(flushed.count == 5 && flushed.allSatisfy { $0.count == 4096 })
+        #expect(hasher.finalize(flush: keep) == Self.reference(bytes))
+        #expect(flushed.count == 6 && Array(flushed.joined()) == bytes)
+    }
+
+    @Test("a failing flush stops update, and at the end gives no digest")
+    func failingFlush() {
+        let hasher = BackgroundHasher(blockSize: 4096, blocks: 2)
+        let ok = testBytes(count: 10_000).withUnsafeBytes { hasher.update($0, flush: { _ in false }) }
+        #expect(!ok)
+        hasher.reset()
+        testBytes(count: 100).withUnsafeBytes { hasher.update($0) }
+        #expect(hasher.finalize(flush: { _ in false }) == nil)
+        #expect(hasher.finalize() == Self.reference([]))
+    }
+
+    @Test("a hasher dropped mid-stream stops its thread")
+    func dropped() {
+        for _ in 0..<50 {
+            let hasher = BackgroundHasher(blockSize: 4096, blocks: 2)
+            testBytes(count: 20_000).withUnsafeBytes { hasher.update($0) }
+        }
+    }
+}
