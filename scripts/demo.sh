@@ -9,7 +9,7 @@
 #
 # When Debian's docker-registry and python3 are installed (`make deps` installs them; CI has
 # them), the demo starts a registry on 127.0.0.1 for the run (stopped on exit), pushes two small
-# stand-in images into it (made up bytes, named like the images the charts use) so that
+# stand-in images into it (made-up bytes, named like the images the charts use) so that
 # `images --pull` has an upstream, and later pushes the site into it under `site/`. Without
 # them those steps are skipped with a note. `chartsync diff` runs when this build has it.
 #
@@ -23,7 +23,8 @@ if ! [ -x "$bin" ] && ! command -v "$bin" >/dev/null 2>&1; then
   echo "demo: no chartsync binary at $bin: run make build (or set CHARTSYNC)" >&2
   exit 2
 fi
-# Bundles are byte-reproducible; a fixed time makes this run's bytes the same as the last one's.
+# Bundle entries carry this fixed mtime (bundles are byte-reproducible; the fresh key still
+# makes each run's signature, and so its bundle bytes, its own).
 export SOURCE_DATE_EPOCH=1767225600
 
 work=demo
