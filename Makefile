@@ -32,12 +32,11 @@ dist: build-deps
 	$(SWIFT) build -c release --product chartsync --static-swift-stdlib --scratch-path .build-dist
 	bash scripts/make-deb.sh .build-dist/release/chartsync dist
 
-# The main job on the embedded example repository (no network needed): vendor this project's
-# chart list into charts/external and versions.lock, then show what the repository offers.
+# The main job on the embedded example repository, offline (scripts/demo.sh, under demo/): pull,
+# images, outdated, diff, a signed split bundle, verify and extract it into a demo site, push into a
+# local docker-registry (when Debian's is installed; `make deps` installs it), the gate in the site.
 demo: build-deps build
-	$(BIN) pull
-	$(BIN) verify
-	$(BIN) search --repo examples/repo hello-web --versions --devel
+	CHARTSYNC=$(BIN) bash scripts/demo.sh
 
 # Vendor the chart list's charts into charts/external and write versions.lock.
 pull: build
@@ -71,4 +70,4 @@ example-repo: build
 	bash scripts/build-example-repo.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build demo
