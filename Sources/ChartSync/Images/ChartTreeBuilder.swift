@@ -13,6 +13,10 @@ struct DependencySpec: Sendable {
     let condition: String?
     /// The `tags`.
     let tags: [String]
+    /// The version constraint, as written.
+    var version: String? = nil
+    /// The repository, as written.
+    var repository: String? = nil
 
     /// The key of its values section and its instance name.
     var instanceName: String { alias ?? name }
@@ -87,18 +91,21 @@ final class LoadedChart: Sendable {
         guard let node, !node.isNull else { return [] }
         var out: [DependencySpec] = []
         for item in try IndexFields(node, path: "dependencies", source: source).list() {
-            var name = "", alias: String?, condition: String?, tags: [String] = []
+            var name = "", alias: String?, condition: String?, tags: [String] = [], version: String?, repository: String?
             for (key, value) in try item.pairs() {
                 switch key {
                 case "name": name = try value.string() ?? ""
                 case "alias": alias = try value.string()
                 case "condition": condition = try value.string()
                 case "tags": tags = try value.strings()
+                case "version": version = (try? value.string()) ?? nil   // lenient: the scan never needed it
+                case "repository": repository = (try? value.string()) ?? nil
                 default: break
                 }
             }
             guard !name.isEmpty else { throw item.error("a dependency has no name") }
-            out.append(DependencySpec(name: name, alias: alias?.isEmpty == true ? nil : alias, condition: condition, tags: tags))
+            out.append(DependencySpec(name: name, alias: alias?.isEmpty == true ? nil : alias, condition: condition, tags: tags,
+                                      version: version, repository: repository))
         }
         return out
     }

@@ -830,3 +830,35 @@ extension Puller {
         return result
     }
 }
+
+extension Puller {
+    /// Downloads `version` (nil: the version the chart's constraint resolves to, as `pull` would
+    /// take it) of the listed chart `name` from its repository into `directory` (as
+    /// `<name>-<version>.tgz`), proven as `pull` proves it: the index's digest, or the manifest
+    /// and layer digests of an `oci://` repository, then Chart.yaml's name and version. The
+    /// repository's access settings are the chart list's (relative credential and TLS files
+    /// against the project root). Nothing of the project is read or written: no lock, no
+    /// charts/external. Returns the entry a lock would record for it.
+    public func fetch(chart name: String, version: String?, of list: ChartList, into directory: String,
+                      options: PullOptions) throws(PullError) -> Lockfile.Entry {
+        guard var chart = list.charts.first(where: { $0.name == name }), let repository = list.repository(of: chart) else {
+            throw .invalidInput("chart \"\(name)\" is not in the chart list")
+        }
+        if let version {
+            // The version itself as the constraint: its exact text (index) or its own tag (OCI).
+            chart.version = version
+            chart.devel = true
+        }
+        chart.unpack = false
+        let pinned = ChartList(repositories: [repository], charts: [chart])
+        let plans = try resolvedPlans(pinned, old: nil, options: options)
+        guard let plan = plans.first, version == nil || plan.entry.version == version else {
+            throw .noMatchingVersion(chart: name, constraint: version ?? "*", repository: RepositoryURL.redacted(repository.url),
+                                     newest: plans.first?.entry.version)
+        }
+        guard !cancellation.isCancelled else { throw .interrupted }
+        // No old entry: nothing is taken from charts/external, everything is downloaded.
+        let outcome = try Puller.work(plan, staging: directory, external: directory, onEvent: onEvent, cancellation: cancellation)
+        return outcome.entry
+    }
+}

@@ -10,8 +10,9 @@ public struct ChartFiles: Sendable {
     /// `argo/charts/nfd/` for a subchart directory, `argo/charts/minio-0.4.3.tgz!minio/` for a
     /// chart archive inside the tarball (the part after `!` is the entry name inside that archive).
     public let entryPrefix: String
-    /// Chart.yaml, values.yaml, requirements.yaml and every regular file below `templates/`, keyed
-    /// by their path relative to the chart's directory.
+    /// Chart.yaml, values.yaml, requirements.yaml and every regular file below `templates/` (and
+    /// below the directories `read` was asked to include, such as `crds/`), keyed by their path
+    /// relative to the chart's directory.
     public let files: [String: [UInt8]]
     /// The subcharts under `charts/`, sorted by their entry name; names starting with `_` or `.` are
     /// ignored, as Helm ignores them.
@@ -26,13 +27,14 @@ public struct ChartFiles: Sendable {
     /// refused with the archive and entry named). `limits` count every entry and every decompressed
     /// byte of the tarball and of all chart archives inside it together (Helm's own limits are
     /// 100 MiB in total and 5 MiB per file); subcharts (archives or directories) nest at most
-    /// `maxNesting` levels below the top chart.
+    /// `maxNesting` levels below the top chart. `including` names further top-level directories of
+    /// every chart of the tree whose files are kept too (`crds` for `diff`).
     public static func read(
-        tarball path: String, limits: ExtractionLimits = .init(), maxNesting: Int = 8
+        tarball path: String, limits: ExtractionLimits = .init(), maxNesting: Int = 8, including: Set<String> = []
     ) throws(ArchiveError) -> ChartFiles {
         let (reader, input) = try ChartInput.open(path: path, limits: limits)
         defer { archive_read_free(reader); withExtendedLifetime(input) {} }
-        var budget = Budget(limits: limits, maxNesting: maxNesting)
+        var budget = Budget(limits: limits, maxNesting: maxNesting, including: including)
         do {
             return try read(reader: reader, tarball: path, archive: path, prefix: "", depth: 0, budget: &budget)
         } catch {
@@ -44,6 +46,8 @@ public struct ChartFiles: Sendable {
     struct Budget {
         let limits: ExtractionLimits
         let maxNesting: Int
+        /// Top-level directories kept besides `templates/`.
+        var including: Set<String> = []
         var entries = 0
         var bytes: Int64 = 0
     }
@@ -54,8 +58,9 @@ public struct ChartFiles: Sendable {
     }
 
     /// Whether the file at `components` (below the top directory) is kept: chart files of this chart
-    /// or of a subchart directory, and chart archives under a `charts/`.
-    static func isWanted(_ components: [String]) -> Bool {
+    /// or of a subchart directory (with the files below the directories in `including`), and chart
+    /// archives under a `charts/`.
+    static func isWanted(_ components: [String], including: Set<String> = []) -> Bool {
         var rest = components[...]
         while rest.count >= 3, rest.first == "charts" {
             let name = rest[rest.startIndex + 1]
@@ -67,7 +72,7 @@ public struct ChartFiles: Sendable {
             return !isIgnoredSubchartName(name) && name.hasSuffix(".tgz")
         }
         if rest.count == 1 { return ["Chart.yaml", "values.yaml", "requirements.yaml"].contains(rest.first!) }
-        return rest.count >= 2 && rest.first == "templates"
+        return rest.count >= 2 && (rest.first == "templates" || including.contains(rest.first!))
     }
 
     /// Reads every entry of the open `reader` (the archive `archive`, named in errors: `tarball`
@@ -131,7 +136,7 @@ public struct ChartFiles: Sendable {
                     throw .archiveTooLarge(path: archive, entry: name, limit: limits.maxTotalBytes)
                 }
             }
-            if isWanted(split.components) {
+            if isWanted(split.components, including: budget.including) {
                 kept[relative] = try readData(reader, archive: archive, entry: name, budget: &budget)
             } else {
                 // Skipping still decompresses; count what the header declares (tar data is exactly that long).

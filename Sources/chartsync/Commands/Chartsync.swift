@@ -18,7 +18,7 @@ struct Chartsync: ParsableCommand {
             """,
         version: version,
         subcommands: [InitCommand.self, PullCommand.self, ImagesCommand.self, BundleCommand.self, VerifyCommand.self, InspectCommand.self,
-                      KeygenCommand.self, SearchCommand.self, IndexCommand.self, PushCommand.self, OutdatedCommand.self, AddCommand.self]
+                      KeygenCommand.self, SearchCommand.self, IndexCommand.self, PushCommand.self, OutdatedCommand.self, AddCommand.self, DiffCommand.self]
     )
 
     /// Parses and runs the command, turning every error into chartsync's exit codes.
