@@ -68,22 +68,22 @@ public struct HelmfileCheck: Sendable {
                 result.findings.append(finding)
                 continue
             }
-            let bytes: [UInt8]
+            let document: Helmfile
             do {
-                bytes = try FileSystem.readFile(path, limit: 16 << 20)
+                document = try HelmfileReader.read(path: path, source: file)
             } catch {
                 result.findings.append(TreeFinding(.helmfileUnreadable, file: file, chart: nil, expected: "readable",
                                                    actual: error.message, message: "cannot be read: \(error.message)"))
                 continue
             }
             result.files.append(file)
-            let document = HelmfileDocument.parse(bytes, source: file)
             let directory = FileSystem.parent(of: path)
-            for action in document.unevaluated {
+            for action in document.templates {
+                guard let reason = action.reason else { continue }
                 result.findings.append(TreeFinding(
                     .templateNotEvaluated, file: file, line: action.line, chart: nil, expected: "a static value",
-                    actual: action.text,
-                    message: "\(action.text) is not evaluated (it depends on \(action.reason)); what depends on it is not checked"))
+                    actual: action.summary,
+                    message: "\(action.summary) is not evaluated (it depends on \(reason)); what depends on it is not checked"))
             }
             for problem in document.invalid {
                 if problem.templated {
@@ -96,8 +96,8 @@ public struct HelmfileCheck: Sendable {
                                                        expected: "a helmfile", actual: problem.message, message: problem.message))
                 }
             }
-            for (references, what) in [(document.bases, "base"), (document.helmfiles, "sub-helmfile")] {
-                for reference in references where !reference.templated {
+            for (kind, what) in [(Helmfile.File.Kind.base, "base"), (.helmfile, "sub-helmfile")] {
+                for reference in document.files where reference.kind == kind && !Helmfile.isTemplated(reference.path) {
                     if Self.isRemote(reference.path) {
                         result.findings.append(TreeFinding(
                             .helmfileNotRead, file: file, line: reference.line, chart: nil, expected: "a local file",
@@ -118,7 +118,8 @@ public struct HelmfileCheck: Sendable {
                     }
                 }
             }
-            for reference in document.environmentFiles where !reference.templated && !Self.isRemote(reference.path) {
+            for reference in document.files where !Helmfile.isTemplated(reference.path) && !Self.isRemote(reference.path) {
+                guard case .environment(let environment, _) = reference.kind else { continue }
                 let target = normalize(reference.path.hasPrefix("/") ? reference.path : directory + "/" + reference.path)
                 let type = try? FileSystem.type(of: target)
                 if type == .regular || (type == nil && reference.missingAllowed) { continue }
@@ -126,10 +127,10 @@ public struct HelmfileCheck: Sendable {
                 result.findings.append(TreeFinding(
                     .helmfileFileMissing, file: file, line: reference.line, chart: nil, expected: "\(relative(target)): a regular file",
                     actual: actual,
-                    message: "environment \(reference.environment ?? ""): values file \(reference.path) is \(type == nil ? "not there" : actual + ", not a regular file")"))
+                    message: "environment \(environment): values file \(reference.path) is \(type == nil ? "not there" : actual + ", not a regular file")"))
             }
-            for release in document.releases where !release.uninstalled && !release.chartTemplated {
-                guard let chart = release.chart else {
+            for release in document.releases where !release.uninstalled {
+                guard let source = release.source(pathExists: { FileSystem.exists(directory + "/" + $0) }) else {
                     if !release.inheritsUnknown {
                         result.findings.append(TreeFinding(.helmfileInvalid, file: file, line: release.line, chart: nil,
                                                            expected: "chart:", actual: "none",
@@ -137,8 +138,9 @@ public struct HelmfileCheck: Sendable {
                     }
                     continue
                 }
+                if source == .template { continue }
                 result.releases += 1
-                if let finding = check(release, chart: chart, file: file, directory: directory, lock: lock) {
+                if let finding = check(release, source: source, file: file, directory: directory, lock: lock) {
                     var finding = finding
                     finding.release = release.name
                     result.findings.append(finding)
@@ -149,17 +151,17 @@ public struct HelmfileCheck: Sendable {
     }
 
     /// One release's chart against the lock and the tree; nil when it is fine.
-    private func check(_ release: HelmfileDocument.Release, chart: String, file: String, directory: String,
+    private func check(_ release: Helmfile.Release, source: Helmfile.Release.Source, file: String, directory: String,
                        lock: Lockfile) -> TreeFinding? {
+        let chart = release.chart ?? ""
         let subject = "release \(release.name): chart \(chart)"
-        if Self.isLocal(chart) || (!chart.contains("://") && FileSystem.exists(directory + "/" + chart)) {
-            return local(release, chart: chart, file: file, path: normalize(chart.hasPrefix("/") ? chart : directory + "/" + chart),
-                         lock: lock, subject: subject)
+        if case .local(let path) = source {
+            return local(release, file: file, path: normalize(path.hasPrefix("/") ? path : directory + "/" + path), lock: lock, subject: subject)
         }
-        // repo/name, or oci://HOST/PATH/NAME[:TAG]
+        // repo/name (repo/path/name), or a URL: oci://HOST/PATH/NAME[:TAG]
         var name = String(chart.split(separator: "/").last ?? "")
         var tag: String?
-        if chart.lowercased().hasPrefix("oci://") {
+        if case .url = source, chart.lowercased().hasPrefix("oci://") {
             if let at = name.firstIndex(of: "@") { name = String(name[..<at]) }
             if let colon = name.firstIndex(of: ":") {
                 tag = String(name[name.index(after: colon)...])
@@ -173,7 +175,7 @@ public struct HelmfileCheck: Sendable {
         }
         // A templated version is not checked (its template is reported); a tag stands for the version.
         let line = release.version != nil ? release.versionLine : release.chartLine
-        guard !release.versionTemplated, let text = release.version ?? tag, !text.isEmpty else { return nil }
+        guard let text = release.version ?? tag, !text.isEmpty, !Helmfile.isTemplated(text) else { return nil }
         let admits: Bool
         let reason: String
         do {
@@ -190,7 +192,7 @@ public struct HelmfileCheck: Sendable {
     }
 
     /// A local chart path: a chart versions.lock lists in charts/external, or one in charts/custom.
-    private func local(_ release: HelmfileDocument.Release, chart: String, file: String, path: String, lock: Lockfile,
+    private func local(_ release: Helmfile.Release, file: String, path: String, lock: Lockfile,
                        subject: String) -> TreeFinding? {
         let target = relative(path)
         let expected = "a vendored chart (charts/external, in versions.lock) or a custom chart (charts/custom)"
@@ -227,15 +229,6 @@ public struct HelmfileCheck: Sendable {
             return notVendored(type == .directory ? "is not a chart (no Chart.yaml)" : "is \(type.description)", actual: type.description)
         }
         return notVendored("is neither in charts/external nor in charts/custom", actual: type.description)
-    }
-
-    /// helmfile's rule for a local chart: `./` or `../`, an absolute path, a bare name, or a path
-    /// of other than two or three parts (`repo/name` and `repo/sub/name` are repository charts).
-    static func isLocal(_ chart: String) -> Bool {
-        if chart.hasPrefix("./") || chart.hasPrefix("../") { return true }
-        if chart.contains("://") { return false }
-        let parts = chart.split(separator: "/", omittingEmptySubsequences: false).count
-        return chart.isEmpty || chart.hasPrefix("/") || !chart.contains("/") || (parts != 2 && parts != 3)
     }
 
     /// A reference helmfile fetches (go-getter `git::`, a URL).

@@ -17,8 +17,9 @@ public struct ChartListDraft: Sendable {
 public enum InitError: ChartSyncFailure, CustomStringConvertible {
     /// The chart list exists already; init never overwrites it.
     case exists(String)
-    /// The helmfile cannot be read or parsed.
-    case helmfile(HelmfileError)
+    /// The helmfile cannot be read, or is not static YAML chartsync can draft from (line 0: the
+    /// whole file).
+    case helmfile(path: String, line: Int, message: String)
     /// The list made from the helmfile does not read back (a value chartsync refuses).
     case invalid(ChartListError)
     /// Writing failed.
@@ -34,7 +35,7 @@ public enum InitError: ChartSyncFailure, CustomStringConvertible {
     public var description: String {
         switch self {
         case .exists(let path): return "\(path) exists; chartsync init never overwrites a chart list (remove it, or write another with -f)"
-        case .helmfile(let error): return error.description
+        case .helmfile(let path, let line, let message): return line > 0 ? "\(path): line \(line): \(message)" : "\(path): \(message)"
         case .invalid(let error): return "the chart list made from the helmfile is not valid: \(error.description)"
         case .fileSystem(let error): return error.description
         }
@@ -73,12 +74,23 @@ public struct ChartListDrafter: Sendable {
         do {
             helmfile = try HelmfileReader.read(path: helmfilePath)
         } catch {
-            throw .helmfile(error)
+            throw .helmfile(path: helmfilePath, line: 0, message: error.message)
+        }
+        // A draft is made from static YAML: a helmfile whose YAML its templates make is refused.
+        let actionLines = helmfile.templates.map(\.line).reduce(into: [Int]()) { if $0.last != $1 { $0.append($1) } }
+        if let problem = helmfile.invalidAsWritten {
+            let near = actionLines.last { $0 <= problem.line } ?? actionLines[0]
+            throw .helmfile(path: helmfilePath, line: problem.line, message: "does not parse as YAML (\(problem.message)); it "
+                + "holds Go templates, which chartsync does not render (line \(near)"
+                + (actionLines.count > 1 ? "; all on lines " + actionLines.map(String.init).joined(separator: ", ") : "") + ")")
+        }
+        if let problem = helmfile.invalid.first {
+            throw .helmfile(path: helmfilePath, line: problem.line, message: "not a helmfile chartsync reads: \(problem.message)")
         }
         let shown = FileSystem.baseName(helmfilePath)
         var notes: [String] = []
         func note(_ line: Int, _ text: String) { notes.append("\(shown): line \(line): \(text)") }
-        for line in helmfile.templateLines {
+        for line in Set(helmfile.templates.filter { $0.reason != nil }.map(\.line)).sorted() {
             note(line, "holds a Go template, which chartsync does not render; check by hand what it stands for")
         }
 
@@ -97,23 +109,32 @@ public struct ChartListDrafter: Sendable {
         var list = ChartList(repositories: [], charts: [])
         var chartNotes: [String: String] = [:]
         var firstRelease: [String: Helmfile.Release] = [:]
+        let helmfileDirectory = FileSystem.parent(of: helmfilePath)
         for release in helmfile.releases {
-            let name = release.name.isEmpty ? "(unnamed)" : release.name
-            switch release.source(repositories: helmfile.repositories) {
-            case .template:
+            let name = release.name
+            if release.uninstalled {
+                note(release.line, "release \(name) is installed: false (helmfile removes it); left out")
+                continue
+            }
+            switch release.source(pathExists: { FileSystem.exists(helmfileDirectory + "/" + $0) }) {
+            case nil:
+                if !release.inheritsUnknown { note(release.line, "release \(name) has no chart:; left out") }
+                continue
+            case .template?:
                 note(release.line, "release \(name): the chart is a Go template; left out")
                 continue
-            case .local(let path):
+            case .local(let path)?:
                 note(release.line, "release \(name): local chart \(path) is not pulled; left out (charts/custom or a vendored unpacked chart)")
                 continue
-            case .oci(let reference):
+            case .url(let reference)?:
                 note(release.line, "release \(name): \(reference) names no repository; add its registry path as an oci:// repository by hand")
                 continue
-            case .unknownRepository(let repository, _):
-                note(release.line, "release \(name): repository \"\(repository)\" is not in repositories:; left out")
-                continue
-            case .repository(let repositoryName, let chartName):
-                guard let repository = repositories[repositoryName], !Helmfile.isTemplated(repository.url) else {
+            case .repository(let repositoryName, let chartName)?:
+                guard let repository = repositories[repositoryName] else {
+                    note(release.line, "release \(name): repository \"\(repositoryName)\" is not in repositories:; left out")
+                    continue
+                }
+                guard !Helmfile.isTemplated(repository.url) else {
                     note(release.line, "release \(name): the url of repository \"\(repositoryName)\" is a Go template; left out")
                     continue
                 }
@@ -154,7 +175,6 @@ public struct ChartListDrafter: Sendable {
 
         // bundle.include: the helmfile, then the files it names, relative to the chart list.
         let root = FileSystem.parent(of: chartList)
-        let helmfileDirectory = FileSystem.parent(of: helmfilePath)
         var include: [String] = []
         func add(_ path: String, line: Int, what: String) {
             guard !Helmfile.isTemplated(path) else {

@@ -206,26 +206,4 @@ public enum YAMLDocument {
         }
         return try result.get()
     }
-
-    /// Parses every document of `bytes` (`---` separated), in order; empty and null documents
-    /// are left out. The alias budget is per document.
-    public static func loadAll(_ bytes: [UInt8], source: String, limits: YAMLLimits = .init()) throws(YAMLError) -> [YAMLNode] {
-        let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(YAMLError) -> [YAMLNode] in
-            let stream = YAMLEventStream(bytes: raw, source: source)
-            var documents: [YAMLNode] = []
-            while true {
-                let kind = try stream.next()
-                switch kind {
-                case .streamStart, .documentStart, .documentEnd: continue
-                case .streamEnd: return documents
-                default:
-                    let node = try YAMLNodeBuilder(stream: stream, limits: limits).build(kind, depth: 0)
-                    if !node.isNull { documents.append(node) }
-                }
-            }
-            }
-        }
-        return try result.get()
-    }
 }
