@@ -163,7 +163,8 @@ struct FakeImage {
     }
 }
 
-/// Waits until the process catches SIGINT and SIGTERM (its trap is armed).
+/// Waits until the process catches SIGINT and SIGTERM (SigCgt in /proc/PID/status: its trap is
+/// armed); every interrupt test waits for it before signalling.
 func waitUntilSignalsTrapped(_ child: ChildProcess, timeout: Double = 60) throws {
     let wanted = UInt64(1) << (UInt64(SIGINT) - 1) | UInt64(1) << (UInt64(SIGTERM) - 1)
     let deadline = Date().addingTimeInterval(timeout)

@@ -22,22 +22,6 @@ import Testing
     /// only when this test's polling thread can run too, so the signal lands mid-run.
     private static let niced = ["nice", "-n", "19"]
 
-    /// Waits until the process `pid` catches SIGINT and SIGTERM (SigCgt in /proc/PID/status):
-    /// chartsync's trap is armed only once libdispatch has installed its handler, on its own
-    /// thread, some time after the trap was created (see `signalBeforeTheTrapIsArmedIsNotLost`).
-    private func waitUntilTrapped(_ child: ChildProcess, timeout: Double = 60) throws {
-        let wanted = UInt64(1) << (UInt64(SIGINT) - 1) | UInt64(1) << (UInt64(SIGTERM) - 1)
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let status = (try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8)) ?? ""
-            let caught = status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") }
-                .flatMap { UInt64($0.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
-            if caught & wanted == wanted { return }
-            guard child.isRunning else { throw SupportError("chartsync exited before it trapped SIGINT and SIGTERM") }
-            guard Date() < deadline else { throw SupportError("chartsync did not trap SIGINT and SIGTERM within \(Int(timeout)) s") }
-            usleep(2_000)
-        }
-    }
 
     private func log(_ path: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
@@ -73,7 +57,7 @@ import Testing
         let logs = try TemporaryDirectory(prefix: "chartsync-log")
         let child = try ChildProcess(Self.niced + [CLI.binary, "verify", bundle, "--extract", site], outputPath: logs.file("out"))
         let staging = try waitForEntry(in: sites.path, prefix: ".site.chartsync-staging-", child: child)
-        try waitUntilTrapped(child)
+        try waitUntilSignalsTrapped(child)
         kill(child.pid, c.signal)
         #expect(child.wait(timeout: 60) == 130, "\(log(logs.file("out")))")
         #expect(log(logs.file("out")).contains("interrupted; nothing was changed"), "\(log(logs.file("out")))")
@@ -115,7 +99,7 @@ import Testing
         let child = try ChildProcess(Self.niced + [CLI.binary, "bundle", "-f", project.path + "/chartsync.yaml", "-o", out.file("site.bundle")],
                                      outputPath: logs.file("out"))
         _ = try waitForEntry(in: out.path, prefix: ".site.bundle.partial-", child: child)
-        try waitUntilTrapped(child)
+        try waitUntilSignalsTrapped(child)
         kill(child.pid, signal)
         #expect(child.wait(timeout: 60) == 130, "\(log(logs.file("out")))")
         #expect(log(logs.file("out")).contains("interrupted; no bundle was written"), "\(log(logs.file("out")))")

@@ -47,19 +47,11 @@ struct DiffCommand: ParsableCommand {
 
     /// Fetches the candidate, compares and prints.
     func run() throws {
-        let list: ChartList
-        do {
-            list = try ChartListReader.read(path: project.chartList)
-        } catch {
-            throw Failure(code: .usage, message: error.description)
-        }
+        let list = try project.readChartList()
         let layout = ProjectLayout(chartList: project.chartList)
         let cancellation = Cancellation()
         let signals = SignalTrap { cancellation.cancel() }
-        let puller = Puller(layout: layout, cancellation: cancellation, onEvent: Terminal.eventHandler(verbose: false),
-                            makeClient: { options, cancellation in
-            CurlHTTPClient(options: options, onEvent: Terminal.transportHandler(verbose: false), cancellation: cancellation)
-        }, onRegistryEvent: Terminal.transportHandler(verbose: false))
+        let puller = Puller.terminal(layout: layout, cancellation: cancellation, onEvent: Terminal.eventHandler(verbose: false))
         let options = PullOptions(transport: transport.options, environment: ProcessInfo.processInfo.environment)
         let files = values.map { (path: Paths.absolute($0), shown: $0) }
         let diff = try Failure.mapping {

@@ -33,18 +33,11 @@ struct OutdatedCommand: ParsableCommand {
 
     /// Asks the repositories and prints the table.
     func run() throws {
-        let list: ChartList
-        do {
-            list = try ChartListReader.read(path: project.chartList)
-        } catch {
-            throw Failure(code: .usage, message: error.description)
-        }
+        let list = try project.readChartList()
         let layout = ProjectLayout(chartList: project.chartList)
         let cancellation = Cancellation()
         let signals = SignalTrap { cancellation.cancel() }
-        let puller = Puller(layout: layout, cancellation: cancellation, makeClient: { options, cancellation in
-            CurlHTTPClient(options: options, onEvent: Terminal.transportHandler(verbose: false), cancellation: cancellation)
-        }, onRegistryEvent: Terminal.transportHandler(verbose: false))
+        let puller = Puller.terminal(layout: layout, cancellation: cancellation)
         let options = PullOptions(transport: transport.options, environment: ProcessInfo.processInfo.environment)
         let charts = try Failure.mapping { try withExtendedLifetime(signals) { try OutdatedChecker(layout: layout, puller: puller).check(list, options: options) } }
         if format.json {

@@ -64,11 +64,8 @@ struct PullCommand: ParsableCommand {
         let progress = Progress(total: list.charts.count, quiet: quiet, verbose: steps.verbose)
         let cancellation = Cancellation()
         let signals = SignalTrap { cancellation.cancel() }
-        let puller = Puller(layout: ProjectLayout(chartList: path), cancellation: cancellation,
-                            onEvent: progress.handle, makeClient: { options, cancellation in
-                                CurlHTTPClient(options: options, onEvent: Terminal.transportHandler(verbose: steps.verbose),
-                                               cancellation: cancellation)
-                            }, onRegistryEvent: Terminal.transportHandler(verbose: steps.verbose))
+        let puller = Puller.terminal(layout: ProjectLayout(chartList: path), cancellation: cancellation, onEvent: progress.handle,
+                                     verbose: steps.verbose)
         let options = PullOptions(jobs: jobs, frozen: frozen, prune: prune, transport: transport.options,
                                   environment: ProcessInfo.processInfo.environment)
         let report: PullReport

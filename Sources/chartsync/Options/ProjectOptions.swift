@@ -1,4 +1,6 @@
 import ArgumentParser
+import ChartSyncCore
+import ChartSyncIndex
 
 /// `-f/--file`: the chart list, whose directory is the project root.
 struct ProjectOptions: ParsableArguments {
@@ -12,4 +14,15 @@ struct ProjectOptions: ParsableArguments {
 
     /// The chart list's absolute path.
     var chartList: String { Paths.absolute(file ?? Self.defaultChartList) }
+}
+
+extension ProjectOptions {
+    /// The chart list read; an invalid one is a usage error (exit 2) naming file and line.
+    func readChartList() throws -> ChartList {
+        do {
+            return try ChartListReader.read(path: chartList)
+        } catch {
+            throw Failure(code: .usage, message: error.description)
+        }
+    }
 }
