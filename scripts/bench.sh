@@ -9,6 +9,9 @@
 #   oci     scripts/bench-oci.sh      chartsync pull from an oci:// registry vs helm pull, curl (latency proxy)
 #   bundle  scripts/bench-bundle.sh   chartsync bundle / verify BUNDLE --extract vs tar, zstd, sha256sum
 #   gate    scripts/bench-gate.sh     chartsync verify (the CI gate) vs sha256sum -c, openssl dgst
+#   images  scripts/bench-images.sh   chartsync images --pull, bundle, verify of 2 GiB of images vs skopeo,
+#                                     curl, tar | zstd, sha256sum (latency proxy)
+#   push    scripts/bench-push.sh     chartsync push of those images vs skopeo and curl (latency proxy)
 #
 # Each script prints its table on stdout (copied here into the report) and appends its results
 # to the file named by BENCH_RESULTS (see scripts/bench/report.py), which the summary is made of.
@@ -16,7 +19,8 @@
 # run; this script then exits 1. BENCHMARKS.md is replaced only at the end, in one piece.
 #
 # Usage: scripts/bench.sh   (or `make bench`)
-#   BENCHES="index pull oci bundle gate"  which ones, in this order (BENCHES=oci runs one)
+#   BENCHES="index pull oci bundle gate"  which ones, in this order (BENCHES=oci runs one; commas or
+#                                     spaces between names; images and push run only when named)
 #   OUT=BENCHMARKS.md                 where the report goes (relative to the repository root)
 #   The scripts' knobs pass through: RUNS, WARMUP, STRICT, CHARTS, ... reach every script that
 #   reads them. NAME_KNOB sets a knob for one script only and wins over KNOB: for example
@@ -26,6 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 benches="${BENCHES:-index pull oci bundle gate}"
+benches="${benches//,/ }"
 out="${OUT:-BENCHMARKS.md}"
 case "$out" in /*) ;; *) out="$root/$out" ;; esac
 
@@ -36,9 +41,11 @@ declare -A knobs=(
   [oci]="RUNS WARMUP HELM_RUNS CHARTS DELAY_MS JOBS REGISTRY STRICT TMPDIR"
   [bundle]="RUNS SIZE_MIB BENCH_DIR STRICT"
   [gate]="RUNS WARMUP CHARTS CHART_KIB STRICT BENCH_DIR TMPDIR GATE_CMD"
+  [images]="RUNS WARMUP IMAGES IMAGES_MIB BIG_MIB DELAY_MS JOBS DIRECT REGISTRY STRICT TMPDIR"
+  [push]="RUNS WARMUP IMAGES IMAGES_MIB DELAY_MS JOBS REGISTRY STRICT TMPDIR"
 )
 for name in $benches; do
-  [ -n "${knobs[$name]+x}" ] || { echo "bench: unknown benchmark '$name' (index pull oci bundle gate)" >&2; exit 2; }
+  [ -n "${knobs[$name]+x}" ] || { echo "bench: unknown benchmark '$name' (index pull oci bundle gate images push)" >&2; exit 2; }
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/chartsync-bench.XXXXXX")
@@ -157,6 +164,8 @@ TITLES = {
     "oci": "OCI pull: chartsync pull vs helm pull and curl",
     "bundle": "Bundle and verify BUNDLE: chartsync vs tar, zstd and sha256sum",
     "gate": "CI gate: chartsync verify vs sha256sum -c and openssl dgst",
+    "images": "Images: chartsync images --pull, bundle and verify vs skopeo, curl, tar, zstd and sha256sum",
+    "push": "Push: chartsync push vs skopeo and curl",
 }
 ABOUT = {
     "index": """\
@@ -210,6 +219,39 @@ over as many processes as there are CPUs. Medians of `RUNS` runs (5); the gate's
 wait4. Afterwards the gate must fail (exit 1) on a tarball with one byte changed (same size and
 mtime). **Goals**: `sha256sum -c` takes at least 3x the gate's time; the gate at most 1.3x the time
 of `openssl dgst`.""",
+    "images": """\
+**Data**: 20 OCI images with 2 GiB of distinct layer bytes in all (`IMAGES`, `IMAGES_MIB`), made by
+`scripts/bench/make-images.py`: 4 families of 5 images, each family sharing two base layers (a
+quarter of the bytes), each image with three layers of its own and a config (88 distinct blobs, 20
+manifests; incompressible gzip layers), and one more image with a single 1 GiB layer (`BIG_MIB`),
+in Debian's `docker-registry` on 127.0.0.1. Images come from remote registries, where every request
+costs a round trip: the tools reach the registry through `scripts/bench/latency-server.py
+--upstream`, which waits 50 ms before forwarding every request (`DELAY_MS`; keep-alive, bodies
+streamed). The proxy is Python and caps the throughput the same for every tool, so chartsync and
+curl are also measured straight against the registry (no latency, no cap). **Measured**: `chartsync
+images --pull --jobs 8` of a project whose chart list names the 20 images under `images.extra`
+(images.lock pinned beforehand; `images/` deleted before every run) against `skopeo copy --all
+--src-tls-verify=false docker://REF oci:DIR:REF` one image at a time into one layout, and `curl
+--parallel --parallel-max 8` over the same requests (20 manifests by digest, 88 blobs) then
+`sha256sum -c`; the 1 GiB layer (straight, no proxy) against `curl -o`; `chartsync bundle` of the
+pulled project against `tar -cf - images | zstd -T0`; `chartsync verify BUNDLE --extract DIR`
+against `zstd -dc | tar -x` then `sha256sum -c` of every blob. Runs interleaved; medians of `RUNS`
+runs (3) after `WARMUP` (1); peak RSS from wait4; every result checked (blobs against their names).
+**Goals**: at least 3x faster than skopeo; at most 1.2x curl --parallel; peak memory under 100 MB;
+the 1 GiB layer at most 1.3x `curl -o`; bundle at most 1.2x tar | zstd; verify + extract at most
+0.7x zstd | tar + sha256sum.""",
+    "push": """\
+**Data**: the image set of the images benchmark (20 OCI images, 2 GiB of distinct layers, shared
+base layers), pulled by `chartsync images --pull` (untimed). **Measured**, each run into a fresh,
+empty `docker-registry` reached through its own 50 ms latency proxy: `chartsync push PROJECT
+--registry HOST/site --plain-http --jobs 8` against `skopeo copy --all --dest-tls-verify=false
+oci:STORE:REF docker://HOST/site/...` one image at a time, and curl with the same parallelism
+(`xargs -P 8`): every distinct blob once (POST, then a monolithic PUT `?digest=`), the shared ones
+then mounted into the other repositories (POST `?mount=&from=`), then the 20 manifests PUT; and a
+second `chartsync push` into the same registry (nothing to send; the proxy must see only HEADs).
+Every pushed manifest's digest is checked. Medians of `RUNS` runs (3) after `WARMUP` (1).
+**Goals**: at least 3x faster than skopeo; at most 1.3x curl; the second push at least 50x faster
+than the first.""",
 }
 
 

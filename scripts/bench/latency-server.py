@@ -2,17 +2,18 @@
 """An HTTP/1.1 server that waits a fixed delay before answering every request: a static file
 server, or with --upstream a reverse proxy.
 
-Used by scripts/bench-pull.sh (static files: a chart repository) and scripts/bench-oci.sh
-(reverse proxy in front of a local docker-registry) to stand in for a remote server:
-keep-alive capable, one daemon thread per connection, a deep listen backlog, TCP_NODELAY (so
-small responses are never held back by Nagle + delayed ACK), no logging. Binds 127.0.0.1 on a
-free port and writes the port to --port-file once it accepts connections.
+Used by scripts/bench-pull.sh (static files: a chart repository), scripts/bench-oci.sh and
+scripts/bench-images.sh (reverse proxy in front of a local docker-registry) to stand in for a
+remote server: keep-alive capable, one daemon thread per connection, a deep listen backlog,
+TCP_NODELAY (so small responses are never held back by Nagle + delayed ACK), no logging. Binds
+127.0.0.1 on a free port and writes the port to --port-file once it accepts connections.
 
     latency-server.py --root DIR --delay 0.05 --port-file FILE
     latency-server.py --upstream http://127.0.0.1:PORT --delay 0.05 --port-file FILE
 
 As a proxy it forwards GET, HEAD, POST, PUT, PATCH and DELETE with their headers (Host as the
-client sent it, so that URLs the upstream writes lead back to the proxy) and body, over one
+client sent it, so that URLs the upstream writes lead back to the proxy) and body (a body over
+1 MiB, or a chunked one as skopeo sends layers, streamed as it arrives), over one
 keep-alive connection to the upstream per client connection, and streams the answer back with
 its status and headers (hop-by-hop headers dropped; a body of unknown length is sent chunked).
 Every request waits the delay once, before it is forwarded. `GET /_latency/requests` (answered
@@ -54,6 +55,19 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class Limited:
+    """The next `length` bytes of a stream, read in pieces (a request body streamed upstream)."""
+
+    def __init__(self, stream, length):
+        self.stream, self.left = stream, length
+
+    def read(self, size=-1):
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.stream.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+
 class ProxyHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -64,6 +78,19 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     counts = {}
     counts_lock = threading.Lock()
+    BUFFERED = 1 << 20   # request bodies up to this size are read before forwarding
+
+    def chunks(self):
+        """The chunks of a chunked request body, as they arrive (trailers skipped)."""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return
+            data = self.rfile.read(size)
+            self.rfile.readline()
+            yield data
 
     def forward(self):
         if self.command == "GET" and self.path == "/_latency/requests":
@@ -83,21 +110,38 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 self.counts["connections"] = self.counts.get("connections", 0) + 1
                 self.counted = True
         time.sleep(self.delay)
+        chunked_body = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        # A small body is read first (and can be sent again on a fresh connection); a large one
+        # (an image layer being pushed) and a chunked one are streamed upstream as they arrive.
+        streamed = chunked_body or length > self.BUFFERED
+        body = None if streamed or not length else self.rfile.read(length)
+        headers = {}   # a header sent several times (skopeo's Accept) as one, its values joined
+        for k, v in self.headers.items():
+            if k.lower() not in HOP_BY_HOP:
+                same = next((h for h in headers if h.lower() == k.lower()), k)
+                headers[same] = headers[same] + ", " + v if same in headers else v
         for attempt in (1, 2):   # once more on a fresh connection if the kept one was closed
             if self.upstream_connection is None:
-                self.upstream_connection = http.client.HTTPConnection(*self.upstream, timeout=60)
+                self.upstream_connection = http.client.HTTPConnection(*self.upstream, timeout=300,
+                                                                      blocksize=1 << 16)
             try:
-                self.upstream_connection.request(self.command, self.path, body=body, headers=headers)
+                if chunked_body:
+                    self.upstream_connection.request(self.command, self.path, body=self.chunks(), headers=headers,
+                                                     encode_chunked=True)
+                elif streamed:
+                    self.upstream_connection.request(self.command, self.path, body=Limited(self.rfile, length),
+                                                     headers=headers)
+                else:
+                    self.upstream_connection.request(self.command, self.path, body=body, headers=headers)
                 response = self.upstream_connection.getresponse()
                 break
             except (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine):
                 self.upstream_connection.close()
                 self.upstream_connection = None
-                if attempt == 2:
+                if attempt == 2 or streamed:   # a streamed body cannot be sent again
                     self.send_error(502)
+                    self.close_connection = True
                     return
         self.send_response_only(response.status, response.reason)
         known_length = response.getheader("Content-Length") is not None

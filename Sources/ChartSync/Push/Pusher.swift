@@ -228,6 +228,8 @@ public struct Pusher: Sendable {
         let content: BlobContent
         var repositories: [String]
         let subject: String
+        /// A repository of the registry known to hold it (its tag names a manifest that needs it).
+        var mountSource: String? = nil
     }
 
     /// What the blob stages did.
@@ -289,8 +291,55 @@ public struct Pusher: Sendable {
         let registry = options.target.registry
         let cancellation = cancellation
         let onEvent = onEvent
-        let atHand = plan.blobs.filter { if case .body = $0.content { return true } else { return false } }
-        let fromStream = plan.blobs.filter { if case .entry = $0.content { return true } else { return false } }
+
+        // Tags first. A tag that names the digest already is done: a registry accepts a manifest
+        // only once the blobs and manifests it names are in the repository, so nothing of it is
+        // asked about again (a second push costs a request per tag, not per blob). A tag naming
+        // other content is refused (unless --overwrite) before anything is sent for it.
+        let overwrite = options.overwrite
+        let tags = WorkerPool.map(plan.manifests, threads: options.jobs) { item -> Result<String?, PushError> in
+            guard !cancellation.isCancelled else { return .failure(.interrupted) }
+            do throws(RegistryError) {
+                return .success(try client.existingManifest(registry: registry, repository: item.repository,
+                                                            tag: item.tag ?? item.digest))
+            } catch {
+                if case .cancelled = error { return .failure(.interrupted) }
+                return .failure(.failures([(item.source, error)]))
+            }
+        }
+        var refused: [(subject: String, error: RegistryError)] = []   // reported once the rest is pushed
+        var statuses: [PushedArtifact.Status?] = []   // per manifest; nil: refused
+        for (item, tag) in zip(plan.manifests, tags) {
+            switch tag {
+            case .success(let existing):
+                if existing == nil {
+                    statuses.append(.pushed)
+                } else if existing == item.digest {
+                    statuses.append(.unchanged)
+                } else if overwrite {
+                    statuses.append(.overwritten)
+                } else {
+                    let shown = registry + "/" + item.repository + (item.tag.map { ":" + $0 } ?? "@" + item.digest)
+                    refused.append((item.source, .tagConflict(image: shown, existing: existing!, pushing: item.digest)))
+                    statuses.append(nil)
+                }
+            case .failure(.failures(let some)): refused += some; statuses.append(nil)
+            case .failure(let other): throw other
+            }
+        }
+        // A repository gets blobs only for a manifest still to push (several tags may share it).
+        // One whose tag is current holds the blob already: the others mount it from there (a mount
+        // the registry cannot do starts an ordinary upload).
+        let active = Set(zip(plan.manifests, statuses).filter { $0.1 == .pushed || $0.1 == .overwritten }.map(\.0.repository))
+        let current = Set(zip(plan.manifests, statuses).filter { $0.1 == .unchanged }.map(\.0.repository))
+        let needed = plan.blobs.compactMap { blob -> BlobPush? in
+            var blob = blob
+            blob.mountSource = blob.repositories.first { current.contains($0) && !active.contains($0) }
+            blob.repositories.removeAll { !active.contains($0) }
+            return blob.repositories.isEmpty ? nil : blob
+        }
+        let atHand = needed.filter { if case .body = $0.content { return true } else { return false } }
+        let fromStream = needed.filter { if case .entry = $0.content { return true } else { return false } }
 
         let outcomes = WorkerPool.map(atHand, threads: options.jobs) { blob -> Result<[BlobPushOutcome], PushError> in
             guard case .body(let content) = blob.content else { return .success([]) }
@@ -299,7 +348,8 @@ public struct Pusher: Sendable {
                 guard !cancellation.isCancelled else { return .failure(.interrupted) }
                 do throws(RegistryError) {
                     let outcome = try client.pushBlob(registry: registry, repository: repository, digest: blob.digest,
-                                                      content: content, mountFrom: i == 0 ? nil : blob.repositories[0])
+                                                      content: content,
+                                                      mountFrom: i == 0 ? blob.mountSource : blob.mountSource ?? blob.repositories[0])
                     onEvent?(.blobPushed(digest: blob.digest, repository: repository, outcome: outcome))
                     done.append(outcome)
                 } catch {
@@ -326,32 +376,21 @@ public struct Pusher: Sendable {
             counts.failures += more.failures
         }
         var failures = counts.failures
-        if !failures.isEmpty { throw PushError.failures(failures) }
+        if !failures.isEmpty { throw PushError.failures(refused + failures) }
 
-        // Manifests: children by digest first, then the tag (checked, never overwritten silently).
-        let overwrite = options.overwrite
-        let results = WorkerPool.map(plan.manifests, threads: options.jobs) { item -> Result<PushedArtifact, PushError> in
+        // Manifests: children by digest first, then the tag (as found above: never overwritten silently).
+        let pending = zip(plan.manifests, statuses).compactMap { item, status in status.map { (item, $0) } }
+        let results = WorkerPool.map(pending, threads: options.jobs) { item, status -> Result<PushedArtifact, PushError> in
             guard !cancellation.isCancelled else { return .failure(.interrupted) }
             let shown = registry + "/" + item.repository + (item.tag.map { ":" + $0 } ?? "@" + item.digest)
             do {
-                for child in item.children
-                where try client.existingManifest(registry: registry, repository: item.repository, tag: child.digest) == nil {
-                    try client.pushManifest(registry: registry, repository: item.repository, reference: child.digest,
-                                            bytes: child.bytes, mediaType: child.mediaType)
-                }
-                var status = PushedArtifact.Status.pushed
-                let reference = item.tag ?? item.digest
-                if let existing = try client.existingManifest(registry: registry, repository: item.repository, tag: reference) {
-                    if existing == item.digest {
-                        status = .unchanged
-                    } else if overwrite {
-                        status = .overwritten
-                    } else {
-                        throw RegistryError.tagConflict(image: shown, existing: existing, pushing: item.digest)
-                    }
-                }
                 if status != .unchanged {
-                    try client.pushManifest(registry: registry, repository: item.repository, reference: reference,
+                    for child in item.children
+                    where try client.existingManifest(registry: registry, repository: item.repository, tag: child.digest) == nil {
+                        try client.pushManifest(registry: registry, repository: item.repository, reference: child.digest,
+                                                bytes: child.bytes, mediaType: child.mediaType)
+                    }
+                    try client.pushManifest(registry: registry, repository: item.repository, reference: item.tag ?? item.digest,
                                             bytes: item.bytes, mediaType: item.mediaType)
                 }
                 let artifact = PushedArtifact(kind: item.kind, source: item.source, target: shown, digest: item.digest, status: status)
@@ -372,7 +411,7 @@ public struct Pusher: Sendable {
             case .failure(let other): throw other
             }
         }
-        if !failures.isEmpty { throw PushError.failures(failures) }
+        if !refused.isEmpty || !failures.isEmpty { throw PushError.failures(refused + failures) }
         artifacts.sort { ($0.kind == .chart ? 0 : 1, $0.target) < ($1.kind == .chart ? 0 : 1, $1.target) }
         return PushReport(artifacts: artifacts, uploaded: counts.uploaded, uploadedBytes: counts.uploadedBytes,
                           mounted: counts.mounted, present: counts.present)
