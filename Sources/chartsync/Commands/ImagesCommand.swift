@@ -86,16 +86,13 @@ struct ImagesCommand: ParsableCommand {
         let layout = ProjectLayout(chartList: project.chartList)
         let cancellation = Cancellation()
         let signals = SignalTrap { cancellation.cancel() }
-        let verbose = !quiet
-        let puller = ImagePuller(layout: layout, cancellation: cancellation, onEvent: { event in
-            switch event {
-            case .imageLayerSkipped: Terminal.note(event.description)
-            case .imageBlobFetched, .removed: if verbose { Terminal.note(event.description) }
-            default: break
-            }
-        }, onRegistryEvent: Terminal.transportHandler(verbose: false))
+        let progress = BlobProgress(verb: "fetched", quiet: quiet)
+        let puller = ImagePuller(layout: layout, cancellation: cancellation, onEvent: progress.handle,
+                                 onRegistryEvent: Terminal.transportHandler(verbose: false))
         let options = ImagePullOptions(jobs: jobs, transport: transport.options, environment: ProcessInfo.processInfo.environment)
+        defer { progress.finish() }
         let report = try Failure.mapping { try withExtendedLifetime(signals) { try puller.pull(options) } }
+        progress.finish()
         if !quiet {
             for warning in ImagesSummary.warnings(report.images, chartList: project.chartList) { Terminal.note(warning) }
         }

@@ -101,13 +101,8 @@ struct PushCommand: ParsableCommand {
         if case .directory = source, trustedKey != nil {
             throw Failure(code: .usage, message: "--trusted-key goes with a BUNDLE; \(directory) is a directory")
         }
-        let pusher = Pusher(source: source, cancellation: cancellation, onEvent: { event in
-            guard !quiet else { return }
-            switch event {
-            case .blobPushed(_, _, .uploaded), .blobPushed(_, _, .mounted), .artifactPushed: Terminal.note(event.description)
-            default: break
-            }
-        }, onRegistryEvent: Terminal.transportHandler(verbose: false))
+        let progress = BlobProgress(verb: "sent", quiet: quiet)
+        let pusher = Pusher(source: source, cancellation: cancellation, onEvent: progress.handle        , onRegistryEvent: Terminal.transportHandler(verbose: false))
         var packagedChartTime: Int64 = 0
         if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] {
             guard let value = Int64(text), value >= 0 else { throw Failure(code: .usage, message: "SOURCE_DATE_EPOCH must be a non-negative integer") }
@@ -116,7 +111,9 @@ struct PushCommand: ParsableCommand {
         let options = PushOptions(target: target, jobs: jobs, overwrite: overwrite, keepSourceRegistry: keepSourceRegistry,
                                   plainHTTP: plainHTTP, credentials: try access.credentials(), transport: transport.options,
                                   environment: ProcessInfo.processInfo.environment, packagedChartTime: packagedChartTime)
+        defer { progress.finish() }
         let report = try Failure.mapping { try withExtendedLifetime(signals) { try pusher.push(options) } }
+        progress.finish()
         if format.json {
             Terminal.output(try JSONOutput.encode(PushSummary(report, target: target)))
         } else {
