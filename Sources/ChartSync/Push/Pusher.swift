@@ -297,7 +297,8 @@ public struct Pusher: Sendable {
         // asked about again (a second push costs a request per tag, not per blob). A tag naming
         // other content is refused (unless --overwrite) before anything is sent for it.
         let overwrite = options.overwrite
-        let tags = WorkerPool.map(plan.manifests, threads: options.jobs) { item -> Result<String?, PushError> in
+        // A HEAD each, all at once up to 32: a second push of the same delivery is only these.
+        let tags = WorkerPool.map(plan.manifests, threads: max(options.jobs, min(plan.manifests.count, 32))) { item -> Result<String?, PushError> in
             guard !cancellation.isCancelled else { return .failure(.interrupted) }
             do throws(RegistryError) {
                 return .success(try client.existingManifest(registry: registry, repository: item.repository,
