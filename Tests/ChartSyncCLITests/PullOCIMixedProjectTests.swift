@@ -11,11 +11,8 @@ import Testing
     @Test func pullsBundlesVerifiesAndPullsFrozenWithoutListingTags() throws {
         let nginx = try StaticServer(root: Self.repo)
         defer { nginx.stop() }
-        let registry = try RegistryServer()
+        let registry = try PullOCITests.registryWithCharts()
         defer { registry.stop() }
-        for version in ["1.0.0", "1.1.0", "1.2.0-rc.1"] {
-            try registry.pushChart("charts/hello-web", tags: [version], chart: Self.repo + "/hello-web-\(version).tgz")
-        }
         let project = try PullProject(chartList: """
             repositories:
               - name: example

@@ -7,8 +7,9 @@ import Testing
 @Suite struct PullOCITests {
     private static let repo = Fixtures.packageRoot + "/examples/repo/"
 
-    /// A registry with hello-web 1.0.0, 1.1.0 and 1.2.0-rc.1 under charts/hello-web.
-    private static func registryWithCharts(_ options: RegistryServer.Options = .init()) throws -> RegistryServer {
+    /// A registry with hello-web 1.0.0, 1.1.0 and 1.2.0-rc.1 under charts/hello-web (the other
+    /// OCI suites start from it too).
+    static func registryWithCharts(_ options: RegistryServer.Options = .init()) throws -> RegistryServer {
         let registry = try RegistryServer(options: options)
         for version in ["1.0.0", "1.1.0", "1.2.0-rc.1"] {
             try registry.pushChart("charts/hello-web", tags: [version], chart: repo + "hello-web-\(version).tgz")

@@ -13,7 +13,7 @@ final class BlobProgress: @unchecked Sendable {
     private let lock = NSLock()
     private var blobs = 0, mounted = 0, present = 0, tags = 0
     private var bytes: Int64 = 0
-    private var shown = false
+    private var status = StatusLine()
 
     /// Progress whose bytes are `verb` ("fetched", "sent").
     init(verb: String, quiet: Bool) {
@@ -60,23 +60,24 @@ final class BlobProgress: @unchecked Sendable {
     func finish() {
         lock.lock()
         defer { lock.unlock() }
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        shown = false
+        status.clear()
     }
 
     /// A line on stderr, above the live one.
     private func line(_ text: String) {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        FileHandle.standardError.write(Data(("chartsync: " + text + "\n").utf8))
-        if shown { draw() }
+        status.print(text, current: self.text)
     }
 
     private func draw() {
-        var text = "\r\(blobs) blob(s) \(verb), \(ByteCount.text(bytes))"
+        status.show(text())
+    }
+
+    /// Blobs and bytes so far, mounts, blobs there already, tags.
+    private func text() -> String {
+        var text = "\(blobs) blob(s) \(verb), \(ByteCount.text(bytes))"
         if mounted > 0 { text += ", \(mounted) mounted" }
         if present > 0 { text += ", \(present) already there" }
         if tags > 0 { text += ", \(tags) tag(s)" }
-        FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
-        shown = true
+        return text
     }
 }

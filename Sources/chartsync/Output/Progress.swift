@@ -18,8 +18,8 @@ final class Progress: @unchecked Sendable {
     private var done = 0
     /// Bytes downloaded so far.
     private var bytes: Int64 = 0
-    /// Whether the bar is on screen now (a line must clear it first).
-    private var barShown = false
+    /// The bar, redrawn in place.
+    private var status = StatusLine()
     /// Index downloads under way: URL to bytes received (shown while no chart is done yet).
     private var indexes: [String: Int64] = [:]
 
@@ -77,30 +77,29 @@ final class Progress: @unchecked Sendable {
     func finish() {
         lock.lock()
         defer { lock.unlock() }
-        if barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        barShown = false
+        status.clear()
     }
 
     /// A line on stderr, above the bar.
     private func line(_ text: String) {
-        if barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        FileHandle.standardError.write(Data(("chartsync: " + text + "\n").utf8))
-        if barShown { drawBar() }
+        status.print(text, current: barText)
     }
 
     /// Draws the bar in place.
     private func drawBar() {
+        status.show(barText())
+    }
+
+    /// The bar: charts done and bytes, or, while indexes are read, which one and how much.
+    private func barText() -> String {
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        var text = "\r[\(bar)] \(done)/\(total) charts, \(ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file))"
         if let (url, received) = indexes.min(by: { $0.key < $1.key }) {
             // The index phase: which repository, and how much of its index has come.
             let more = indexes.count > 1 ? " (+\(indexes.count - 1) more)" : ""
-            text = "\r[\(bar)] reading index \(url)\(more): \(ByteCountFormatter.string(fromByteCount: received, countStyle: .file))"
+            return "[\(bar)] reading index \(url)\(more): \(ByteCountFormatter.string(fromByteCount: received, countStyle: .file))"
         }
-        text += "\u{1B}[K"
-        FileHandle.standardError.write(Data(text.utf8))
-        barShown = true
+        return "[\(bar)] \(done)/\(total) charts, \(ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file))"
     }
 }
