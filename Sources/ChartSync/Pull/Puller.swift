@@ -259,12 +259,8 @@ public final class Puller: Sendable {
         for chart in list.charts { wanted[chart.repository, default: []].insert(chart.name) }
         var (fetched, clients, credentials) = try fetchIndexes(list, options: options)
         var plans: [Plan] = []
-        var errors: [PullError] = []
-        for r in list.repositories where fetched[r.name] != nil {
-            if case .failure(let error) = fetched[r.name]! { errors.append(error) }
-        }
-        if errors.count == 1 { throw errors[0] }
-        if errors.count > 1 { throw .several(errors) }
+        var errors = PullError.failures(of: list, in: fetched)
+        try PullError.throwIfAny(errors)
 
         // Charts of oci:// repositories: tags listed and the manifest read per chart, on a few threads.
         var registryClients: [String: RegistryClient] = [:]
@@ -302,8 +298,7 @@ public final class Puller: Sendable {
                 errors.append(error)
             }
         }
-        if errors.count == 1 { throw errors[0] }
-        if errors.count > 1 { throw .several(errors) }
+        try PullError.throwIfAny(errors)
         return plans
     }
 
@@ -777,10 +772,7 @@ extension Puller {
     /// downloaded or written. A repository or registry that cannot be read fails the whole call.
     public func availableVersions(_ list: ChartList, options: PullOptions) throws(PullError) -> [String: AvailableVersions] {
         let (fetched, _, _) = try fetchIndexes(list, options: options)
-        var errors: [PullError] = []
-        for r in list.repositories where fetched[r.name] != nil {
-            if case .failure(let error) = fetched[r.name]! { errors.append(error) }
-        }
+        var errors = PullError.failures(of: list, in: fetched)
         var registryClients: [String: RegistryClient] = [:]
         for r in list.repositories where r.isOCI && list.charts.contains(where: { $0.repository == r.name }) {
             registryClients[r.name] = try registryClient(for: r, options: options)
@@ -806,8 +798,7 @@ extension Puller {
             case .failure(let error): errors.append(error)
             }
         }
-        if errors.count == 1 { throw errors[0] }
-        if errors.count > 1 { throw .several(errors) }
+        try PullError.throwIfAny(errors)
         var result: [String: AvailableVersions] = [:]
         for chart in list.charts {
             guard let repository = list.repository(of: chart) else { continue }
@@ -860,5 +851,21 @@ extension Puller {
         // No old entry: nothing is taken from charts/external, everything is downloaded.
         let outcome = try Puller.work(plan, staging: directory, external: directory, onEvent: onEvent, cancellation: cancellation)
         return outcome.entry
+    }
+}
+
+extension PullError {
+    /// The index fetches that failed, in the chart list's repository order.
+    fileprivate static func failures(of list: ChartList, in fetched: [String: Result<IndexFile, PullError>]) -> [PullError] {
+        list.repositories.compactMap { repository in
+            if case .failure(let error) = fetched[repository.name] { return error }
+            return nil
+        }
+    }
+
+    /// Throws the one error, or all of them as `.several`; nothing when there is none.
+    fileprivate static func throwIfAny(_ errors: [PullError]) throws(PullError) {
+        if errors.count == 1 { throw errors[0] }
+        if errors.count > 1 { throw .several(errors) }
     }
 }
