@@ -145,6 +145,67 @@ import Testing
         #expect(summary(entries(document, "problems")) == ["release-chart-missing deploy/site.yaml:5 worker"], "\(run.stdout)")
     }
 
+    // MARK: - helmfile.d/
+
+    @Test func helmfileDirectoryIsReadFileByFileInOrder() throws {
+        let project = try project()
+        try FileManager.default.removeItem(atPath: project.path + "/helmfile.yaml")
+        // helmfile reads every *.y*ml and *.y*ml.gotmpl of helmfile.d/, sorted, when there is no helmfile.yaml.
+        try project.directory.write("helmfile.d/20-workers.yaml.gotmpl", Array("""
+            releases:
+              - name: worker
+                chart: ../charts/external/hello-worker-0.5.0.tgz
+
+            """.utf8))
+        try project.directory.write("helmfile.d/10-web.yaml", Array("""
+            helmfiles:
+              - ../releases/workers.yaml
+            releases:
+              - name: web
+                chart: ../charts/external/hello-web-v1.1.0
+
+            """.utf8))
+        try project.directory.write("helmfile.d/README.md", Array("releases: [not, read]\n".utf8))
+        try project.directory.write("helmfile.d/15-common.yml", Array("""
+            releases:
+              - name: common
+                chart: example/hello-common
+                version: "2.0.x"
+
+            """.utf8))
+
+        let run = try verify(project, ["--json"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let helmfile = try #require(try report(run)["helmfile"] as? [String: Any])
+        #expect(helmfile["file"] as? String == "helmfile.d")
+        #expect(helmfile["files"] as? [String] == ["helmfile.d/10-web.yaml", "helmfile.d/15-common.yml",
+                                                   "helmfile.d/20-workers.yaml.gotmpl", "releases/workers.yaml"])
+        #expect(helmfile["releases"] as? Int == 4)
+
+        // A release in the third file that points at nothing is named with its file and line.
+        try project.directory.write("helmfile.d/20-workers.yaml.gotmpl", Array("""
+            releases:
+              - name: worker
+                chart: ../charts/external/hello-worker-0.4.0.tgz
+
+            """.utf8))
+        let broken = try verify(project, ["--json"])
+        #expect(broken.status == 1, "\(broken.stdout)")
+        #expect(summary(entries(try report(broken), "problems")) == ["release-chart-missing helmfile.d/20-workers.yaml.gotmpl:3 worker"])
+
+        // Named with --helmfile, the directory is read the same way.
+        let named = try verify(project, ["--json", "--helmfile", "helmfile.d"])
+        #expect(summary(entries(try report(named), "problems")) == ["release-chart-missing helmfile.d/20-workers.yaml.gotmpl:3 worker"])
+
+        // helmfile.yaml beside helmfile.d/: helmfile refuses to choose; the gate says so and reads helmfile.yaml.
+        try project.directory.write("helmfile.yaml", Array(Self.helmfile.utf8))
+        let both = try verify(project, ["--json"])
+        #expect(both.status == 1, "\(both.stdout)")
+        let problems = entries(try report(both), "problems")
+        #expect(summary(problems) == ["helmfile-invalid helmfile.yaml:0 -"], "\(problems)")
+        #expect((problems.first?["message"] as? String)?.contains("both helmfile.yaml and helmfile.d/ exist") == true, "\(problems)")
+    }
+
     // MARK: - The reported case: an update removed the chart a release points at
 
     @Test func removedVendoredChartNamesTheReleaseAndLine() throws {
