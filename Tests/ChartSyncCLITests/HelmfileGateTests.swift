@@ -145,6 +145,64 @@ import Testing
         #expect(summary(entries(document, "problems")) == ["release-chart-missing deploy/site.yaml:5 worker"], "\(run.stdout)")
     }
 
+    // MARK: - Release values files
+
+    @Test func missingReleaseValuesFilesAreNamedWithReleaseFileAndLine() throws {
+        let project = try project()
+        try project.directory.write("values/web.yaml", Array("replicas: 2\n".utf8))
+        try project.directory.write("helmfile.yaml", Array((Self.helmfile + """
+            ---
+            releases:
+              - name: web-site
+                chart: ./charts/external/hello-web-v1.1.0
+                values:
+                  - values/web.yaml
+                  - values/site-a.yaml
+                  - {inline: true}
+                  - values/*.missing.yaml
+                  - values/{{ requiredEnv "SITE" }}.yaml
+                secrets:
+                  - secrets/web.yaml
+              - name: tolerant
+                chart: ./charts/external/hello-web-v1.1.0
+                missingFileHandler: Warn
+                values: [values/optional.yaml]
+              - name: gone
+                chart: ./charts/external/hello-web-v1.1.0
+                installed: false
+                values: [values/gone.yaml]
+
+            """).utf8))
+        let run = try verify(project, ["--json"])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        let problems = entries(try report(run), "problems")
+        #expect(summary(problems) == [
+            "release-values-missing helmfile.yaml:28 web-site",
+            "release-values-missing helmfile.yaml:30 web-site",
+            "release-values-missing helmfile.yaml:33 web-site",
+        ], "\(problems)")
+        #expect(problems.allSatisfy { $0["check"] as? String == "helmfile" && $0["actual"] as? String == "missing" })
+        #expect(problems.first?["expected"] as? String == "values/site-a.yaml: a regular file", "\(problems)")
+
+        let text = try verify(project)
+        #expect(text.stdout.contains("helmfile.yaml:28: release web-site: values file values/site-a.yaml is not there"), "\(text.stdout)")
+        #expect(text.stdout.contains("helmfile.yaml:33: release web-site: secrets file secrets/web.yaml is not there"), "\(text.stdout)")
+
+        let junit = project.path + "/../values-junit.xml"
+        defer { try? FileManager.default.removeItem(atPath: junit) }
+        _ = try verify(project, ["--junit", junit])
+        try validateJUnit(junit)
+        #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<failure type=\"release-values-missing\" message=\"helmfile.yaml:28: release web-site: values file values/site-a.yaml is not there"))
+
+        // A directory where a values file belongs is no values file either.
+        try FileManager.default.createDirectory(atPath: project.path + "/values/site-a.yaml", withIntermediateDirectories: true)
+        try project.directory.write("secrets/web.yaml", Array("sops: {}\n".utf8))
+        try project.directory.write("values/a.missing.yaml", Array("{}\n".utf8))
+        let directory = entries(try report(try verify(project, ["--json"])), "problems")
+        #expect(summary(directory) == ["release-values-missing helmfile.yaml:28 web-site"], "\(directory)")
+        #expect(directory.first?["actual"] as? String == "a directory")
+    }
+
     // MARK: - helmfile.d/
 
     @Test func helmfileDirectoryIsReadFileByFileInOrder() throws {

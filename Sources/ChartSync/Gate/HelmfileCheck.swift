@@ -131,6 +131,7 @@ public struct HelmfileCheck: Sendable {
                 message: "environment \(environment): values file \(reference.path) is \(type == nil ? "not there" : actual + ", not a regular file")"))
         }
         for release in helmfile.releases where !release.uninstalled {
+            for finding in missingValues(release, file: file, directory: directory) { result.findings.append(finding) }
             guard let source = release.source(pathExists: { FileSystem.exists(directory + "/" + $0) }) else {
                 if !release.inheritsUnknown {
                     result.findings.append(TreeFinding(.helmfileInvalid, file: file, line: release.line, chart: nil,
@@ -147,6 +148,36 @@ public struct HelmfileCheck: Sendable {
                 result.findings.append(finding)
             }
         }
+    }
+
+    /// A release's `values:` and `secrets:` files that are not there, as helmfile resolves them
+    /// (relative to the helmfile file's directory, globs expanded): none when its
+    /// `missingFileHandler` tolerates missing files. Templated and remote paths are not checked
+    /// (their templates are reported).
+    private func missingValues(_ release: Helmfile.Release, file: String, directory: String) -> [TreeFinding] {
+        guard !release.toleratesMissingFiles else { return [] }
+        var findings: [TreeFinding] = []
+        for (entries, what) in [(release.values, "values"), (release.secrets, "secrets")] {
+            for case .file(let path, let line) in entries where !Helmfile.isTemplated(path) && !HelmfileTree.isRemote(path) {
+                let target = normalize(path.hasPrefix("/") ? path : directory + "/" + path)
+                let type: FileType?
+                if path.contains(where: { "*?[".contains($0) }) {
+                    type = HelmfileTree.glob(target).isEmpty ? nil : .regular
+                } else {
+                    type = try? FileSystem.type(of: target)
+                }
+                if type == .regular { continue }
+                let actual = type?.description ?? "missing"
+                var finding = TreeFinding(
+                    .releaseValuesMissing, file: file, line: line, chart: nil, expected: "\(relative(target)): a regular file",
+                    actual: actual,
+                    message: "release \(release.name): \(what) file \(path) is \(type == nil ? "not there" : actual + ", not a regular file")"
+                        + " (helmfile stops here unless the release sets missingFileHandler: Warn)")
+                finding.release = release.name
+                findings.append(finding)
+            }
+        }
+        return findings
     }
 
     /// One release's chart against the lock and the tree; nil when it is fine.
