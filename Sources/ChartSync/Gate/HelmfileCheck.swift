@@ -4,12 +4,12 @@ import ChartSyncIndex
 
 /// Whether helmfile's releases use only charts the project carries: reads a helmfile (a file, or
 /// the files of a `helmfile.d/` directory) and what it pulls in (`helmfiles:`, also as globs,
-/// `bases:`, every `---` part; ``HelmfileTree``), checks that the
-/// environments' values files exist, that every local `chart:` path is a chart versions.lock
-/// lists in charts/external (tarball, or unpacked directory) or a chart in charts/custom, and
-/// that every `repo/name` or `oci://` chart is locked, at a version its `version:` admits.
-/// Template actions are reported as warnings, never evaluated; paths are resolved relative to
-/// the file that names them, as helmfile does. Reads files only; silent.
+/// `bases:`, every `---` part; ``HelmfileTree``), checks that the environments' values files and
+/// the releases' values and secrets files exist, that every local `chart:` path is a chart
+/// versions.lock lists in charts/external (tarball, or unpacked directory) or a chart in
+/// charts/custom, and that every `repo/name` or `oci://` chart is locked, at a version its
+/// `version:` admits. Template actions are reported as warnings, never evaluated; paths are
+/// resolved relative to the file that names them, as helmfile does. Reads files only; silent.
 public struct HelmfileCheck: Sendable {
     private let layout: ProjectLayout
     private let helmfile: String
