@@ -145,6 +145,125 @@ import Testing
         #expect(summary(entries(document, "problems")) == ["release-chart-missing deploy/site.yaml:5 worker"], "\(run.stdout)")
     }
 
+    // MARK: - Release values files
+
+    @Test func missingReleaseValuesFilesAreNamedWithReleaseFileAndLine() throws {
+        let project = try project()
+        try project.directory.write("values/web.yaml", Array("replicas: 2\n".utf8))
+        try project.directory.write("helmfile.yaml", Array((Self.helmfile + """
+            ---
+            releases:
+              - name: web-site
+                chart: ./charts/external/hello-web-v1.1.0
+                values:
+                  - values/web.yaml
+                  - values/site-a.yaml
+                  - {inline: true}
+                  - values/*.missing.yaml
+                  - values/{{ requiredEnv "SITE" }}.yaml
+                secrets:
+                  - secrets/web.yaml
+              - name: tolerant
+                chart: ./charts/external/hello-web-v1.1.0
+                missingFileHandler: Warn
+                values: [values/optional.yaml]
+              - name: gone
+                chart: ./charts/external/hello-web-v1.1.0
+                installed: false
+                values: [values/gone.yaml]
+
+            """).utf8))
+        let run = try verify(project, ["--json"])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        let problems = entries(try report(run), "problems")
+        #expect(summary(problems) == [
+            "release-values-missing helmfile.yaml:28 web-site",
+            "release-values-missing helmfile.yaml:30 web-site",
+            "release-values-missing helmfile.yaml:33 web-site",
+        ], "\(problems)")
+        #expect(problems.allSatisfy { $0["check"] as? String == "helmfile" && $0["actual"] as? String == "missing" })
+        #expect(problems.first?["expected"] as? String == "values/site-a.yaml: a regular file", "\(problems)")
+
+        let text = try verify(project)
+        #expect(text.stdout.contains("helmfile.yaml:28: release web-site: values file values/site-a.yaml is not there"), "\(text.stdout)")
+        #expect(text.stdout.contains("helmfile.yaml:33: release web-site: secrets file secrets/web.yaml is not there"), "\(text.stdout)")
+
+        let junit = project.path + "/../values-junit.xml"
+        defer { try? FileManager.default.removeItem(atPath: junit) }
+        _ = try verify(project, ["--junit", junit])
+        try validateJUnit(junit)
+        #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<failure type=\"release-values-missing\" message=\"helmfile.yaml:28: release web-site: values file values/site-a.yaml is not there"))
+
+        // A directory where a values file belongs is no values file either.
+        try FileManager.default.createDirectory(atPath: project.path + "/values/site-a.yaml", withIntermediateDirectories: true)
+        try project.directory.write("secrets/web.yaml", Array("sops: {}\n".utf8))
+        try project.directory.write("values/a.missing.yaml", Array("{}\n".utf8))
+        let directory = entries(try report(try verify(project, ["--json"])), "problems")
+        #expect(summary(directory) == ["release-values-missing helmfile.yaml:28 web-site"], "\(directory)")
+        #expect(directory.first?["actual"] as? String == "a directory")
+    }
+
+    // MARK: - helmfile.d/
+
+    @Test func helmfileDirectoryIsReadFileByFileInOrder() throws {
+        let project = try project()
+        try FileManager.default.removeItem(atPath: project.path + "/helmfile.yaml")
+        // helmfile reads every *.y*ml and *.y*ml.gotmpl of helmfile.d/, sorted, when there is no helmfile.yaml.
+        try project.directory.write("helmfile.d/20-workers.yaml.gotmpl", Array("""
+            releases:
+              - name: worker
+                chart: ../charts/external/hello-worker-0.5.0.tgz
+
+            """.utf8))
+        try project.directory.write("helmfile.d/10-web.yaml", Array("""
+            helmfiles:
+              - ../releases/workers.yaml
+            releases:
+              - name: web
+                chart: ../charts/external/hello-web-v1.1.0
+
+            """.utf8))
+        try project.directory.write("helmfile.d/README.md", Array("releases: [not, read]\n".utf8))
+        try project.directory.write("helmfile.d/15-common.yml", Array("""
+            releases:
+              - name: common
+                chart: example/hello-common
+                version: "2.0.x"
+
+            """.utf8))
+
+        let run = try verify(project, ["--json"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let helmfile = try #require(try report(run)["helmfile"] as? [String: Any])
+        #expect(helmfile["file"] as? String == "helmfile.d")
+        #expect(helmfile["files"] as? [String] == ["helmfile.d/10-web.yaml", "helmfile.d/15-common.yml",
+                                                   "helmfile.d/20-workers.yaml.gotmpl", "releases/workers.yaml"])
+        #expect(helmfile["releases"] as? Int == 4)
+
+        // A release in the third file that points at nothing is named with its file and line.
+        try project.directory.write("helmfile.d/20-workers.yaml.gotmpl", Array("""
+            releases:
+              - name: worker
+                chart: ../charts/external/hello-worker-0.4.0.tgz
+
+            """.utf8))
+        let broken = try verify(project, ["--json"])
+        #expect(broken.status == 1, "\(broken.stdout)")
+        #expect(summary(entries(try report(broken), "problems")) == ["release-chart-missing helmfile.d/20-workers.yaml.gotmpl:3 worker"])
+
+        // Named with --helmfile, the directory is read the same way.
+        let named = try verify(project, ["--json", "--helmfile", "helmfile.d"])
+        #expect(summary(entries(try report(named), "problems")) == ["release-chart-missing helmfile.d/20-workers.yaml.gotmpl:3 worker"])
+
+        // helmfile.yaml beside helmfile.d/: helmfile refuses to choose; the gate says so and reads helmfile.yaml.
+        try project.directory.write("helmfile.yaml", Array(Self.helmfile.utf8))
+        let both = try verify(project, ["--json"])
+        #expect(both.status == 1, "\(both.stdout)")
+        let problems = entries(try report(both), "problems")
+        #expect(summary(problems) == ["helmfile-invalid helmfile.yaml:0 -"], "\(problems)")
+        #expect((problems.first?["message"] as? String)?.contains("both helmfile.yaml and helmfile.d/ exist") == true, "\(problems)")
+    }
+
     // MARK: - The reported case: an update removed the chart a release points at
 
     @Test func removedVendoredChartNamesTheReleaseAndLine() throws {

@@ -53,7 +53,10 @@ private func parse(_ text: String) -> Helmfile {
         #expect(helmfile.releases.map { "\($0.name) \($0.chart ?? "-") \($0.chartLine) \($0.version ?? "-") \($0.versionLine) \($0.uninstalled)" }
                 == ["gpu nvidia/gpu-operator 24 ~v25.3 25 false", "local ./charts/custom/site 28 - 27 false",
                     "app harbor/app 30 - 29 false", "old stable/old 33 - 32 true"])
-        #expect(helmfile.releases[0] == .init(name: "gpu", line: 22, chart: "nvidia/gpu-operator", chartLine: 24, version: "~v25.3", versionLine: 25))
+        var gpu = Helmfile.Release(name: "gpu", line: 22, chart: "nvidia/gpu-operator", chartLine: 24, version: "~v25.3", versionLine: 25)
+        gpu.values = [.file("values/gpu.yaml", line: 26)]
+        #expect(helmfile.releases[0] == gpu)
+        #expect(helmfile.releases[2].secrets == [.file("secrets/app.yaml", line: 31)])
         #expect(helmfile.files.map { "\($0.key) \($0.path):\($0.line) \($0.missingAllowed)" } == [
             "bases bases/common.yaml:1 false", "environments.default.values environments/default.yaml:10 false",
             "environments.default.secrets environments/secrets.yaml:11 false", "environments.lab.values environments/lab.yaml:14 true",
@@ -173,5 +176,80 @@ private func parse(_ text: String) -> Helmfile {
         #expect(helmfile.releases.map { "\($0.name) \($0.chart ?? "-") \($0.chartLine) \($0.inheritsUnknown)" }
                 == ["merged ./charts/custom/app 3 false", "inherited ./charts/custom/app 3 false", "unknown - 12 true"])
         #expect(helmfile.files.map(\.key) == ["releases.merged.values", "releases.inherited.values"])
+    }
+
+    @Test func releaseValuesKeepTheirOrderFilesInlineMappingsAndSets() {
+        let helmfile = parse("""
+            releases:
+              - name: grafana
+                chart: grafana/grafana
+                missingFileHandler: Warn
+                values:
+                  - values/grafana.yaml
+                  - server:
+                      setDatasource:
+                        enabled: true
+                      tag: 1.10
+                      name: "quoted: yes"
+                      empty: ~
+                      list: [a, "b,c", -1]
+                  - values/site.yaml.gotmpl
+                  - [not, a, mapping]
+                secrets: [secrets/grafana.yaml]
+                set:
+                  - name: server.image.tag
+                    value: "4.6.4"
+                  - name: server.args
+                    values: [a, b]
+                  - name: server.config
+                    file: config.txt
+                valuesTemplate:
+                  - replicas: 2
+            """)
+        #expect(helmfile.invalid.isEmpty, "\(helmfile.invalid)")
+        let release = helmfile.releases[0]
+        #expect(release.missingFileHandler == "Warn" && release.toleratesMissingFiles)
+        #expect(release.values == [
+            .file("values/grafana.yaml", line: 6),
+            .inline(#"{"server": {"setDatasource": {"enabled": true}, "tag": 1.10, "name": "quoted: yes", "empty": null, "list": [a, "b,c", -1]}}"#,
+                    line: 7, templated: false),
+            .file("values/site.yaml.gotmpl", line: 14),
+            .invalid(line: 15),
+        ])
+        #expect(release.secrets == [.file("secrets/grafana.yaml", line: 16)])
+        #expect(release.set == [
+            .init(name: "server.image.tag", value: .value("4.6.4"), line: 18),
+            .init(name: "server.args", value: .values(["a", "b"]), line: 20),
+            .init(name: "server.config", value: .file("config.txt"), line: 22),
+        ])
+        #expect(release.templatedValueKeys == [.init(key: "valuesTemplate", line: 24)])
+        // Only paths are files the helmfile names.
+        #expect(helmfile.files.map(\.path) == ["values/grafana.yaml", "values/site.yaml.gotmpl", "secrets/grafana.yaml"])
+    }
+
+    @Test func inlineValuesAndSetsWithTemplatesAreMarked() {
+        let helmfile = parse("""
+            releases:
+              - name: app
+                chart: ./charts/external/app-v1.0.0
+                values:
+                  - image:
+                      tag: {{ .Values.tag }}
+                  - plain:
+                      key: value
+                  - switched:
+                  {{- if eq .Environment.Name "prod" }}
+                      enabled: true
+                  {{- end }}
+                      other: x
+                  - last: {{/* a comment */}}yes
+                set:
+                  - name: image.tag
+                    value: {{ requiredEnv "TAG" }}
+            """)
+        let values = helmfile.releases[0].values
+        #expect(values.map { value -> Bool? in if case .inline(_, _, let templated) = value { return templated } else { return nil } }
+                == [true, false, true, false])
+        #expect(helmfile.releases[0].set.map(\.templated) == [true])
     }
 }

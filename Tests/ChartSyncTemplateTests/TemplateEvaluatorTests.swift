@@ -1,3 +1,4 @@
+import ChartSyncCore
 @testable import ChartSyncTemplate
 import Testing
 
@@ -179,5 +180,46 @@ let readsCases: [ReadsCase] = [
         #expect(try evaluator.text(of: value) == "x")
         #expect(scope.declared == ["$v"])
         #expect(try evaluator.truth(of: value))
+    }
+
+    /// `.Subcharts.NAME` as Helm gives it: the enabled subchart's own scope (its values, which are
+    /// the parent's section under its name, and its Chart.yaml named as the instance), usable as
+    /// `.` of `with` and `include`; a subchart that is off is not there.
+    @Test(arguments: [
+        (#"{{ with .Subcharts.gfd }}{{ .Values.image.repository }}:{{ .Values.image.tag | default (printf "v%s" .Chart.AppVersion) }}{{ end }}"#,
+         Rendered.text("nvcr.io/gfd:v0.8.0"), ["gfd.image.repository", "gfd.image.tag"]),
+        (#"{{ include "image" .Subcharts.gfd }}"#, .text("nvcr.io/gfd@gfd"), ["gfd.image.repository"]),
+        (#"{{ include "image" . }}"#, .text("nvcr.io/parent@demo"), ["image.repository"]),
+        ("{{ if .Subcharts.nfd }}on{{ else }}off{{ end }}", .text("off"), []),
+        ("{{ if .Subcharts }}some{{ end }}/{{ if .Subcharts.gfd.Subcharts }}deeper{{ else }}none{{ end }}", .text("some/none"), []),
+        ("{{ .Subcharts.gfd.Values.image.repository }}/{{ $.Subcharts.gfd.Chart.Version }}", .text("nvcr.io/gfd/0.8.0"),
+         ["gfd.image.repository"]),
+        ("{{ .Subcharts.nfd.Values.image }}", .unknown("renders something known only at install time"), []),
+        ("{{ .Subcharts.gfd }}", .unknown("renders a context object"), []),
+    ] as [(String, Rendered, [String])])
+    func subchartsGiveEachEnabledSubchartItsOwnScope(_ template: String, _ expected: Rendered, _ reads: [String]) throws {
+        let values = try TemplateHarness.values("""
+            image: {repository: nvcr.io/parent}
+            gfd:
+              image: {repository: nvcr.io/gfd, tag: ""}
+            nfd:
+              image: {repository: nfd}
+            """)
+        let helper = try GoTemplate(bytes: Array(#"{{ define "image" }}{{ .Values.image.repository }}@{{ .Chart.Name }}{{ end }}"#.utf8))
+        let parsed = try GoTemplate(bytes: Array(template.utf8))
+        let base = TemplateHarness.context(values: values, templates: [helper])
+        let gfd = TemplateContext(values: try #require(values["gfd"]),
+                                  metadata: ChartMetadata(name: "gfd", version: "0.8.0", appVersion: "0.8.0"), defines: base.defines)
+        var evaluator = TemplateEvaluator(context: TemplateContext(values: values, metadata: TemplateHarness.chart, defines: base.defines,
+                                                                   subcharts: ["gfd": gfd]))
+        var scope = TemplateScope.top
+        let rendered: Rendered
+        do throws(TemplateUnknown) {
+            rendered = .text(try evaluator.render(parsed.nodes, scope: &scope))
+        } catch {
+            rendered = .unknown(error.reason)
+        }
+        #expect(rendered == expected)
+        #expect(evaluator.reads.sorted() == reads)
     }
 }

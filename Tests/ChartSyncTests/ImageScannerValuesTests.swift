@@ -17,8 +17,6 @@ struct ValuesFixtureCase: Sendable, CustomTestStringConvertible {
     let charts: [(String, [String])]
     /// Subcharts that are off: "path > name: reason".
     var disabled: [String] = []
-    /// Why chartsync does not list what Helm renders yet, when it does not (a known issue).
-    var knownGap: String?
 
     var testDescription: String { name }
 }
@@ -77,16 +75,17 @@ let valuesFixtureCases: [ValuesFixtureCase] = [
         charts: [("argo-workflows", ["quay.io/argoproj/argoexec:v3.0.2", "registry.site.example/argoproj/workflow-controller:v3.0.2"])]),
     // nvidia-device-plugin 0.14.0: gfd.enabled is both subcharts' condition (nfd's second path).
     // The gfd DaemonSet is the parent's templates/gfd.yml, rendered inside
-    // {{- with .Subcharts.gfd }} with gfd's helper ("v" + appVersion); the scanner does not follow
-    // `.Subcharts` yet, so it falls back to gfd's values map and the plain convention (tag 0.8.0).
+    // {{- with .Subcharts.gfd }} with the parent's fullimage helper on gfd's scope: gfd's values
+    // and gfd's appVersion, "v" + 0.8.0. The parent's template renders it, so the parent lists it;
+    // gfd's own values image (which no gfd template reads) is the one that line rendered, not
+    // listed again as gpu-feature-discovery:0.8.0.
     ValuesFixtureCase(
         name: "nvidia-device-plugin: gfd.enabled switches both subcharts on",
         file: nvidia + "nvidia-device-plugin-0.14.0.tgz",
         values: ["gfd:\n  enabled: true\n"],
-        charts: [("nvidia-device-plugin", ["nvcr.io/nvidia/k8s-device-plugin:v0.14.0"]),
+        charts: [("nvidia-device-plugin", ["nvcr.io/nvidia/gpu-feature-discovery:v0.8.0", "nvcr.io/nvidia/k8s-device-plugin:v0.14.0"]),
                  ("nvidia-device-plugin > nfd", ["registry.k8s.io/nfd/node-feature-discovery:v0.12.1"]),
-                 ("nvidia-device-plugin > gfd", ["nvcr.io/nvidia/gpu-feature-discovery:v0.8.0"])],
-        knownGap: "templates/gfd.yml renders the gfd image inside {{ with .Subcharts.gfd }}, which the scanner does not follow: it lists gpu-feature-discovery:0.8.0 from gfd's values, Helm v0.8.0"),
+                 ("nvidia-device-plugin > gfd", [])]),
     // gpu-feature-discovery 0.15.0: the user's nfd section overrides the subchart's image tag.
     ValuesFixtureCase(
         name: "gpu-feature-discovery: a subchart's image tag from the user's section",
@@ -117,9 +116,7 @@ let valuesFixtureCases: [ValuesFixtureCase] = [
         let charts = result.charts.map { ($0.path.joined(separator: " > "), $0.images.map(\.reference.description)) }
         #expect(charts.map(\.0) == c.charts.map(\.0))
         for (name, images) in c.charts {
-            withKnownIssue(Comment(rawValue: c.knownGap ?? "")) {
-                #expect(charts.first(where: { $0.0 == name })?.1 == images, "\(name)")
-            } when: { c.knownGap != nil && name.hasSuffix("> gfd") }
+            #expect(charts.first(where: { $0.0 == name })?.1 == images, "\(name)")
         }
         #expect(result.disabledSubcharts.map { "\($0.path.joined(separator: " > ")): \($0.reason)" } == c.disabled)
     }
@@ -148,9 +145,7 @@ let valuesFixtureCases: [ValuesFixtureCase] = [
             let helm = rendered[index]
             #expect(helm.error == nil, "\(c.name): \(helm.error ?? "")")
             let result = try scan(c, files: files[index])
-            try withKnownIssue(Comment(rawValue: c.knownGap ?? "")) {
-                try expectHelmAgrees(result, helm.images ?? [])
-            } when: { c.knownGap != nil }
+            try expectHelmAgrees(result, helm.images ?? [])
             // And the images differ from the defaults' where the values switched something.
             let defaults = try ImageScanner().scan(tarball: Fixtures.path(c.file))
             #expect(defaults.images != result.images, "\(c.name)")
@@ -194,5 +189,18 @@ let valuesFixtureCases: [ValuesFixtureCase] = [
         let curl = try #require(result.charts.first?.images.first { $0.reference.repository == "appropriate/curl" })
         #expect(curl.sources.contains { $0.kind == .template })
         #expect(result.charts.first?.unused.isEmpty == true)
+    }
+
+    @Test func anImageRenderedInASubchartsScopeNamesTheParentTemplate() throws {
+        // nvidia-device-plugin's templates/gfd.yml renders gfd's image through
+        // {{ with .Subcharts.gfd }}: the line, and gfd's values it read, are the source.
+        let directory = try TemporaryDirectory()
+        let c = try #require(valuesFixtureCases.first { $0.file.hasSuffix("nvidia-device-plugin-0.14.0.tgz") })
+        let result = try scan(c, files: try write(c, into: directory))
+        let gfd = try #require(result.charts.first?.images.first { $0.reference.repository == "nvidia/gpu-feature-discovery" })
+        #expect(gfd.reference.tag == "v0.8.0")
+        let source = try #require(gfd.sources.first)
+        #expect(source.kind == .template && source.file.hasSuffix("nvidia-device-plugin/templates/gfd.yml"), "\(source)")
+        #expect(source.reads.contains("gfd.image.repository"), "\(source.reads)")
     }
 }

@@ -142,7 +142,7 @@ public struct Packer: Sendable {
         // pass, which then proves each of them against its name.
         let store = try planStore()
         let files = try collect(blobs: store?.present ?? [], include: list.bundle.include,
-                                values: list.charts.flatMap { $0.values.map(\.path) })
+                                values: ImageCollector(layout: layout).valuesFiles(list, lock: lock))
         try prove(lock, files: files)
         // images.lock travels with the charts only when it is what they say.
         let images = ImageCollector(layout: layout).lockFindings(list, lock: lock) ?? []

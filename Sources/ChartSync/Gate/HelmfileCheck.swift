@@ -1,15 +1,15 @@
 import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
-import Glibc
 
-/// Whether helmfile's releases use only charts the project carries: reads a helmfile and what
-/// it pulls in (`helmfiles:`, also as globs, `bases:`, every `---` part), checks that the
-/// environments' values files exist, that every local `chart:` path is a chart versions.lock
-/// lists in charts/external (tarball, or unpacked directory) or a chart in charts/custom, and
-/// that every `repo/name` or `oci://` chart is locked, at a version its `version:` admits.
-/// Template actions are reported as warnings, never evaluated; paths are resolved relative to
-/// the file that names them, as helmfile does. Reads files only; silent.
+/// Whether helmfile's releases use only charts the project carries: reads a helmfile (a file, or
+/// the files of a `helmfile.d/` directory) and what it pulls in (`helmfiles:`, also as globs,
+/// `bases:`, every `---` part; ``HelmfileTree``), checks that the environments' values files and
+/// the releases' values and secrets files exist, that every local `chart:` path is a chart
+/// versions.lock lists in charts/external (tarball, or unpacked directory) or a chart in
+/// charts/custom, and that every `repo/name` or `oci://` chart is locked, at a version its
+/// `version:` admits. Template actions are reported as warnings, never evaluated; paths are
+/// resolved relative to the file that names them, as helmfile does. Reads files only; silent.
 public struct HelmfileCheck: Sendable {
     private let layout: ProjectLayout
     private let helmfile: String
@@ -20,11 +20,10 @@ public struct HelmfileCheck: Sendable {
         self.helmfile = helmfile
     }
 
-    /// The helmfile the gate reads when none is named: `helmfile.yaml` (else
-    /// `helmfile.yaml.gotmpl`) beside the chart list; nil when there is none.
-    public static func defaultFile(_ layout: ProjectLayout) -> String? {
-        ["helmfile.yaml", "helmfile.yaml.gotmpl"].map { layout.root + "/" + $0 }.first { FileSystem.exists($0) }
-    }
+    /// The helmfile the gate reads when none is named: `helmfile.yaml`, else
+    /// `helmfile.yaml.gotmpl`, else `helmfile.d/` beside the chart list (``HelmfileTree/defaultFile(_:)``);
+    /// nil when there is none.
+    public static func defaultFile(_ layout: ProjectLayout) -> String? { HelmfileTree.defaultFile(layout) }
 
     /// What the check found.
     public struct Result: Sendable {
@@ -41,113 +40,144 @@ public struct HelmfileCheck: Sendable {
     /// Reads the helmfile and everything it pulls in, and checks every release against `lock`.
     public func check(_ lock: Lockfile) -> Result {
         var result = Result()
-        result.file = relative(normalize(helmfile))
-        var queue: [(path: String, from: (file: String, line: Int)?, what: String)] = [(normalize(helmfile), nil, "helmfile")]
-        var seen = Set<String>()
-        var next = 0
-        while next < queue.count {
-            let (path, from, what) = queue[next]
-            next += 1
-            guard seen.insert(path).inserted else { continue }
-            let file = relative(path)
-            let type: FileType?
-            do {
-                type = try FileSystem.type(of: path)
-            } catch {
-                result.findings.append(TreeFinding(.helmfileUnreadable, file: file, chart: nil, expected: "readable",
-                                                   actual: error.message, message: "cannot be read: \(error.message)"))
-                continue
-            }
-            guard type == .regular else {
-                let actual = type?.description ?? "missing"
-                let finding = from.map { from in
-                    TreeFinding(.helmfileFileMissing, file: from.file, line: from.line, chart: nil, expected: "\(file): a regular file",
-                                actual: actual, message: "\(what) \(file) is \(type == nil ? "not there" : actual + ", not a regular file")")
-                } ?? TreeFinding(.helmfileFileMissing, file: file, chart: nil, expected: "a regular file", actual: actual,
-                                 message: "is \(actual), not a regular file")
-                result.findings.append(finding)
-                continue
-            }
-            let document: Helmfile
-            do {
-                document = try HelmfileReader.read(path: path, source: file)
-            } catch {
-                result.findings.append(TreeFinding(.helmfileUnreadable, file: file, chart: nil, expected: "readable",
-                                                   actual: error.message, message: "cannot be read: \(error.message)"))
-                continue
-            }
-            result.files.append(file)
-            let directory = FileSystem.parent(of: path)
-            for action in document.templates {
-                guard let reason = action.reason else { continue }
-                result.findings.append(TreeFinding(
-                    .templateNotEvaluated, file: file, line: action.line, chart: nil, expected: "a static value",
-                    actual: action.summary,
-                    message: "\(action.summary) is not evaluated (it depends on \(reason)); what depends on it is not checked"))
-            }
-            for problem in document.invalid {
-                if problem.templated {
-                    result.findings.append(TreeFinding(
-                        .templateNotEvaluated, file: file, line: problem.line, chart: nil, expected: "YAML once its templates are blanked",
-                        actual: problem.message,
-                        message: "this part is not YAML without its templates (\(problem.message)); its releases are not checked"))
-                } else {
-                    result.findings.append(TreeFinding(.helmfileInvalid, file: file, line: problem.line, chart: nil,
-                                                       expected: "a helmfile", actual: problem.message, message: problem.message))
-                }
-            }
-            for (kind, what) in [(Helmfile.File.Kind.base, "base"), (.helmfile, "sub-helmfile")] {
-                for reference in document.files where reference.kind == kind && !Helmfile.isTemplated(reference.path) {
-                    if Self.isRemote(reference.path) {
-                        result.findings.append(TreeFinding(
-                            .helmfileNotRead, file: file, line: reference.line, chart: nil, expected: "a local file",
-                            actual: reference.path, message: "\(what) \(reference.path) is remote; the offline gate does not read it"))
-                        continue
-                    }
-                    let target = normalize(reference.path.hasPrefix("/") ? reference.path : directory + "/" + reference.path)
-                    if what == "sub-helmfile" && reference.path.contains(where: { "*?[".contains($0) }) {
-                        let matches = Self.glob(target)
-                        if matches.isEmpty {
-                            result.findings.append(TreeFinding(
-                                .helmfileFileMissing, file: file, line: reference.line, chart: nil, expected: "at least one file",
-                                actual: "no match", message: "sub-helmfile pattern \(reference.path) matches no file"))
-                        }
-                        for match in matches { queue.append((path: normalize(match), from: (file: file, line: reference.line), what: what)) }
-                    } else {
-                        queue.append((path: target, from: (file: file, line: reference.line), what: what))
-                    }
-                }
-            }
-            for reference in document.files where !Helmfile.isTemplated(reference.path) && !Self.isRemote(reference.path) {
-                guard case .environment(let environment, _) = reference.kind else { continue }
-                let target = normalize(reference.path.hasPrefix("/") ? reference.path : directory + "/" + reference.path)
-                let type = try? FileSystem.type(of: target)
-                if type == .regular || (type == nil && reference.missingAllowed) { continue }
-                let actual = type == nil ? "missing" : type!.description
-                result.findings.append(TreeFinding(
-                    .helmfileFileMissing, file: file, line: reference.line, chart: nil, expected: "\(relative(target)): a regular file",
-                    actual: actual,
-                    message: "environment \(environment): values file \(reference.path) is \(type == nil ? "not there" : actual + ", not a regular file")"))
-            }
-            for release in document.releases where !release.uninstalled {
-                guard let source = release.source(pathExists: { FileSystem.exists(directory + "/" + $0) }) else {
-                    if !release.inheritsUnknown {
-                        result.findings.append(TreeFinding(.helmfileInvalid, file: file, line: release.line, chart: nil,
-                                                           expected: "chart:", actual: "none",
-                                                           message: "release \(release.name) has no chart:"))
-                    }
-                    continue
-                }
-                if source == .template { continue }
-                result.releases += 1
-                if let finding = check(release, source: source, file: file, directory: directory, lock: lock) {
-                    var finding = finding
-                    finding.release = release.name
-                    result.findings.append(finding)
-                }
+        let tree = HelmfileTree(layout: layout, helmfile: helmfile)
+        result.file = tree.file
+        if HelmfileTree.normalize(helmfile) == HelmfileTree.defaultFile(layout).map(HelmfileTree.normalize),
+           let conflict = HelmfileTree.defaultConflict(layout) {
+            result.findings.append(TreeFinding(.helmfileInvalid, file: tree.file, chart: nil, expected: "one default helmfile",
+                                               actual: "two", message: conflict))
+        }
+        if tree.isEmptyDirectory {
+            result.findings.append(TreeFinding(.helmfileFileMissing, file: tree.file, chart: nil, expected: "*.yaml or *.yaml.gotmpl files",
+                                               actual: "none", message: "holds no helmfile file (*.yaml, *.yml, *.yaml.gotmpl)"))
+        }
+        for item in tree.items {
+            switch item {
+            case .unread(let unread):
+                result.findings.append(finding(unread))
+            case .document(let document):
+                check(document, lock: lock, into: &result)
             }
         }
         return result
+    }
+
+    /// The finding for a helmfile file that could not be read.
+    private func finding(_ unread: HelmfileTree.Unread) -> TreeFinding {
+        let file = unread.file
+        if let message = unread.error {
+            return TreeFinding(.helmfileUnreadable, file: file, chart: nil, expected: "readable", actual: message,
+                               message: "cannot be read: \(message)")
+        }
+        let type = unread.type
+        let actual = type?.description ?? "missing"
+        if let from = unread.from {
+            return TreeFinding(.helmfileFileMissing, file: from.file, line: from.line, chart: nil, expected: "\(file): a regular file",
+                               actual: actual,
+                               message: "\(unread.what) \(file) is \(type == nil ? "not there" : actual + ", not a regular file")")
+        }
+        return TreeFinding(.helmfileFileMissing, file: file, chart: nil, expected: "a regular file", actual: actual,
+                           message: "is \(actual), not a regular file")
+    }
+
+    /// The findings of one helmfile file: its templates, what is not YAML, the references not
+    /// followed, its environments' files, its releases.
+    private func check(_ document: HelmfileTree.Document, lock: Lockfile, into result: inout Result) {
+        let file = document.file
+        let directory = document.directory
+        let helmfile = document.helmfile
+        result.files.append(file)
+        for action in helmfile.templates {
+            guard let reason = action.reason else { continue }
+            result.findings.append(TreeFinding(
+                .templateNotEvaluated, file: file, line: action.line, chart: nil, expected: "a static value",
+                actual: action.summary,
+                message: "\(action.summary) is not evaluated (it depends on \(reason)); what depends on it is not checked"))
+        }
+        for problem in helmfile.invalid {
+            if problem.templated {
+                result.findings.append(TreeFinding(
+                    .templateNotEvaluated, file: file, line: problem.line, chart: nil, expected: "YAML once its templates are blanked",
+                    actual: problem.message,
+                    message: "this part is not YAML without its templates (\(problem.message)); its releases are not checked"))
+            } else {
+                result.findings.append(TreeFinding(.helmfileInvalid, file: file, line: problem.line, chart: nil,
+                                                   expected: "a helmfile", actual: problem.message, message: problem.message))
+            }
+        }
+        for skipped in document.skipped {
+            switch skipped.reason {
+            case .remote:
+                result.findings.append(TreeFinding(
+                    .helmfileNotRead, file: file, line: skipped.line, chart: nil, expected: "a local file",
+                    actual: skipped.path, message: "\(skipped.what) \(skipped.path) is remote; the offline gate does not read it"))
+            case .noMatch:
+                result.findings.append(TreeFinding(
+                    .helmfileFileMissing, file: file, line: skipped.line, chart: nil, expected: "at least one file",
+                    actual: "no match", message: "\(skipped.what) pattern \(skipped.path) matches no file"))
+            case .outside:
+                break   // the gate reads the whole tree
+            }
+        }
+        for reference in helmfile.files where !Helmfile.isTemplated(reference.path) && !HelmfileTree.isRemote(reference.path) {
+            guard case .environment(let environment, _) = reference.kind else { continue }
+            let target = normalize(reference.path.hasPrefix("/") ? reference.path : directory + "/" + reference.path)
+            let type = try? FileSystem.type(of: target)
+            if type == .regular || (type == nil && reference.missingAllowed) { continue }
+            let actual = type == nil ? "missing" : type!.description
+            result.findings.append(TreeFinding(
+                .helmfileFileMissing, file: file, line: reference.line, chart: nil, expected: "\(relative(target)): a regular file",
+                actual: actual,
+                message: "environment \(environment): values file \(reference.path) is \(type == nil ? "not there" : actual + ", not a regular file")"))
+        }
+        for release in helmfile.releases where !release.uninstalled {
+            for finding in missingValues(release, file: file, directory: directory) { result.findings.append(finding) }
+            guard let source = release.source(pathExists: { FileSystem.exists(directory + "/" + $0) }) else {
+                if !release.inheritsUnknown {
+                    result.findings.append(TreeFinding(.helmfileInvalid, file: file, line: release.line, chart: nil,
+                                                       expected: "chart:", actual: "none",
+                                                       message: "release \(release.name) has no chart:"))
+                }
+                continue
+            }
+            if source == .template { continue }
+            result.releases += 1
+            if let finding = check(release, source: source, file: file, directory: directory, lock: lock) {
+                var finding = finding
+                finding.release = release.name
+                result.findings.append(finding)
+            }
+        }
+    }
+
+    /// A release's `values:` and `secrets:` files that are not there, as helmfile resolves them
+    /// (relative to the helmfile file's directory, globs expanded): none when its
+    /// `missingFileHandler` tolerates missing files. Templated and remote paths are not checked
+    /// (their templates are reported).
+    private func missingValues(_ release: Helmfile.Release, file: String, directory: String) -> [TreeFinding] {
+        guard !release.toleratesMissingFiles else { return [] }
+        var findings: [TreeFinding] = []
+        for (entries, what) in [(release.values, "values"), (release.secrets, "secrets")] {
+            for case .file(let path, let line) in entries where !Helmfile.isTemplated(path) && !HelmfileTree.isRemote(path) {
+                let target = normalize(path.hasPrefix("/") ? path : directory + "/" + path)
+                let type: FileType?
+                if path.contains(where: { "*?[".contains($0) }) {
+                    type = HelmfileTree.glob(target).isEmpty ? nil : .regular
+                } else {
+                    type = try? FileSystem.type(of: target)
+                }
+                if type == .regular { continue }
+                let actual = type?.description ?? "missing"
+                var finding = TreeFinding(
+                    .releaseValuesMissing, file: file, line: line, chart: nil, expected: "\(relative(target)): a regular file",
+                    actual: actual,
+                    message: "release \(release.name): \(what) file \(path) is \(type == nil ? "not there" : actual + ", not a regular file")"
+                        + " (helmfile stops here unless the release sets missingFileHandler: Warn)")
+                finding.release = release.name
+                findings.append(finding)
+            }
+        }
+        return findings
     }
 
     /// One release's chart against the lock and the tree; nil when it is fine.
@@ -231,35 +261,9 @@ public struct HelmfileCheck: Sendable {
         return notVendored("is neither in charts/external nor in charts/custom", actual: type.description)
     }
 
-    /// A reference helmfile fetches (go-getter `git::`, a URL).
-    static func isRemote(_ path: String) -> Bool { path.hasPrefix("git::") || path.contains("://") }
-
-    /// The files matching a glob pattern (absolute), sorted.
-    static func glob(_ pattern: String) -> [String] {
-        var result = glob_t()
-        defer { globfree(&result) }
-        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
-        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }
-            .filter(FileSystem.isRegularFile).sorted()
-    }
-
     /// `path` with `.`, `..` and repeated slashes resolved lexically (links are never followed).
-    private func normalize(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }
-        }
-        return "/" + parts.joined(separator: "/")
-    }
+    private func normalize(_ path: String) -> String { HelmfileTree.normalize(path) }
 
     /// `path` (absolute, normalized) relative to the root, with `../` when outside it.
-    private func relative(_ path: String) -> String {
-        let root = normalize(layout.root).split(separator: "/")
-        let parts = path.split(separator: "/")
-        var common = 0
-        while common < root.count && common < parts.count && root[common] == parts[common] { common += 1 }
-        let up = Array(repeating: "..", count: root.count - common)
-        let rest = (up + parts[common...].map(String.init)).joined(separator: "/")
-        return rest.isEmpty ? "." : rest
-    }
+    private func relative(_ path: String) -> String { HelmfileTree.relative(path, root: normalize(layout.root)) }
 }

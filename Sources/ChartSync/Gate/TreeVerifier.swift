@@ -65,7 +65,7 @@ public enum TreeVerifyError: ChartSyncFailure, CustomStringConvertible {
     case invalidLock(path: String, line: Int, message: String)
     /// A file the gate needs could not be read.
     case fileSystem(FileSystemError)
-    /// The helmfile named with `--helmfile` is not there (or not a regular file).
+    /// The helmfile named with `--helmfile` is not there (or neither a regular file nor a directory).
     case noHelmfile(path: String, what: String)
 
     public var kind: FailureKind {
@@ -93,15 +93,17 @@ public enum TreeVerifyError: ChartSyncFailure, CustomStringConvertible {
 /// files; nothing else is in charts/external (dotfiles such as `.gitkeep` aside, as bundles
 /// leave them out); every chart of the chart list is locked, every locked chart is listed, its
 /// constraint admits the locked version and is the one the lock was resolved from, and the
-/// repository and `unpack` agree. With a helmfile (named, or `helmfile.yaml` beside the chart
-/// list), its releases use only vendored or custom charts (`HelmfileCheck`). Files are hashed on
+/// repository and `unpack` agree. With a helmfile (named, or `helmfile.yaml`, `helmfile.yaml.gotmpl`
+/// or `helmfile.d/` beside the chart list), its releases use only vendored or custom charts and
+/// name values files that exist (`HelmfileCheck`). Files are hashed on
 /// all cores.
 public struct TreeVerifier: Sendable {
     private let layout: ProjectLayout
     private let helmfile: String?
 
-    /// Creates a gate for a project; `helmfile` (absolute) names the helmfile to check, else
-    /// `helmfile.yaml` beside the chart list is checked when it exists.
+    /// Creates a gate for a project; `helmfile` (absolute: a file, or a `helmfile.d`-style
+    /// directory) names the helmfile to check, else the project's own is checked when it has one
+    /// (``HelmfileTree/defaultFile(_:)``).
     public init(layout: ProjectLayout, helmfile: String? = nil) {
         self.layout = layout
         self.helmfile = helmfile
@@ -110,8 +112,8 @@ public struct TreeVerifier: Sendable {
     /// Runs every check. Throws only when nothing can be checked: an invalid chart list
     /// (`ChartListError`), a missing or invalid versions.lock, an unreadable lock or charts dir.
     public func verify() throws -> TreeVerification {
-        if let helmfile, !FileSystem.isRegularFile(helmfile) {
-            throw TreeVerifyError.noHelmfile(path: helmfile, what: FileSystem.kind(helmfile).map { "\($0), not a regular file" } ?? "missing")
+        if let helmfile, !FileSystem.isRegularFile(helmfile) && !(FileSystem.isDirectory(helmfile) && !FileSystem.isSymlink(helmfile)) {
+            throw TreeVerifyError.noHelmfile(path: helmfile, what: FileSystem.kind(helmfile).map { "\($0), not a regular file or a helmfile.d-style directory" } ?? "missing")
         }
         let list = try ChartListReader.read(path: layout.chartList)
         let listName = FileSystem.baseName(layout.chartList)

@@ -1,3 +1,4 @@
+import ChartSyncArchive
 import ChartSyncBasics
 import ChartSyncCore
 import ChartSyncIndex
@@ -15,6 +16,21 @@ public struct ExpectedImages: Sendable {
     public let excluded: [ImageReference]
     /// `images.exclude` entries that match no image (a typo, or the chart changed).
     public let unmatchedExcludes: [ChartList.ImageSettings.Entry]
+    /// The helmfile releases whose values were applied (each one render of its chart), in
+    /// helmfile order.
+    public var releases: [AppliedRelease] = []
+}
+
+/// A helmfile release whose values the image scan applied to its chart.
+public struct AppliedRelease: Sendable, Equatable {
+    /// The release's name.
+    public let name: String
+    /// The helmfile file it is in, relative to the project root.
+    public let file: String
+    /// Its line.
+    public let line: Int
+    /// The vendored chart (versions.lock name) it uses.
+    public let chart: String
 }
 
 /// One way images.lock differs from what the charts say.
@@ -107,16 +123,22 @@ public struct ImageCollector: Sendable {
     /// and the values files the chart list names for them (`values:`, merged in order as
     /// `helm template -f` merges them), each tarball's sha256 checked against versions.lock before
     /// it is read (unless the caller has just proven them: `tarballsProven`), plus `extra`, minus
-    /// `exclude`. The values files are read every time, so images.lock follows them: a changed
-    /// values file that switches an image on or off makes `--check` and the gate report it.
+    /// `exclude`. With a helmfile in the project, each release of a vendored chart that gives
+    /// values (``HelmfileReleaseValues``) is one more render of its chart: the chart list's
+    /// values files, then the release's values in helmfile's order, then its `set:` entries; the
+    /// chart's images are the union over its renders. The values files are read every time, so
+    /// images.lock follows them: a changed values file that switches an image on or off makes
+    /// `--check` and the gate report it.
     public func expected(_ list: ChartList, lock: Lockfile, tarballsProven: Bool = false) throws(ImagesError) -> ExpectedImages {
         do {
             try ChartListReader.checkValuesFiles(list, source: layout.chartList)
         } catch {
             throw .values(error.description)
         }
+        let helmfile = HelmfileReleaseValues(layout: layout, lock: lock)
         var users: [ImageReference: Set<String>] = [:]
-        var warnings: [ImageWarning] = []
+        var warnings: [ImageWarning] = helmfile.warnings
+        var seenWarnings = Set(warnings)
         var problems: [String] = []
         for entry in lock.entries {
             let tarball = layout.external + "/" + entry.fileName
@@ -133,15 +155,29 @@ public struct ImageCollector: Sendable {
                 }
             }
             let scanner = ImageScanner()
-            let values = try userValues(list.charts.first { $0.name == entry.name }, scanner: scanner)
-            let scan: ImageScan
-            do {
-                scan = try scanner.scan(tarball: tarball, values: values)
-            } catch {
-                throw .scan(error)
+            let chart = list.charts.first { $0.name == entry.name }
+            let listFiles = try valuesFiles(chart)
+            var renders: [ValueNode?] = [try merged(listFiles, sets: [], scanner: scanner, what: "chart \"\(entry.name)\"")]
+            for release in helmfile.releases(of: entry.name) {
+                renders.append(try merged(listFiles + release.documents, sets: release.sets, scanner: scanner,
+                                          what: "\(release.file): line \(release.line): release \(release.name)"))
             }
-            for image in scan.images { users[image, default: []].insert(entry.name) }
-            warnings += scan.warnings
+            let files: ChartFiles
+            do throws(ArchiveError) {
+                files = try ChartFiles.read(tarball: tarball, limits: scanner.limits, maxNesting: scanner.maxNesting)
+            } catch {
+                throw .scan(.archive(error))
+            }
+            for values in renders {
+                let scan: ImageScan
+                do {
+                    scan = try scanner.scan(files: files, tarball: tarball, values: values)
+                } catch {
+                    throw .scan(error)
+                }
+                for image in scan.images { users[image, default: []].insert(entry.name) }
+                for warning in scan.warnings where seenWarnings.insert(warning).inserted { warnings.append(warning) }
+            }
         }
         if !problems.isEmpty { throw .notProven(problems) }
 
@@ -165,12 +201,16 @@ public struct ImageCollector: Sendable {
         let manifest = ImagesManifest(images: users.map { image, charts in
             ImagesManifest.Image(reference: image, charts: Array(charts), extra: extras.contains(image))
         })
-        return ExpectedImages(manifest: manifest, warnings: warnings, excluded: excluded.sorted(), unmatchedExcludes: unmatched)
+        var expected = ExpectedImages(manifest: manifest, warnings: warnings, excluded: excluded.sorted(), unmatchedExcludes: unmatched)
+        let locked = Set(lock.entries.map(\.name))
+        expected.releases = helmfile.releases.filter { locked.contains($0.chart) }
+            .map { AppliedRelease(name: $0.name, file: $0.file, line: $0.line, chart: $0.chart) }
+        return expected
     }
 
-    /// The chart's values files (`values:` in the chart list) read and merged; nil when it names none.
-    func userValues(_ chart: ChartList.Chart?, scanner: ImageScanner) throws(ImagesError) -> ValueNode? {
-        guard let chart, !chart.values.isEmpty else { return nil }
+    /// The chart's values files (`values:` in the chart list), read; none when it names none.
+    func valuesFiles(_ chart: ChartList.Chart?) throws(ImagesError) -> [(bytes: [UInt8], name: String)] {
+        guard let chart else { return [] }
         var files: [(bytes: [UInt8], name: String)] = []
         for file in chart.values {
             do {
@@ -179,11 +219,36 @@ public struct ImageCollector: Sendable {
                 throw .values("\(layout.chartList): line \(file.line): chart \"\(chart.name)\": values file \(file.path) cannot be read: \(error.message)")
             }
         }
+        return files
+    }
+
+    /// Values files merged in `-f` order with `--set` layers over them; nil when there are none.
+    /// `what` names where they come from in an error.
+    private func merged(_ files: [(bytes: [UInt8], name: String)], sets: [ValueNode], scanner: ImageScanner,
+                        what: String) throws(ImagesError) -> ValueNode? {
+        var values: ValueNode?
         do {
-            return try scanner.userValues(files)
+            values = try scanner.userValues(files)
         } catch {
-            throw .values("\(layout.chartList): chart \"\(chart.name)\": \(error.description)")
+            throw .values("\(what.hasPrefix("chart ") ? layout.chartList + ": " : "")\(what): \(error.description)")
         }
+        for set in sets { values = ValueCoalescing.merge(set, over: values ?? .emptyMap(file: set.file)) }
+        return values
+    }
+
+    /// The files the image scan reads besides the charts, relative to the root: the chart list's
+    /// `values:` files, and when images are checked (images.lock exists or the chart list has an
+    /// `images:` section) and a helmfile release gives a vendored chart values, the helmfile's
+    /// files (``HelmfileReleaseValues/files``). A bundle carries them, so that the scan at the
+    /// site reads the same.
+    public func valuesFiles(_ list: ChartList, lock: Lockfile) -> [String] {
+        var paths = list.charts.flatMap { $0.values.map(\.path) }
+        let imagesChecked = FileSystem.exists(manifestPath) || FileSystem.isSymlink(manifestPath) || list.images != ChartList.ImageSettings()
+        if imagesChecked {
+            let helmfile = HelmfileReleaseValues(layout: layout, lock: lock)
+            if !helmfile.releases.isEmpty { paths += helmfile.files }
+        }
+        return paths
     }
 
     /// Whether an `exclude` entry takes an image out: a name without tag or digest excludes every

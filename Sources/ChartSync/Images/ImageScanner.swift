@@ -101,11 +101,54 @@ public struct ImageScanner: Sendable {
                 if linesByFile[file] == nil { linesByFile[file] = ImageLine.find(in: bytes) }
             }
         }
+        let found = instances.map { self.lines(of: $0, defines: defines, linesByFile: linesByFile) }
         var charts: [ChartImages] = []
         for (index, node) in instances.enumerated() {
-            charts.append(scan(node, defines: defines, linesByFile: linesByFile, extraWarnings: index == 0 ? builder.warnings : []))
+            charts.append(scan(node, lines: found[index], readers: Self.readers(of: index, instances: instances, lines: found),
+                               extraWarnings: index == 0 ? builder.warnings : []))
         }
         return ImageScan(tarball: tarball, charts: charts, disabledSubcharts: builder.disabled)
+    }
+
+    /// The template context of an instance: its values and Chart.yaml (named as the instance, as
+    /// Helm renames an aliased subchart), its enabled subcharts' contexts (`.Subcharts`), the
+    /// tree's named templates.
+    static func context(of instance: ChartInstance, defines: [String: DefinedTemplate]) -> TemplateContext {
+        var metadata = instance.chart.metadata
+        if instance.path.count > 1, let name = instance.path.last { metadata.name = name }
+        var subcharts: [String: TemplateContext] = [:]
+        for child in instance.children {
+            if let name = child.path.last { subcharts[name] = context(of: child, defines: defines) }
+        }
+        return TemplateContext(values: instance.values, metadata: metadata, defines: defines, subcharts: subcharts)
+    }
+
+    /// What the `image:` lines of an instance's templates give, walked with its values.
+    func lines(of instance: ChartInstance, defines: [String: DefinedTemplate],
+               linesByFile: [String: [ImageLine]]) -> [TemplateImageResult] {
+        var finder = TemplateImageFinder(context: Self.context(of: instance, defines: defines), linesByFile: linesByFile)
+        for (relative, template) in instance.chart.templates where Self.isRendered(relative) {
+            finder.walk(file: instance.chart.files.entryName(relative), nodes: template.nodes)
+        }
+        return finder.results
+    }
+
+    /// The live lines of the instance's ancestors that read its values (through `.Subcharts.NAME.Values`,
+    /// or the parent's section under its name), with those reads as paths of its own values: a values
+    /// image they read is rendered there (or could not be), so it is not listed again on its own.
+    static func readers(of index: Int, instances: [ChartInstance], lines: [[TemplateImageResult]]) -> [TemplateImageResult] {
+        let path = instances[index].path
+        var out: [TemplateImageResult] = []
+        for (other, ancestor) in instances.enumerated() where ancestor.path.count < path.count && path.starts(with: ancestor.path) {
+            let prefix = path.dropFirst(ancestor.path.count).joined(separator: ".") + "."
+            for line in lines[other] where line.liveness.isLive {
+                let reads = Set(line.reads.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
+                guard !reads.isEmpty else { continue }
+                out.append(TemplateImageResult(file: line.file, line: line.line, written: line.written, liveness: line.liveness,
+                                               outcome: line.outcome, reads: reads, numbers: []))
+            }
+        }
+        return out
     }
 
     /// Values files merged in order as `helm template -f a -f b` merges them (a later file wins key
@@ -175,7 +218,9 @@ public struct ImageScanner: Sendable {
                      message: "the unquoted number \(written) renders as \(helm) (Helm reads it as a number), so the chart pulls that and it is what is listed; the chart should quote it")
     }
 
-    func scan(_ instance: ChartInstance, defines: [String: DefinedTemplate], linesByFile: [String: [ImageLine]],
+    /// One instance's images from its template lines and its values; `readers` are its ancestors'
+    /// lines that read its values (``readers(of:instances:lines:)``).
+    func scan(_ instance: ChartInstance, lines: [TemplateImageResult], readers external: [TemplateImageResult],
               extraWarnings: [ImageWarning]) -> ChartImages {
         let chart = instance.chart
         let label = instance.label
@@ -184,14 +229,6 @@ public struct ImageScanner: Sendable {
             warnings.append(ImageWarning(chart: label, file: chart.files.entryName(error.relative), line: error.line, key: nil,
                                          message: "the template cannot be parsed (\(error.message)); its images are not listed"))
         }
-
-        // Templates.
-        let context = TemplateContext(values: instance.values, metadata: chart.metadata, defines: defines)
-        var finder = TemplateImageFinder(context: context, linesByFile: linesByFile)
-        for (relative, template) in chart.templates where Self.isRendered(relative) {
-            finder.walk(file: chart.files.entryName(relative), nodes: template.nodes)
-        }
-        let lines = finder.results
 
         // Values.
         var valueImages: [ValueImage] = []
@@ -204,7 +241,7 @@ public struct ImageScanner: Sendable {
             read == key || read.hasPrefix(key + ".") || key.hasPrefix(read + ".") || read.hasPrefix(key + "[") || key.hasPrefix(read + "[")
         }
         for value in valueImages {
-            let readers = lines.filter { line in line.reads.contains { related($0, value.key) } }
+            let readers = (lines + external).filter { line in line.reads.contains { related($0, value.key) } }
             let liveUnknown = readers.contains { line in
                 if case .unknown = line.outcome { return line.liveness.isLive } else { return false }
             }

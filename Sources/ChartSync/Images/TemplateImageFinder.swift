@@ -284,6 +284,7 @@ struct TemplateImageFinder {
     private static func kind(_ value: TemplateValue) -> String {
         switch value {
         case .root: return "root"
+        case .subchart(let path): return "subchart:" + path.joined(separator: ".")
         case .node(_, let path): return "values:" + path
         default: return "other"
         }

@@ -77,6 +77,9 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
         case notVendored = "not-vendored"
         /// A release's `version:` does not admit the version versions.lock holds.
         case releaseVersionMismatch = "release-version-mismatch"
+        /// A release's `values:` or `secrets:` file is not there (or not a regular file), and the
+        /// release's `missingFileHandler` does not tolerate it.
+        case releaseValuesMissing = "release-values-missing"
         /// A sub-helmfile, base or environment values file a helmfile names is not there.
         case helmfileFileMissing = "helmfile-file-missing"
         /// A helmfile file that is not valid YAML or not shaped like a helmfile.
@@ -98,7 +101,7 @@ public struct TreeFinding: Sendable, Equatable, CustomStringConvertible {
                 return .images
             case .imageNotStored, .imageNotLocked, .blobMissing, .blobMismatch, .blobUnneeded, .imageStoreInvalid:
                 return .store
-            case .releaseChartMissing, .notVendored, .releaseVersionMismatch, .helmfileFileMissing, .helmfileInvalid,
+            case .releaseChartMissing, .notVendored, .releaseVersionMismatch, .releaseValuesMissing, .helmfileFileMissing, .helmfileInvalid,
                  .helmfileUnreadable, .templateNotEvaluated, .helmfileNotRead:
                 return .helmfile
             }

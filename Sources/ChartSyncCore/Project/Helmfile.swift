@@ -22,6 +22,12 @@ public struct Helmfile: Sendable, Equatable {
             self.reason = reason
         }
 
+        /// A comment (`{{/* ... */}}`): it yields nothing.
+        public var isComment: Bool {
+            let body = text.dropFirst(2).drop { $0 == "-" || $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+            return body.hasPrefix("/*")
+        }
+
         /// The action on one line, shortened to 80 characters, for messages.
         public var summary: String {
             let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
@@ -73,6 +79,17 @@ public struct Helmfile: Sendable, Equatable {
         public var uninstalled: Bool
         /// It inherits from a release template this file does not define.
         public var inheritsUnknown: Bool
+        /// `values:` entries, in order (helmfile passes each to Helm as a `-f` file).
+        public var values: [ValuesEntry] = []
+        /// `secrets:` entries, in order (helm-secrets decrypts them; passed after `values:`).
+        public var secrets: [ValuesEntry] = []
+        /// `set:` entries, in order (passed as `--set` after every values file).
+        public var set: [SetEntry] = []
+        /// `missingFileHandler:` as written (helmfile's default is `Error`); nil when not given.
+        public var missingFileHandler: String?
+        /// Keys that give values from templates chartsync does not render (`valuesTemplate`,
+        /// `setTemplate`), with their lines.
+        public var templatedValueKeys: [Key] = []
 
         /// Creates a release.
         public init(name: String, line: Int, chart: String?, chartLine: Int? = nil, version: String? = nil,
@@ -85,6 +102,75 @@ public struct Helmfile: Sendable, Equatable {
             self.versionLine = versionLine ?? line
             self.uninstalled = uninstalled
             self.inheritsUnknown = inheritsUnknown
+        }
+
+        /// Whether a missing values or secrets file is tolerated (`missingFileHandler` other than `Error`).
+        public var toleratesMissingFiles: Bool { missingFileHandler != nil && missingFileHandler != "Error" }
+
+        /// A key of a release, with its line.
+        public struct Key: Sendable, Equatable {
+            /// The key.
+            public var key: String
+            /// 1-based line.
+            public var line: Int
+
+            /// Creates a key.
+            public init(key: String, line: Int) {
+                self.key = key
+                self.line = line
+            }
+        }
+
+        /// One entry of a release's `values:` or `secrets:`.
+        public enum ValuesEntry: Sendable, Equatable {
+            /// A path as written (relative to the helmfile file's directory unless absolute; a
+            /// glob, a `.gotmpl` helmfile renders, or a template action are possible), with its line.
+            case file(String, line: Int)
+            /// A mapping written inline, as a one-line YAML flow mapping that reads back as the
+            /// same values (keys quoted; scalars plain when they were plain, else double-quoted),
+            /// with its line; `templated` when a template action lies inside it.
+            case inline(String, line: Int, templated: Bool)
+            /// Neither a path nor a mapping (helmfile refuses it), with its line.
+            case invalid(line: Int)
+
+            /// The 1-based line of the entry.
+            public var line: Int {
+                switch self {
+                case .file(_, let line), .inline(_, let line, _), .invalid(let line): return line
+                }
+            }
+        }
+
+        /// One `set:` entry.
+        public struct SetEntry: Sendable, Equatable {
+            /// What it sets.
+            public enum Value: Sendable, Equatable {
+                /// `value: TEXT` (helmfile passes `--set name=TEXT`; an empty text is not passed).
+                case value(String)
+                /// `values: [a, b]` (passed as `--set name={a,b}`).
+                case values([String])
+                /// `file: PATH` (passed as `--set-file`).
+                case file(String)
+                /// None of them, or not scalars.
+                case none
+            }
+
+            /// `name:` as written; nil when there is none.
+            public var name: String?
+            /// The value.
+            public var value: Value
+            /// 1-based line of the entry.
+            public var line: Int
+            /// The name or value holds a template action.
+            public var templated: Bool
+
+            /// Creates an entry.
+            public init(name: String?, value: Value, line: Int, templated: Bool = false) {
+                self.name = name
+                self.value = value
+                self.line = line
+                self.templated = templated
+            }
         }
 
         /// Where a release's chart comes from.

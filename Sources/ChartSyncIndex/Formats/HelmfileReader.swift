@@ -111,6 +111,15 @@ private struct HelmfileBuilder {
         return out + rest
     }
 
+    /// Whether a template action lies inside `node` (on its lines, or in one of its scalars): a
+    /// line holding only actions was dropped before the YAML was read, so what is left of the
+    /// node may not be what helmfile renders.
+    private func isTemplated(_ node: YAMLNode) -> Bool {
+        let last = InlineValues.lastLine(node)
+        if templates.contains(where: { $0.line >= node.line && $0.line <= last && !$0.isComment }) { return true }
+        return InlineValues.scalars(node).contains { Helmfile.isTemplated(restored($0)) }
+    }
+
     /// A scalar's text as written; nil for null or a collection.
     private func text(_ node: YAMLNode?) -> String? {
         guard let node, !node.isNull else { return nil }
@@ -190,15 +199,40 @@ private struct HelmfileBuilder {
             }
             let chart = pair("chart"), version = pair("version")
             let name = text(item["name"]) ?? "(unnamed)"
-            helmfile.releases.append(.init(
+            var release = Helmfile.Release(
                 name: name, line: item.line, chart: text(chart?.value),
                 chartLine: chart?.keyLine, version: text(version?.value), versionLine: version?.keyLine,
-                uninstalled: pair("installed")?.value.scalar == "false", inheritsUnknown: inheritsUnknown))
+                uninstalled: pair("installed")?.value.scalar == "false", inheritsUnknown: inheritsUnknown)
             for (key, secrets) in [("values", false), ("secrets", true)] {
-                for file in pair(key)?.value.items ?? [] {
-                    if let path = text(file) { helmfile.files.append(.init(path: path, line: file.line, kind: .release(name, secrets: secrets))) }
+                for entry in pair(key)?.value.items ?? [] {
+                    if let path = text(entry) {
+                        helmfile.files.append(.init(path: path, line: entry.line, kind: .release(name, secrets: secrets)))
+                        if secrets { release.secrets.append(.file(path, line: entry.line)) } else { release.values.append(.file(path, line: entry.line)) }
+                    } else if !secrets, entry.pairs != nil {
+                        release.values.append(.inline(InlineValues.flowText(entry, restored: restored), line: entry.line,
+                                                      templated: isTemplated(entry)))
+                    } else if !entry.isNull {
+                        if secrets { release.secrets.append(.invalid(line: entry.line)) } else { release.values.append(.invalid(line: entry.line)) }
+                    }
                 }
             }
+            for entry in pair("set")?.value.items ?? [] {
+                let setName = text(entry["name"])
+                var value = Helmfile.Release.SetEntry.Value.none
+                if let given = text(entry["value"]) {
+                    value = .value(given)
+                } else if let items = entry["values"]?.items, items.allSatisfy({ $0.scalar != nil }) {
+                    value = .values(items.compactMap { $0.scalar.map(restored) })
+                } else if let file = text(entry["file"]) {
+                    value = .file(file)
+                }
+                release.set.append(.init(name: setName, value: value, line: entry.line, templated: isTemplated(entry)))
+            }
+            release.missingFileHandler = text(pair("missingFileHandler")?.value)
+            for key in ["valuesTemplate", "setTemplate"] {
+                if let found = pair(key), !found.value.isNull { release.templatedValueKeys.append(.init(key: key, line: found.keyLine)) }
+            }
+            helmfile.releases.append(release)
         }
     }
 
@@ -233,6 +267,82 @@ private struct HelmfileBuilder {
                                                 missingAllowed: tolerant))
                 }
             }
+        }
+    }
+}
+
+/// A release's inline values mapping carried as YAML text, so it is read like a values file.
+enum InlineValues {
+    /// `node` as a one-line YAML flow collection that reads back as the same values: keys double-
+    /// quoted (a merge key `<<` stays plain), scalars plain when they were plain and hold nothing
+    /// a flow collection or a key would take for syntax (such a scalar is never a number, boolean
+    /// or null, so quoting it keeps its type), else double-quoted.
+    static func flowText(_ node: YAMLNode, restored: (String) -> String) -> String {
+        switch node.value {
+        case .scalar(let text, let plain):
+            if node.isNull { return "null" }
+            let value = restored(text)
+            if plain, !value.isEmpty, isSafePlain(value) { return value }
+            return quoted(value)
+        case .mapping(let pairs):
+            return "{" + pairs.map { (($0.key == "<<") ? "<<" : quoted(restored($0.key))) + ": " + flowText($0.value, restored: restored) }
+                .joined(separator: ", ") + "}"
+        case .sequence(let items):
+            return "[" + items.map { flowText($0, restored: restored) }.joined(separator: ", ") + "]"
+        }
+    }
+
+    /// A plain scalar that can stay plain inside a flow collection.
+    private static func isSafePlain(_ text: String) -> Bool {
+        let scalars = Array(text.unicodeScalars)
+        guard let first = scalars.first, first != " ", scalars.last != " " else { return false }
+        if "?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return false }
+        if first == "-", scalars.count == 1 || scalars[1] == " " { return false }
+        return !scalars.contains { ",[]{}#:\"'".unicodeScalars.contains($0) || $0.value < 0x20 || $0.value == 0x7f }
+    }
+
+    /// A YAML double-quoted scalar.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out += "\\x" + hex(scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Two hex digits.
+    private static func hex(_ value: UInt32) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(value >> 4) & 15], digits[Int(value) & 15]])
+    }
+
+    /// The last line any part of `node` is on.
+    static func lastLine(_ node: YAMLNode) -> Int {
+        switch node.value {
+        case .scalar: return node.line
+        case .mapping(let pairs): return pairs.map { max($0.keyLine, lastLine($0.value)) }.max() ?? node.line
+        case .sequence(let items): return items.map(lastLine).max() ?? node.line
+        }
+    }
+
+    /// Every scalar of `node` (keys included).
+    static func scalars(_ node: YAMLNode) -> [String] {
+        switch node.value {
+        case .scalar(let text, _): return [text]
+        case .mapping(let pairs): return pairs.flatMap { [$0.key] + scalars($0.value) }
+        case .sequence(let items): return items.flatMap(scalars)
         }
     }
 }

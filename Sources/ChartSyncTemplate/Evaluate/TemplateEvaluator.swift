@@ -152,22 +152,26 @@ public struct TemplateEvaluator {
             switch name {
             case "Values": return .node(context.values, path: "")
             case "Chart": return .chart
+            case "Subcharts": return .subcharts(path: [])
             default: return .opaque(path: nil)
             }
         case .chart:
-            let m = context.metadata
+            return Self.field(name, of: context.metadata)
+        case .subcharts(let path):
+            // A subchart that is off is not in Helm's map: the key gives nothing.
+            return context.context(at: path + [name]) == nil ? .null : .subchart(path: path + [name])
+        case .subchart(let path):
+            guard let scope = context.context(at: path) else { return .opaque(path: nil) }
             switch name {
-            case "Name": return .string(m.name)
-            case "Version": return .string(m.version)
-            case "AppVersion":
-                if let appVersion = m.appVersion { return .string(appVersion) }
-                return .null
-            case "Type":
-                if let type = m.type { return .string(type) }
-                return .null
-            case "APIVersion", "ApiVersion": return .string(m.apiVersion)
+            // Its values are the parent's section under its name: their paths are read as such.
+            case "Values": return .node(scope.values, path: path.joined(separator: "."))
+            case "Chart": return .subchartChart(path: path)
+            case "Subcharts": return .subcharts(path: path)
             default: return .opaque(path: nil)
             }
+        case .subchartChart(let path):
+            guard let scope = context.context(at: path) else { return .opaque(path: nil) }
+            return Self.field(name, of: scope.metadata)
         case .node(let node, let path):
             switch node.content {
             case .map:
@@ -178,6 +182,22 @@ public struct TemplateEvaluator {
             }
         case .missing(let path): return .missing(path: join(path))
         case .opaque(let path): return .opaque(path: path.map(join))
+        default: return .opaque(path: nil)
+        }
+    }
+
+    /// A field of `.Chart`.
+    static func field(_ name: String, of m: ChartMetadata) -> TemplateValue {
+        switch name {
+        case "Name": return .string(m.name)
+        case "Version": return .string(m.version)
+        case "AppVersion":
+            if let appVersion = m.appVersion { return .string(appVersion) }
+            return .null
+        case "Type":
+            if let type = m.type { return .string(type) }
+            return .null
+        case "APIVersion", "ApiVersion": return .string(m.apiVersion)
         default: return .opaque(path: nil)
         }
     }
@@ -355,7 +375,7 @@ public struct TemplateEvaluator {
                 return text
             default: throw TemplateUnknown("renders the map or list .Values.\(path)")
             }
-        case .root, .chart: throw TemplateUnknown("renders a context object")
+        case .root, .chart, .subcharts, .subchart, .subchartChart: throw TemplateUnknown("renders a context object")
         case .opaque(let path):
             if let path { throw TemplateUnknown("reads .Values.\(path) in a way chartsync does not follow") }
             throw TemplateUnknown("renders something known only at install time")
@@ -370,7 +390,8 @@ public struct TemplateEvaluator {
         case .bool(let value): return value
         case .null, .missing: return false
         case .node(let node, _): return node.isTruthy
-        case .root, .chart: return true
+        case .root, .chart, .subchart, .subchartChart: return true
+        case .subcharts(let path): return !(context.context(at: path)?.subcharts.isEmpty ?? true)
         case .opaque: throw TemplateUnknown("tests something known only at install time")
         }
     }

@@ -5,6 +5,14 @@ public enum TemplateValue: Sendable {
     case root
     /// `.Chart`.
     case chart
+    /// `.Subcharts` of the chart at `path` (instance names below the chart whose templates are
+    /// evaluated; empty for that chart itself).
+    case subcharts(path: [String])
+    /// An enabled subchart's own top-level scope (`.Subcharts.NAME`): `path` names it from the
+    /// chart whose templates are evaluated down.
+    case subchart(path: [String])
+    /// `.Chart` of the subchart at `path`.
+    case subchartChart(path: [String])
     /// A node of the chart's values; `path` is its dotted key path (`""` for `.Values` itself).
     case node(ValueNode, path: String)
     /// A key of `.Values` that does not exist (renders as nothing, is false).

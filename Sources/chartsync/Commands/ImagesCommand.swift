@@ -12,8 +12,10 @@ struct ImagesCommand: ParsableCommand {
         discussion: """
             Reads every tarball versions.lock lists (proven against it first), subcharts included, \
             and lists the images the charts use with their default values and the values files the \
-            chart list names for them (values:, applied in order as helm template -f does), with the \
-            charts that use them; the chart list's images.extra adds \
+            chart list names for them (values:, applied in order as helm template -f does), and once \
+            more for each release of the project's helmfile (helmfile.yaml, helmfile.yaml.gotmpl or \
+            helmfile.d/) that gives a vendored chart values (its values: files and inline values, \
+            then its set:), with the charts that use them; the chart list's images.extra adds \
             and images.exclude removes. Digests images.lock already records are kept. --resolve asks \
             each registry (OCI distribution API) for the manifest digest of every tag and records \
             name:tag@sha256:... --check writes nothing and exits 1 when images.lock is not current. \

@@ -13,9 +13,10 @@ struct VerifyCommand: ParsableCommand {
             The gate (no BUNDLE) opens no network connection. It reports every problem, each naming \
             the file, what versions.lock expects and what is there: exit 0 clean, 1 a mismatch, \
             2 a chart-list or lock error (or a --helmfile that is not there), 3 a file could not be \
-            read. With helmfile.yaml beside the chart list (or --helmfile FILE), every release's \
-            chart must be vendored (or in charts/custom); templates are reported as warnings, \
-            never evaluated. --json prints the report \
+            read. With helmfile.yaml (helmfile.yaml.gotmpl, helmfile.d/) beside the chart list, or \
+            --helmfile FILE|DIR, every release's chart must be vendored (or in charts/custom) and \
+            its values files must exist; templates are reported as warnings, never evaluated. \
+            --json prints the report \
             (schema chartsync.verify.v1), --junit FILE writes JUnit XML, and under GitHub Actions \
             (GITHUB_ACTIONS=true) each problem is also an ::error annotation.
 
@@ -41,7 +42,7 @@ struct VerifyCommand: ParsableCommand {
     var junit: String?
 
     /// The helmfile whose releases the gate checks.
-    @Option(name: .customLong("helmfile"), help: "The gate checks this helmfile's releases against the vendored charts (default: helmfile.yaml beside the chart list, when there is one).")
+    @Option(name: .customLong("helmfile"), help: "The gate checks this helmfile's releases against the vendored charts: a file, or a helmfile.d-style directory (default: helmfile.yaml, helmfile.yaml.gotmpl or helmfile.d/ beside the chart list, when there is one).")
     var helmfile: String?
 
     /// The Ed25519 public key the bundle must be signed by.

@@ -28,6 +28,18 @@ struct ImagesSummary: Encodable {
         let message: String
     }
 
+    /// A helmfile release whose values were applied to its chart's scan.
+    struct Release: Encodable {
+        /// The release's name.
+        let release: String
+        /// The helmfile file, relative to the project root.
+        let file: String
+        /// Its line.
+        let line: Int
+        /// The vendored chart it uses.
+        let chart: String
+    }
+
     /// images.lock's path.
     let file: String
     /// `written`, `unchanged` or `current`.
@@ -38,6 +50,8 @@ struct ImagesSummary: Encodable {
     let excluded: [String]
     /// What could not be known without rendering.
     let warnings: [Warning]
+    /// The helmfile releases whose values were applied (each one more render of its chart).
+    let releases: [Release]
     /// Tags resolved to digests in this run.
     let resolved: Int
     /// What `--pull` put in the image store; absent without `--pull`.
@@ -110,6 +124,7 @@ struct ImagesSummary: Encodable {
         }
         excluded = report.expected.excluded.map(\.description)
         warnings = report.expected.warnings.map { Warning(chart: $0.chart, file: $0.file, line: $0.line, key: $0.key, message: $0.message) }
+        releases = report.expected.releases.map { Release(release: $0.name, file: $0.file, line: $0.line, chart: $0.chart) }
         resolved = report.resolved
     }
 
@@ -132,6 +147,7 @@ struct ImagesSummary: Encodable {
         let verb = check ? "is current" : report.written ? "written" : "unchanged"
         lines.append("\(Paths.display(path)) \(verb): \(report.manifest.images.count) image(s), \(pinned) pinned by digest"
             + (report.expected.excluded.isEmpty ? "" : ", \(report.expected.excluded.count) excluded")
+            + (report.expected.releases.isEmpty ? "" : ", with the values of \(report.expected.releases.count) helmfile release(s)")
             + (report.resolved > 0 ? "; \(report.resolved) resolved" : ""))
         return lines
     }
