@@ -256,4 +256,31 @@ import Testing
                                    registry.baseURL + "/v2/site/team/big/blobs/" + digest])
         #expect(head == "404", "\(head)")
     }
+
+    /// The connection breaks 4 MiB into the first 8 MiB chunk of a 20 MiB layer, before the
+    /// registry saw any of it: the chunk in hand is sent again from the offset the registry
+    /// reports (--retries 0: the upload resumes, not the transport), and the layer arrives whole.
+    @Test func aChunkResetBeforeTheRegistrySawItIsSentAgainFromTheChunkInHand() throws {
+        let project = try PushProject(customChart: false, largeLayer: 20 << 20)
+        let out = try TemporaryDirectory(prefix: "chartsync-bundlepush")
+        let bundled = try CLI.run(["bundle", "-o", out.file("site.bundle")], in: project.path)
+        #expect(bundled.status == 0, "\(bundled.stderr)")
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let proxy = try FaultServer()
+        defer { proxy.stop() }
+        try proxy.proxy(to: registry.baseURL)
+        let uploads = "/v2/site/team/big/blobs/uploads/"
+        try proxy.plan("PATCH", prefix: uploads, [.resetRequest(after: 4 << 20), .forward()])
+
+        let run = try CLI.run(["push", out.file("site.bundle"), "--registry", "127.0.0.1:\(proxy.port)/site", "--plain-http",
+                               "--retries", "0", "--json"], in: out.path)
+        #expect(run.status == 0, "\(run.stderr)\n\(registry.log().suffix(3000))")
+        let patches = try proxy.requests().filter { $0.method == "PATCH" && $0.path.hasPrefix(uploads) }
+        let ranges = patches.map { $0.contentRange ?? "" }
+        #expect(ranges.count == 4 && ranges.prefix(3) == ["0-8388607", "0-8388607", "8388608-16777215"]
+                && ranges.last?.hasPrefix("16777216-") == true, "\(ranges)")
+        let big = try #require(project.images.first { $0.key.hasSuffix("team/big:1.0") })
+        #expect(try RegistryAccess(registry).manifestDigest("site/team/big:1.0") == big.value)
+    }
 }

@@ -178,7 +178,7 @@ final class BundleUploader: BundleEntryConsumer, @unchecked Sendable {
             return true
         }
         guard taken else { return false }
-        buffer.reserveCapacity(Self.chunkSize)
+        buffer.reserveCapacity(min(Self.chunkSize, Int(job.item.blob.size) - received))
         holding = true
         return true
     }
