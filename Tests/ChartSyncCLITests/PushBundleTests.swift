@@ -283,4 +283,33 @@ import Testing
         let big = try #require(project.images.first { $0.key.hasSuffix("team/big:1.0") })
         #expect(try RegistryAccess(registry).manifestDigest("site/team/big:1.0") == big.value)
     }
+
+    /// A registry that will not mount (202 to `POST ?mount=`): the blobs team/oci-app shares with
+    /// team/docker-app (uploaded there first, in the order of images/index.json) are uploaded into
+    /// it in one more pass over the bundle.
+    @Test func aRefusedMountIsUploadedInOneMorePass() throws {
+        let project = try PushProject(customChart: false)
+        let out = try TemporaryDirectory(prefix: "chartsync-bundlepush")
+        let bundled = try CLI.run(["bundle", "-o", out.file("site.bundle")], in: project.path)
+        #expect(bundled.status == 0, "\(bundled.stderr)")
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let proxy = try FaultServer()
+        defer { proxy.stop() }
+        try proxy.proxy(to: registry.baseURL)
+        // team/oci-app needs only the config and layer of team/docker-app: its first two POSTs are the mounts.
+        let uploads = "/v2/site/team/oci-app/blobs/uploads/"
+        try proxy.plan("POST", prefix: uploads, [.status(202), .status(202), .forward()])
+
+        let run = try CLI.run(["push", out.file("site.bundle"), "--registry", "127.0.0.1:\(proxy.port)/site", "--plain-http",
+                               "--json"], in: out.path)
+        #expect(run.status == 0, "\(run.stderr)\n\(registry.log().suffix(3000))")
+        let posts = try proxy.requests().filter { $0.method == "POST" && $0.path.hasPrefix(uploads) }.map(\.path)
+        #expect(posts.count == 4 && posts.prefix(2).allSatisfy { $0.contains("mount=") }
+                && posts.dropFirst(2).allSatisfy { !$0.contains("mount=") }, "\(posts)")
+        let blobs = try jsonObject(run)["blobs"] as? [String: Any] ?? [:]
+        #expect(blobs["mounted"] as? Int == 0, "\(blobs)")
+        let reference = project.source.reference("team/oci-app", tag: "1.0")
+        #expect(try RegistryAccess(registry).manifestDigest("site/team/oci-app:1.0") == project.images[reference])
+    }
 }

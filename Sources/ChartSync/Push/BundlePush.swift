@@ -225,23 +225,36 @@ final class BundlePush {
             counts.uploaded += uploader.counts.uploaded
             counts.uploadedBytes += uploader.counts.uploadedBytes
             counts.failures += uploader.counts.failures
-            var next: [String: Pending] = [:]
-            for (path, item) in pending where !item.later.isEmpty {
-                guard let from = uploader.done[path]?.first else { continue }
+            // Mounted into the other repositories that need it, up to --jobs blobs at once; a
+            // repository that refuses a mount gets the blob in the next pass.
+            let mountable = pending.compactMap { path, item in
+                uploader.done[path]?.first.map { (path: path, item: item, from: $0) }
+            }.filter { !$0.item.later.isEmpty }
+            typealias Mounts = (mounted: Int, refused: [String], failures: [(subject: String, error: RegistryError)])
+            let mounts = WorkerPool.map(mountable, threads: options.jobs) { _, item, from -> Result<Mounts, PushError> in
+                var done: Mounts = (0, [], [])
                 for repository in item.later {
-                    guard !cancellation.isCancelled else { throw PushError.interrupted }
+                    guard !cancellation.isCancelled else { return .failure(.interrupted) }
                     do throws(RegistryError) {
                         if try client.mountBlob(registry: registry, repository: repository, digest: item.blob.digest, from: from) {
-                            counts.add(.mounted(from: from))
+                            done.mounted += 1
                             onEvent?(.blobPushed(digest: item.blob.digest, repository: repository, outcome: .mounted(from: from)))
                         } else {
-                            next[path, default: Pending(blob: item.blob, uploads: [], later: [])].uploads.append(repository)
+                            done.refused.append(repository)
                         }
                     } catch {
-                        if case .cancelled = error { throw PushError.interrupted }
-                        counts.failures.append(("\(item.blob.subject): blob \(item.blob.digest) to \(registry)/\(repository)", error))
+                        if case .cancelled = error { return .failure(.interrupted) }
+                        done.failures.append(("\(item.blob.subject): blob \(item.blob.digest) to \(registry)/\(repository)", error))
                     }
                 }
+                return .success(done)
+            }
+            var next: [String: Pending] = [:]
+            for ((path, item, from), result) in zip(mountable, mounts) {
+                let done = try result.get()
+                for _ in 0..<done.mounted { counts.add(.mounted(from: from)) }
+                counts.failures += done.failures
+                if !done.refused.isEmpty { next[path] = Pending(blob: item.blob, uploads: done.refused, later: []) }
             }
             pending = next
         }
