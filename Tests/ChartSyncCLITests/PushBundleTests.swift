@@ -312,4 +312,43 @@ import Testing
         let reference = project.source.reference("team/oci-app", tag: "1.0")
         #expect(try RegistryAccess(registry).manifestDigest("site/team/oci-app:1.0") == project.images[reference])
     }
+
+    /// Ctrl-C while a chunk of a large layer hangs and other blobs are on their way: exit 130 at
+    /// once, every worker stopped; the next push sends what is missing.
+    @Test func ctrlCStopsEveryUploadThenTheNextPushCompletes() throws {
+        let project = try PushProject(customChart: false, largeLayer: 20 << 20)
+        let out = try TemporaryDirectory(prefix: "chartsync-bundlepush")
+        let bundled = try CLI.run(["bundle", "-o", out.file("site.bundle")], in: project.path)
+        #expect(bundled.status == 0, "\(bundled.stderr)")
+        let registry = try RegistryServer()
+        defer { registry.stop() }
+        let proxy = try FaultServer()
+        defer { proxy.stop() }
+        try proxy.proxy(to: registry.baseURL)
+        try proxy.plan("PATCH", prefix: "/v2/site/team/big/blobs/uploads/", [.forward(delay: 60), .forward()])
+        let target = ["--registry", "127.0.0.1:\(proxy.port)/site", "--plain-http", "--jobs", "4"]
+
+        let logs = try TemporaryDirectory(prefix: "chartsync-log")
+        let child = try ChildProcess([CLI.binary, "push", out.file("site.bundle")] + target, outputPath: logs.file("out"))
+        let deadline = Date().addingTimeInterval(60)
+        while try !proxy.requests().contains(where: { $0.method == "PATCH" }) {
+            guard child.isRunning, Date() < deadline else {
+                throw SupportError("no PATCH: \((try? String(contentsOfFile: logs.file("out"), encoding: .utf8)) ?? "")")
+            }
+            usleep(20_000)
+        }
+        let started = Date()
+        kill(child.pid, SIGINT)
+        let status = child.wait(timeout: 30)
+        let output = (try? String(contentsOfFile: logs.file("out"), encoding: .utf8)) ?? ""
+        #expect(status == 130, "\(output)")
+        #expect(Date().timeIntervalSince(started) < 10, "the stalled upload was not abandoned at once")
+        #expect(output.contains("interrupted"), "\(output)")
+        #expect(!registryRequests(registry).contains { $0.hasPrefix("PUT ") && $0.contains("/manifests/") })
+
+        let resumed = try CLI.run(["push", out.file("site.bundle")] + target + ["--json"], in: out.path)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let big = try #require(project.images.first { $0.key.hasSuffix("team/big:1.0") })
+        #expect(try RegistryAccess(registry).manifestDigest("site/team/big:1.0") == big.value)
+    }
 }
