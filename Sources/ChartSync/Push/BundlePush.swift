@@ -15,9 +15,9 @@ import ChartSyncTransport
 ///    another repository has is mounted.
 /// 2. Only when blobs are missing, the second pass reads the bundle again, proving every entry
 ///    again against the same MANIFEST (whose bytes must equal the first pass's), and sends each
-///    missing blob as its entry streams by: one `PUT` for a blob up to
-///    `RegistryClient.monolithicUploadLimit`, `PATCH` chunks of `uploadChunkSize` for a larger
-///    one, closed only after the entry was proven. Memory stays at one chunk.
+///    missing blob as its entry streams by, up to `--jobs` blobs at once (``BundleUploader``):
+///    one `PUT` for a blob up to `BundleUploader.chunkSize`, `PATCH` chunks of it for a larger
+///    one, closed only after the entry was proven. Memory stays at `jobs + 1` chunks.
 ///
 /// A blob needed by several repositories is uploaded once and mounted into the others; a
 /// registry that refuses a mount gets the blob uploaded in one more pass.
@@ -221,27 +221,40 @@ final class BundlePush {
 
         // At most two passes: the uploads and mounts, then the repositories that refused a mount.
         while !pending.isEmpty {
-            let uploader = try secondPass(pending, client: client, registry: registry)
+            let uploader = try secondPass(pending, client: client, registry: registry, jobs: options.jobs)
             counts.uploaded += uploader.counts.uploaded
             counts.uploadedBytes += uploader.counts.uploadedBytes
             counts.failures += uploader.counts.failures
-            var next: [String: Pending] = [:]
-            for (path, item) in pending where !item.later.isEmpty {
-                guard let from = uploader.done[path]?.first else { continue }
+            // Mounted into the other repositories that need it, up to --jobs blobs at once; a
+            // repository that refuses a mount gets the blob in the next pass.
+            let mountable = pending.compactMap { path, item in
+                uploader.done[path]?.first.map { (path: path, item: item, from: $0) }
+            }.filter { !$0.item.later.isEmpty }
+            typealias Mounts = (mounted: Int, refused: [String], failures: [(subject: String, error: RegistryError)])
+            let mounts = WorkerPool.map(mountable, threads: options.jobs) { _, item, from -> Result<Mounts, PushError> in
+                var done: Mounts = (0, [], [])
                 for repository in item.later {
-                    guard !cancellation.isCancelled else { throw PushError.interrupted }
+                    guard !cancellation.isCancelled else { return .failure(.interrupted) }
                     do throws(RegistryError) {
                         if try client.mountBlob(registry: registry, repository: repository, digest: item.blob.digest, from: from) {
-                            counts.add(.mounted(from: from))
+                            done.mounted += 1
                             onEvent?(.blobPushed(digest: item.blob.digest, repository: repository, outcome: .mounted(from: from)))
                         } else {
-                            next[path, default: Pending(blob: item.blob, uploads: [], later: [])].uploads.append(repository)
+                            done.refused.append(repository)
                         }
                     } catch {
-                        if case .cancelled = error { throw PushError.interrupted }
-                        counts.failures.append(("\(item.blob.subject): blob \(item.blob.digest) to \(registry)/\(repository)", error))
+                        if case .cancelled = error { return .failure(.interrupted) }
+                        done.failures.append(("\(item.blob.subject): blob \(item.blob.digest) to \(registry)/\(repository)", error))
                     }
                 }
+                return .success(done)
+            }
+            var next: [String: Pending] = [:]
+            for ((path, item, from), result) in zip(mountable, mounts) {
+                let done = try result.get()
+                for _ in 0..<done.mounted { counts.add(.mounted(from: from)) }
+                counts.failures += done.failures
+                if !done.refused.isEmpty { next[path] = Pending(blob: item.blob, uploads: done.refused, later: []) }
             }
             pending = next
         }
@@ -249,147 +262,36 @@ final class BundlePush {
     }
 
     /// Reads the bundle again, proving every entry against the first pass's MANIFEST, and
-    /// uploads the pending blobs as their entries stream by.
-    private func secondPass(_ pending: [String: Pending], client: RegistryClient, registry: String) throws -> Uploader {
+    /// uploads the pending blobs as their entries stream by, up to `jobs` at once
+    /// (``BundleUploader``); returns once every upload handed over is closed or abandoned.
+    private func secondPass(_ pending: [String: Pending], client: RegistryClient, registry: String,
+                            jobs: Int) throws -> BundleUploader.Results {
         let verifier = BundleVerifier(cancellation: pusher.cancellation)
         let bundle = try Self.interruptible { try verifier.open(path, trustedKey: trustedKey) }
         guard bundle.header.manifest == proven else {
             throw PushError.bundleChanged("\(bundle.parts[0]): its MANIFEST is not the one the first pass proved")
         }
         bundle.reader.retain = nil
-        let uploader = Uploader(pending, client: client, registry: registry, cancellation: pusher.cancellation, onEvent: pusher.onEvent)
+        let uploader = BundleUploader(pending, jobs: jobs, client: client, registry: registry, cancellation: pusher.cancellation,
+                                      onEvent: pusher.onEvent)
         do {
             try verifier.prove(bundle, consumer: uploader, checkingStore: false)
         } catch VerifyError.archive(.consumerStopped) {
-            throw uploader.stop ?? PushError.interrupted
+            throw uploader.finish().stop ?? PushError.interrupted
         } catch VerifyError.interrupted {
+            _ = uploader.finish()
             throw PushError.interrupted
         } catch let error as VerifyError {
+            // The entry not proven is abandoned, never closed; the blobs proven before it stay.
+            _ = uploader.finish()
             throw PushError.bundleChanged(error.description)
+        } catch {
+            _ = uploader.finish()
+            throw error
         }
-        return uploader
-    }
-
-    /// Uploads each pending blob as its entry streams: in memory up to the monolithic limit (one
-    /// `PUT` through `RegistryClient.pushBlob`), else in `PATCH` chunks, closed once proven.
-    final class Uploader: BundleEntryConsumer {
-        let pending: [String: Pending]
-        let client: RegistryClient
-        let registry: String
-        let cancellation: Cancellation
-        let onEvent: ChartSyncEventHandler?
-        /// Uploaded, mounted (never here) and failures.
-        private(set) var counts = Pusher.BlobCounts()
-        /// The repositories each entry reached, by bundle path.
-        private(set) var done: [String: [String]] = [:]
-        /// Why the stream was stopped.
-        private(set) var stop: PushError?
-
-        private var current: (path: String, item: Pending, streams: [(String, BlobStreamUpload)], failed: Set<String>)?
-        private var buffer: [UInt8] = []
-
-        init(_ pending: [String: Pending], client: RegistryClient, registry: String, cancellation: Cancellation,
-             onEvent: ChartSyncEventHandler?) {
-            self.pending = pending
-            self.client = client
-            self.registry = registry
-            self.cancellation = cancellation
-            self.onEvent = onEvent
-        }
-
-        private var chunked: Bool { (current?.item.blob.size ?? 0) > RegistryClient.monolithicUploadLimit }
-
-        func begin(_ path: String, size: Int64) -> Bool {
-            guard let item = pending[path] else { return false }
-            current = (path, item, [], [])
-            buffer.removeAll(keepingCapacity: true)
-            return true
-        }
-
-        func data(_ block: UnsafeRawBufferPointer) -> Bool {
-            guard !cancellation.isCancelled else { stop = .interrupted; return false }
-            guard chunked else {
-                buffer.append(contentsOf: block)
-                return true
-            }
-            // Whole chunks handed over as they fill (the buffer moved, never copied).
-            let size = Int(RegistryClient.uploadChunkSize)
-            var rest = block
-            while buffer.count + rest.count >= size {
-                let fill = size - buffer.count
-                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<fill]))
-                rest = UnsafeRawBufferPointer(rebasing: rest[fill...])
-                let chunk = buffer
-                buffer = []
-                guard each({ (upload) throws(RegistryError) in try upload.append(chunk) }) else { return false }
-            }
-            buffer.append(contentsOf: rest)
-            return true
-        }
-
-        func end(_ path: String) -> Bool {
-            guard var current, current.path == path else { return true }
-            defer { self.current = nil; buffer.removeAll(keepingCapacity: true) }
-            let blob = current.item.blob
-            var reached: [String] = []
-            if chunked {
-                let last = buffer
-                guard each({ (upload) throws(RegistryError) in
-                    let bytes = try upload.finish(last)
-                    counts.add(.uploaded(bytes: bytes))
-                }) else { return false }
-                current = self.current!
-                reached = current.streams.map(\.0).filter { !current.failed.contains($0) }
-                for repository in reached {
-                    onEvent?(.blobPushed(digest: blob.digest, repository: repository, outcome: .uploaded(bytes: blob.size)))
-                }
-            } else {
-                for repository in current.item.uploads {
-                    guard !cancellation.isCancelled else { stop = .interrupted; return false }
-                    do throws(RegistryError) {
-                        let outcome = try client.pushBlob(registry: registry, repository: repository, digest: blob.digest,
-                                                          content: .bytes(buffer))
-                        counts.add(outcome)
-                        onEvent?(.blobPushed(digest: blob.digest, repository: repository, outcome: outcome))
-                        reached.append(repository)
-                    } catch {
-                        if case .cancelled = error { stop = .interrupted; return false }
-                        counts.failures.append(("\(blob.subject): blob \(blob.digest) to \(registry)/\(repository)", error))
-                    }
-                }
-            }
-            if !reached.isEmpty { done[path] = reached }
-            return true
-        }
-
-        /// Runs `body` on the upload of every target still going (opened on first use); a target
-        /// that fails is recorded and dropped. False when cancelled.
-        private func each(_ body: (BlobStreamUpload) throws(RegistryError) -> Void) -> Bool {
-            guard var current else { return true }
-            let blob = current.item.blob
-            if current.streams.isEmpty && current.failed.isEmpty {
-                for repository in current.item.uploads {
-                    do throws(RegistryError) {
-                        current.streams.append((repository, try client.streamingUpload(registry: registry, repository: repository,
-                                                                                        digest: blob.digest, size: blob.size)))
-                    } catch {
-                        current.failed.insert(repository)
-                        counts.failures.append(("\(blob.subject): blob \(blob.digest) to \(registry)/\(repository)", error))
-                    }
-                }
-            }
-            for (repository, upload) in current.streams where !current.failed.contains(repository) {
-                do throws(RegistryError) {
-                    try body(upload)
-                } catch {
-                    if case .cancelled = error { stop = .interrupted; self.current = current; return false }
-                    current.failed.insert(repository)
-                    counts.failures.append(("\(blob.subject): blob \(blob.digest) to \(registry)/\(repository)", error))
-                }
-            }
-            self.current = current
-            return true
-        }
+        let results = uploader.finish()
+        if let stop = results.stop { throw stop }
+        return results
     }
 
     /// Runs `body`, turning an interrupted verification into an interrupted push.

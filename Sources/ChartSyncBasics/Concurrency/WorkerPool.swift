@@ -45,6 +45,43 @@ public enum WorkerPool {
         for thread in ids { pthread_join(thread, nil) }
     }
 
+    /// Starts `body(i)` on a thread of its own for every i in 0..<count and returns at once, the
+    /// caller going on beside them (a producer feeding its workers); `join` on the result waits for
+    /// them. Threads that cannot be created are left out: `started` says how many run.
+    public static func start(count: Int, _ body: @escaping @Sendable (Int) -> Void) -> Threads {
+        var ids: [pthread_t] = []
+        for i in 0..<max(0, count) {
+            let box = Unmanaged.passRetained(WorkerBox { body(i) })
+            var thread = pthread_t()
+            let created = pthread_create(&thread, nil, { raw in
+                let box = Unmanaged<WorkerBox>.fromOpaque(raw!).takeRetainedValue()
+                box.work()
+                return nil
+            }, box.toOpaque())
+            if created == 0 {
+                ids.append(thread)
+            } else {
+                box.release()
+                break
+            }
+        }
+        return Threads(ids: ids)
+    }
+
+    /// Threads started by ``start(count:_:)``.
+    public struct Threads {
+        fileprivate let ids: [pthread_t]
+        /// No thread.
+        public static var none: Threads { Threads(ids: []) }
+        /// How many were started (the first `started` bodies run).
+        public var started: Int { ids.count }
+
+        /// Waits until every thread's body returned.
+        public func join() {
+            for thread in ids { pthread_join(thread, nil) }
+        }
+    }
+
     private final class WorkerBox {
         let work: () -> Void
         init(_ work: @escaping () -> Void) { self.work = work }

@@ -62,14 +62,19 @@ public final class BlobStreamUpload {
         self.size = size
     }
 
+    /// Opens the upload session (`POST`) unless it is open: before the first bytes are at hand,
+    /// so that the round trip overlaps their reading. `append` opens it otherwise.
+    public func start() throws(RegistryError) {
+        guard location == nil else { return }
+        let start = try session.send(.post, session.url("blobs/uploads/"), body: .bytes([]))
+        guard start.status == 202 else { throw session.pushFailure(start, what: "blob \(digest)") }
+        location = try session.uploadLocation(start)
+    }
+
     /// Sends `chunk`, the next bytes of the blob.
     public func append(_ chunk: [UInt8]) throws(RegistryError) {
         guard !chunk.isEmpty else { return }
-        if location == nil {
-            let start = try session.send(.post, session.url("blobs/uploads/"), body: .bytes([]))
-            guard start.status == 202 else { throw session.pushFailure(start, what: "blob \(digest)") }
-            location = try session.uploadLocation(start)
-        }
+        try start()
         let first = offset
         let end = first + Int64(chunk.count)
         var failures = 0

@@ -30,9 +30,10 @@ struct PushCommand: ParsableCommand {
             image manifests, each chart's Chart.yaml); a bundle that is not proven is refused (exit 1) \
             before any request. Then the registry is asked which blobs it lacks; only if some are \
             missing, the second pass reads the bundle again, proves every entry again against the \
-            same MANIFEST and uploads each missing blob as it streams by (chunked above 32 MiB; \
-            memory stays at one chunk). A bundle that changes between the passes stops the push \
-            (exit 1). Uploads follow the order of the bundle, one blob at a time.
+            same MANIFEST and uploads each missing blob as it streams by, up to --jobs blobs at once \
+            (in 8 MiB chunks above 8 MiB, each upload closed only once its entry is proven; memory \
+            stays at --jobs + 1 chunks). A bundle that changes between the passes stops the push \
+            (exit 1) and closes no upload of an entry it did not prove.
             """
     )
 
