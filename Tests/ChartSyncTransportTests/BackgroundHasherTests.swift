@@ -65,6 +65,34 @@ import Testing
         #expect(hasher.finalize() == Self.reference([]))
     }
 
+    @Test("fill hashes what is read into its blocks, and what it returns stays intact until the next fill", arguments: [
+        (0, 1000), (1, 1), (4095, 1000), (4096, 4096), (4097, 5000), (50_000, 3000), (100_000, 4096 * 3 + 1),
+    ])
+    func filled(length: Int, chunk: Int) {
+        let bytes = testBytes(count: length, seed: UInt64(length) + 7)
+        let hasher = BackgroundHasher(blockSize: 4096, blocks: 2)
+        var offset = 0
+        var previous: (bytes: UnsafeRawBufferPointer, expected: ArraySlice<UInt8>)?
+        while true {
+            let (given, count) = hasher.fill { space in
+                // The bytes the last fill returned are still there while the next one writes.
+                if let previous { #expect(Array(previous.bytes) == Array(previous.expected)) }
+                let count = min(space.count, chunk, bytes.count - offset)
+                if count > 0 {
+                    bytes.withUnsafeBytes { space.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
+                }
+                return count
+            }
+            #expect(given.count == max(0, count))
+            if count <= 0 { break }
+            #expect(Array(given) == Array(bytes[offset..<offset + count]))
+            previous = (given, bytes[offset..<offset + count])
+            offset += count
+        }
+        #expect(offset == bytes.count)
+        #expect(hasher.finalize() == Self.reference(bytes))
+    }
+
     @Test("a hasher dropped mid-stream stops its thread")
     func dropped() {
         for _ in 0..<50 {

@@ -1,7 +1,6 @@
 internal import CArchive
 import ChartSyncBasics
 import ChartSyncCore
-import struct Crypto.SHA256
 import Glibc
 
 /// Receives a bundle's payload entries as ``BundleArchiveReader/prove(expected:consumer:)``
@@ -98,7 +97,7 @@ public final class BundleArchiveReader {
             guard let context, let buffer else { return -1 }
             let input = Unmanaged<BundleInput>.fromOpaque(context).takeUnretainedValue()
             let count = input.next()
-            buffer.pointee = UnsafeRawPointer(input.buffer.baseAddress)
+            buffer.pointee = input.block
             return count
         }, nil)
         guard status == ARCHIVE_OK else {
@@ -145,14 +144,15 @@ public final class BundleArchiveReader {
 
     /// Continues the same stream: extracts every payload entry into `staging` (must not exist; created), proving each entry
     /// against `expected` while writing (size and SHA-256), and requiring that the set of entries is EXACTLY the expected set.
-    /// Returns the SHA-256 of the whole compressed stream read (for the caller's sidecar check).
+    /// Returns the SHA-256 of the bundle file when the bundle is one file (for the caller's sidecar
+    /// check); nil for a bundle in parts, each of which was proven on its own.
     ///
     /// Reads the manifest entries first if ``readManifest()`` was not called. Files are created
     /// fd-relative below `staging` with `O_EXCL | O_NOFOLLOW` (mode 0644, or 0755 when expected
     /// executable; directories 0755), written while hashed, and flushed. After the archive's end the
     /// rest of the stream is read, so every part is proven. On any failure `staging` is removed
     /// completely and nothing else was created.
-    public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest {
+    public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest? {
         let (pending, wanted) = try begin(expected)
 
         let (parentPath, directoryName) = DirectoryFD.splitPath(staging)
@@ -174,9 +174,7 @@ public final class BundleArchiveReader {
         }
         do throws(ArchiveError) {
             defer { close(root) }
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-            defer { buffer.deallocate() }
-            var extraction = PayloadExtraction(staging: staging, tree: TreeWriter(root: root), wanted: wanted, buffer: buffer)
+            var extraction = PayloadExtraction(staging: staging, tree: TreeWriter(root: root), wanted: wanted)
             try readPayload(pending, into: &extraction)
             guard fchmod(root, 0o755) == 0 else { throw .cannotCreate(path: staging, message: SystemError.text()) }
             DirectoryFD.syncDirectories(root)
@@ -192,11 +190,9 @@ public final class BundleArchiveReader {
     /// Proves the payload like ``extract(into:expected:)`` (the same checks, every byte hashed,
     /// every part proven) without writing it anywhere: for `verify` without a destination, and
     /// for `push BUNDLE`, whose `consumer` receives the entries it asks for as they stream.
-    public func prove(expected: [BundleExpectedFile], consumer: BundleEntryConsumer? = nil) throws(ArchiveError) -> Digest {
+    public func prove(expected: [BundleExpectedFile], consumer: BundleEntryConsumer? = nil) throws(ArchiveError) -> Digest? {
         let (pending, wanted) = try begin(expected)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        var extraction = PayloadExtraction(staging: "(not written)", tree: nil, wanted: wanted, buffer: buffer)
+        var extraction = PayloadExtraction(staging: "(not written)", tree: nil, wanted: wanted)
         extraction.consumer = consumer
         try readPayload(pending, into: &extraction)
         return input.digest
@@ -237,8 +233,8 @@ public final class BundleArchiveReader {
         /// Where files are written; nil when the payload is only proven.
         var tree: TreeWriter?
         let wanted: [String: BundleExpectedFile]
-        /// The block entry data is read into.
-        let buffer: UnsafeMutableRawBufferPointer
+        /// Hashes each entry's bytes on a thread of its own, in blocks that are written first.
+        let hasher = BackgroundHasher(blockSize: 1 << 20, blocks: 4)
         /// Relative paths written.
         var written: Set<String> = []
         /// Payload bytes written.
@@ -246,11 +242,10 @@ public final class BundleArchiveReader {
         /// Receives the entries it asks for (only when nothing is written).
         var consumer: BundleEntryConsumer?
 
-        init(staging: String, tree: TreeWriter?, wanted: [String: BundleExpectedFile], buffer: UnsafeMutableRawBufferPointer) {
+        init(staging: String, tree: TreeWriter?, wanted: [String: BundleExpectedFile]) {
             self.staging = staging
             self.tree = tree
             self.wanted = wanted
-            self.buffer = buffer
         }
     }
 
@@ -285,22 +280,17 @@ public final class BundleArchiveReader {
         if declared != want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: declared) }
 
         let target = extraction.staging + "/" + relative
-        let fd: Int32
-        if extraction.tree == nil {
-            fd = open("/dev/null", O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw .cannotWrite(path: name, entry: entryName, target: "/dev/null", message: SystemError.text()) }
-        } else {
+        var fd: Int32 = -1
+        if extraction.tree != nil {
             do throws(TreeWriter.Failure) {
                 fd = try extraction.tree!.createFile(components)
             } catch {
                 throw .cannotWrite(path: name, entry: entryName, target: target, message: error.message)
             }
         }
-        defer { close(fd) }
-        var hasher = SHA256()
+        defer { if fd >= 0 { close(fd) } }
         var size: Int64 = 0
         var total = extraction.total
-        let (limits, bundle, cancellation) = (self.limits, self.name, self.cancellation)
         let rule = retain?(relative, declared)
         var keep = rule != nil
         if keep && retainedBytes + declared > retainBudget {
@@ -308,45 +298,66 @@ public final class BundleArchiveReader {
             retentionOverflowed = true
         }
         var kept: [UInt8] = []
-        let block = extraction.buffer
         let consumer = extraction.consumer
         let streams = consumer?.begin(relative, size: declared) == true
-        do throws(TreeWriter.CopyFailure) {
-            _ = try TreeWriter.copyEntryData(from: archive, to: fd, buffer: extraction.buffer, hasher: &hasher) {
-                (count) throws(ArchiveError) in
-                if cancellation?.isCancelled == true { throw .interrupted }
-                if keep && size + Int64(count) <= want.size {
-                    let bytes = UnsafeRawBufferPointer(start: block.baseAddress, count: count)
-                    // Only JSON documents: a layer is never kept, whatever its size.
-                    if kept.isEmpty, case .json? = rule, bytes.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) != UInt8(ascii: "{") {
-                        keep = false
-                    } else {
-                        kept.append(contentsOf: bytes)
-                    }
-                }
-                size += Int64(count)
-                total += Int64(count)
-                if size > want.size { throw .entrySizeMismatch(path: bundle, entry: entryName, expected: want.size, actual: size) }
-                if streams, consumer?.data(UnsafeRawBufferPointer(start: block.baseAddress, count: count)) != true {
-                    throw .consumerStopped(path: bundle, entry: entryName)
-                }
-                if size > limits.maxFileBytes { throw .fileTooLarge(path: bundle, entry: entryName, limit: limits.maxFileBytes) }
-                if total > limits.maxTotalBytes { throw .archiveTooLarge(path: bundle, entry: entryName, limit: limits.maxTotalBytes) }
+        // The bytes go to the file in the hasher's blocks (one write each), before they are hashed
+        // on its thread; the disk is asked to write them back as they come, so the flush is short.
+        let hasher = extraction.hasher
+        var writeback = Writeback()
+        var written: Int64 = 0
+        var writeFailure: TreeWriter.Failure?
+        let flush = { (block: UnsafeRawBufferPointer) -> Bool in
+            guard fd >= 0 else { return true }
+            do throws(TreeWriter.Failure) {
+                try TreeWriter.writeAll(fd, block)
+            } catch {
+                writeFailure = error
+                return false
             }
-        } catch {
-            switch error {
-            case .read(let message): throw failure(entry: entryName, message)
-            case .write(let failure): throw .cannotWrite(path: name, entry: entryName, target: target, message: failure.message)
-            case .refused(let refusal): throw refusal
-            }
+            written += Int64(block.count)
+            writeback.written(upTo: written, fd: fd)
+            return true
         }
+        func writeError() -> ArchiveError {
+            .cannotWrite(path: name, entry: entryName, target: target, message: (writeFailure ?? TreeWriter.Failure()).message)
+        }
+        hasher.reset()
+        while true {
+            // libarchive's own block of the entry's data (no copy into a buffer of ours).
+            var data: UnsafeRawPointer?
+            var count = 0
+            var offset: la_int64_t = 0
+            let status = archive_read_data_block(archive, &data, &count, &offset)
+            if status == ARCHIVE_EOF { break }
+            guard status == ARCHIVE_OK else { throw failure(entry: entryName, LibArchiveEntry.message(archive)) }
+            if cancellation?.isCancelled == true { throw .interrupted }
+            // Sparse entries were refused with their header: the data is contiguous.
+            guard offset == size else { throw refuse("has a gap in its data at byte \(size)") }
+            guard count > 0, let data else { continue }
+            let bytes = UnsafeRawBufferPointer(start: data, count: count)
+            if keep && size + Int64(count) <= want.size {
+                // Only JSON documents: a layer is never kept, whatever its size.
+                if kept.isEmpty, case .json? = rule, bytes.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) != UInt8(ascii: "{") {
+                    keep = false
+                } else {
+                    kept.append(contentsOf: bytes)
+                }
+            }
+            size += Int64(count)
+            total += Int64(count)
+            if size > want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: size) }
+            if streams, consumer?.data(bytes) != true { throw .consumerStopped(path: name, entry: entryName) }
+            if size > limits.maxFileBytes { throw .fileTooLarge(path: name, entry: entryName, limit: limits.maxFileBytes) }
+            if total > limits.maxTotalBytes { throw .archiveTooLarge(path: name, entry: entryName, limit: limits.maxTotalBytes) }
+            guard hasher.update(bytes, flush: flush) else { throw writeError() }
+        }
+        guard let digest = hasher.finalize(flush: flush) else { throw writeError() }
         extraction.total = total
         if size != want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: size) }
-        let digest = Digest(bytes: hasher.finalize())
         if digest != want.sha256 {
             throw .entryDigestMismatch(path: name, entry: entryName, expected: want.sha256, actual: digest)
         }
-        guard extraction.tree == nil || (fchmod(fd, mode_t(wantedMode)) == 0 && fsync(fd) == 0) else {
+        guard fd < 0 || (fchmod(fd, mode_t(wantedMode)) == 0 && fsync(fd) == 0) else {
             throw .cannotWrite(path: name, entry: entryName, target: target, message: SystemError.text())
         }
         if keep && Int64(kept.count) == size {

@@ -50,6 +50,22 @@ public final class BackgroundHasher {
         return true
     }
 
+    /// Adds the bytes `produce` writes straight into the free space of the block being filled (no
+    /// copy: e.g. a read(2) into it), and returns them: `produce` returns how many it wrote (a
+    /// negative count or 0 adds nothing, and is returned as the count). A block filled this way is
+    /// handed over without going to any `flush`. The returned bytes stay as they are until the next
+    /// call of `fill` or `update` (the hashing thread only reads them; the producer writes only
+    /// into free space, and comes back to a handed-over block only after filling another one).
+    public func fill(_ produce: (UnsafeMutableRawBufferPointer) -> Int) -> (bytes: UnsafeRawBufferPointer, count: Int) {
+        let block = ring.block(ring.tail) + fill
+        let count = min(produce(UnsafeMutableRawBufferPointer(start: block, count: ring.blockSize - fill)),
+                        ring.blockSize - fill)
+        guard count > 0 else { return (UnsafeRawBufferPointer(start: block, count: 0), count) }
+        fill += count
+        if fill == ring.blockSize { handOver() }
+        return (UnsafeRawBufferPointer(start: block, count: count), count)
+    }
+
     /// Starts a new stream (the bytes given so far are forgotten).
     public func reset() {
         if thread != nil { ring.drain() }
