@@ -11,7 +11,9 @@ import Glibc
 /// exactly the bytes written), then handed to the hashing thread. `update` waits while every
 /// block is still being hashed (back-pressure). A stream shorter than one block is hashed on the
 /// caller's thread by `finalize`, and no thread is ever started for it.
-/// One producer: `update`, `reset` and `finalize` are called by one thread at a time.
+/// A stream begun with `reset(sink:)` also gives each block to `sink` on the hashing thread once
+/// it is hashed (e.g. writes it to a file, so that the producer goes on while the disk works).
+/// One producer: `update`, `fill`, `reset` and `finalize` are called by one thread at a time.
 public final class BackgroundHasher {
     private let ring: Ring
     /// The block being filled (`ring.tail`) and how many bytes it holds.
@@ -31,7 +33,8 @@ public final class BackgroundHasher {
     }
 
     /// Adds `bytes` to the stream, giving every block filled to `flush` before it is hashed; false
-    /// when `flush` returned false (the block is then dropped, and the stream should be reset).
+    /// when `flush` returned false (the block is then dropped, and the stream should be reset) or
+    /// the stream's sink failed.
     @discardableResult
     public func update(_ bytes: UnsafeRawBufferPointer,
                        flush: (UnsafeRawBufferPointer) -> Bool = { _ in true }) -> Bool {
@@ -43,8 +46,7 @@ public final class BackgroundHasher {
             fill += count
             offset += count
             if fill == ring.blockSize {
-                guard flush(UnsafeRawBufferPointer(start: block, count: fill)) else { return false }
-                handOver()
+                guard flush(UnsafeRawBufferPointer(start: block, count: fill)), handOver() else { return false }
             }
         }
         return true
@@ -62,40 +64,48 @@ public final class BackgroundHasher {
                         ring.blockSize - fill)
         guard count > 0 else { return (UnsafeRawBufferPointer(start: block, count: 0), count) }
         fill += count
-        if fill == ring.blockSize { handOver() }
+        if fill == ring.blockSize { _ = handOver() }
         return (UnsafeRawBufferPointer(start: block, count: count), count)
     }
 
-    /// Starts a new stream (the bytes given so far are forgotten).
-    public func reset() {
-        if thread != nil { ring.drain() }
+    /// Starts a new stream (the bytes given so far are forgotten: blocks not hashed yet are
+    /// dropped, and none goes to the old stream's sink once this returns): its blocks also go to
+    /// `sink`, on the hashing thread after they were hashed (on the caller's when there is no
+    /// thread, as for a stream shorter than a block), in order, until the stream ends. When `sink`
+    /// returns false, the stream's later blocks are dropped, `update` answers false and `finalize`
+    /// nil.
+    public func reset(sink: ((UnsafeRawBufferPointer) -> Bool)? = nil) {
+        if thread != nil { ring.drain(dropping: true) }
         fill = 0
         ring.state = SHA256()
+        ring.sink = sink
+        ring.failed = false
     }
 
     /// The SHA-256 of the bytes given since the start or the last `reset`, after the last block
-    /// (not full) went to `flush`; nil when `flush` returned false. The hasher then starts a new
-    /// stream.
+    /// (not full) went to `flush` and every block to the stream's sink; nil when `flush` or the
+    /// sink returned false. The hasher then starts a new stream (without a sink).
     public func finalize(flush: (UnsafeRawBufferPointer) -> Bool = { _ in true }) -> Digest? {
         if fill > 0 && !flush(UnsafeRawBufferPointer(start: ring.block(ring.tail), count: fill)) {
             reset()
             return nil
         }
         if thread != nil {
-            if fill > 0 { handOver() }
+            if fill > 0 { _ = handOver() }
             ring.drain()
-        } else if fill > 0 {
-            ring.state.update(bufferPointer: UnsafeRawBufferPointer(start: ring.block(ring.tail), count: fill))
+        } else if fill > 0, !ring.failed, !ring.consume(UnsafeRawBufferPointer(start: ring.block(ring.tail), count: fill)) {
+            ring.failed = true
         }
+        let failed = ring.failed
         let digest = Digest(bytes: ring.state.finalize())
-        fill = 0
-        ring.state = SHA256()
-        return digest
+        reset()
+        return failed ? nil : digest
     }
 
     /// Gives the block being filled to the hashing thread (starting it the first time; hashing
-    /// here when no thread can be started) and waits for a free block.
-    private func handOver() {
+    /// here when no thread can be started) and waits for a free block; false when the stream's
+    /// sink failed.
+    private func handOver() -> Bool {
         if thread == nil {
             let box = Unmanaged.passRetained(ring)
             var id = pthread_t()
@@ -106,19 +116,23 @@ public final class BackgroundHasher {
                 thread = id
             } else {
                 box.release()
-                ring.state.update(bufferPointer: UnsafeRawBufferPointer(start: ring.block(ring.tail), count: fill))
+                if !ring.failed && !ring.consume(UnsafeRawBufferPointer(start: ring.block(ring.tail), count: fill)) {
+                    ring.failed = true
+                }
                 fill = 0
-                return
+                return !ring.failed
             }
         }
-        ring.push(count: fill)
+        let ok = ring.push(count: fill)
         fill = 0
+        return ok
     }
 
     /// The blocks and the hashing state shared by the producer and the hashing thread.
     /// Blocks `head ..< head + ready` (modulo `count`) belong to the hashing thread; the block at
-    /// `tail` (= head + ready) to the producer. `state` is touched by the hashing thread only while
-    /// `ready > 0`, by the producer only while `ready == 0` (after `drain`); the mutex orders them.
+    /// `tail` (= head + ready) to the producer. `state` and `sink` are touched by the hashing
+    /// thread only while `ready > 0`, by the producer only while `ready == 0` (after `drain`); the
+    /// mutex orders them. `failed` is read and written under the mutex while the thread may run.
     private final class Ring: @unchecked Sendable {
         let blockSize: Int
         let count: Int
@@ -135,6 +149,10 @@ public final class BackgroundHasher {
         /// The producer's block.
         private(set) var tail = 0
         var state = SHA256()
+        /// Where the stream's blocks go after they were hashed.
+        var sink: ((UnsafeRawBufferPointer) -> Bool)?
+        /// Whether the sink failed: the stream's later blocks are dropped.
+        var failed = false
 
         init(blockSize: Int, count: Int) {
             self.blockSize = blockSize
@@ -163,32 +181,44 @@ public final class BackgroundHasher {
         /// Block `i`, allocated on first use (by the producer, which owns it then).
         func block(_ i: Int) -> UnsafeMutableRawPointer {
             if let block = blocks[i] { return block }
-            let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 64)
+            // Page-aligned: a block can be written around the page cache (see DirectWrite).
+            let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 4096)
             blocks[i] = block
             return block
         }
 
-        /// Hands the producer's block (`count` bytes) over and waits until the next one is free.
-        func push(count bytes: Int) {
+        /// Hashes `block` into the stream and gives it to the sink; false when the sink fails.
+        func consume(_ block: UnsafeRawBufferPointer) -> Bool {
+            state.update(bufferPointer: block)
+            return sink?(block) ?? true
+        }
+
+        /// Hands the producer's block (`count` bytes) over and waits until the next one is free;
+        /// false when the stream's sink failed.
+        func push(count bytes: Int) -> Bool {
             pthread_mutex_lock(mutex)
             lengths[tail] = bytes
             ready += 1
             tail = (tail + 1) % count
             pthread_cond_signal(readyCondition)
             while ready == count { pthread_cond_wait(spaceCondition, mutex) }
+            let ok = !failed
             pthread_mutex_unlock(mutex)
+            return ok
         }
 
-        /// Waits until every block handed over was hashed.
-        func drain() {
+        /// Waits until every block handed over was hashed (or, `dropping`, dropped unhashed).
+        func drain(dropping: Bool = false) {
             pthread_mutex_lock(mutex)
+            if dropping { failed = true }
             while ready > 0 { pthread_cond_wait(spaceCondition, mutex) }
             pthread_mutex_unlock(mutex)
         }
 
-        /// Ends the hashing thread once the blocks handed over are hashed.
+        /// Ends the hashing thread; the blocks handed over and not hashed yet are dropped.
         func stop() {
             pthread_mutex_lock(mutex)
+            failed = true
             stopping = true
             pthread_cond_signal(readyCondition)
             pthread_mutex_unlock(mutex)
@@ -203,9 +233,12 @@ public final class BackgroundHasher {
                 let i = head
                 let length = lengths[i]
                 let block = blocks[i]!
+                // After a sink failed, the stream's later blocks are dropped.
+                let dropped = failed
                 pthread_mutex_unlock(mutex)
-                state.update(bufferPointer: UnsafeRawBufferPointer(start: block, count: length))
+                let ok = dropped || consume(UnsafeRawBufferPointer(start: block, count: length))
                 pthread_mutex_lock(mutex)
+                if !ok { failed = true }
                 head = (head + 1) % count
                 ready -= 1
                 pthread_cond_signal(spaceCondition)
