@@ -149,7 +149,9 @@ public final class BundleArchiveReader {
     ///
     /// Reads the manifest entries first if ``readManifest()`` was not called. Files are created
     /// fd-relative below `staging` with `O_EXCL | O_NOFOLLOW` (mode 0644, or 0755 when expected
-    /// executable; directories 0755), written while hashed, and flushed. After the archive's end the
+    /// executable; directories 0755), hashed and written (whole pages around the page cache, see
+    /// ``DirectWrite``) on a thread of their own while the next bytes are decompressed, and each is
+    /// proven and flushed before the next entry begins. After the archive's end the
     /// rest of the stream is read, so every part is proven. On any failure `staging` is removed
     /// completely and nothing else was created.
     public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest? {
@@ -233,7 +235,7 @@ public final class BundleArchiveReader {
         /// Where files are written; nil when the payload is only proven.
         var tree: TreeWriter?
         let wanted: [String: BundleExpectedFile]
-        /// Hashes each entry's bytes on a thread of its own, in blocks that are written first.
+        /// Hashes each entry's bytes on a thread of its own, and writes them there.
         let hasher = BackgroundHasher(blockSize: 1 << 20, blocks: 4)
         /// Relative paths written.
         var written: Set<String> = []
@@ -300,28 +302,27 @@ public final class BundleArchiveReader {
         var kept: [UInt8] = []
         let consumer = extraction.consumer
         let streams = consumer?.begin(relative, size: declared) == true
-        // The bytes go to the file in the hasher's blocks (one write each), before they are hashed
-        // on its thread; the disk is asked to write them back as they come, so the flush is short.
+        // The bytes are copied into the hasher's blocks, each hashed and then written (one write,
+        // around the page cache where the file system allows it) on the hasher's thread, while
+        // this one decompresses the next ones.
         let hasher = extraction.hasher
-        var writeback = Writeback()
-        var written: Int64 = 0
-        var writeFailure: TreeWriter.Failure?
-        let flush = { (block: UnsafeRawBufferPointer) -> Bool in
-            guard fd >= 0 else { return true }
-            do throws(TreeWriter.Failure) {
-                try TreeWriter.writeAll(fd, block)
+        var file = fd >= 0 ? DirectWrite(fd: fd) : nil
+        var writeFailure: SystemCallError?
+        hasher.reset(sink: file == nil ? nil : { block in
+            do throws(SystemCallError) {
+                try file?.write(block)
             } catch {
                 writeFailure = error
                 return false
             }
-            written += Int64(block.count)
-            writeback.written(upTo: written, fd: fd)
             return true
-        }
+        })
+        // Before the file is closed (declared after its close, so run before it): no block of it
+        // is written any more.
+        defer { hasher.reset() }
         func writeError() -> ArchiveError {
-            .cannotWrite(path: name, entry: entryName, target: target, message: (writeFailure ?? TreeWriter.Failure()).message)
+            .cannotWrite(path: name, entry: entryName, target: target, message: (writeFailure ?? SystemCallError(code: EIO)).text)
         }
-        hasher.reset()
         while true {
             // libarchive's own block of the entry's data (no copy into a buffer of ours).
             var data: UnsafeRawPointer?
@@ -349,9 +350,9 @@ public final class BundleArchiveReader {
             if streams, consumer?.data(bytes) != true { throw .consumerStopped(path: name, entry: entryName) }
             if size > limits.maxFileBytes { throw .fileTooLarge(path: name, entry: entryName, limit: limits.maxFileBytes) }
             if total > limits.maxTotalBytes { throw .archiveTooLarge(path: name, entry: entryName, limit: limits.maxTotalBytes) }
-            guard hasher.update(bytes, flush: flush) else { throw writeError() }
+            guard hasher.update(bytes) else { throw writeError() }
         }
-        guard let digest = hasher.finalize(flush: flush) else { throw writeError() }
+        guard let digest = hasher.finalize() else { throw writeError() }
         extraction.total = total
         if size != want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: size) }
         if digest != want.sha256 {
