@@ -150,8 +150,9 @@ public final class BundleArchiveReader {
     /// Reads the manifest entries first if ``readManifest()`` was not called. Files are created
     /// fd-relative below `staging` with `O_EXCL | O_NOFOLLOW` (mode 0644, or 0755 when expected
     /// executable; directories 0755), hashed and written (whole pages around the page cache, see
-    /// ``DirectWrite``) on a thread of their own while the next bytes are decompressed, and each is
-    /// proven and flushed before the next entry begins. After the archive's end the
+    /// ``DirectWrite``) on a thread of their own while the next bytes are decompressed; each is
+    /// proven before the next entry begins, and all of them are flushed (fsync) once the last one
+    /// was proven. After the archive's end the
     /// rest of the stream is read, so every part is proven. On any failure `staging` is removed
     /// completely and nothing else was created.
     public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest? {
@@ -179,7 +180,10 @@ public final class BundleArchiveReader {
             var extraction = PayloadExtraction(staging: staging, tree: TreeWriter(root: root), wanted: wanted)
             try readPayload(pending, into: &extraction)
             guard fchmod(root, 0o755) == 0 else { throw .cannotCreate(path: staging, message: SystemError.text()) }
-            DirectoryFD.syncDirectories(root)
+            // Every file and directory flushed in one pass, now that all are proven.
+            if let (path, error) = DirectoryFD.syncTree(root) {
+                throw .cannotCreate(path: path.isEmpty ? staging : staging + "/" + path, message: "cannot flush: " + error.text)
+            }
             fsync(parent)
         } catch {
             DirectoryFD.removeTree(Array(directoryName.utf8), in: parent)
@@ -358,7 +362,8 @@ public final class BundleArchiveReader {
         if digest != want.sha256 {
             throw .entryDigestMismatch(path: name, entry: entryName, expected: want.sha256, actual: digest)
         }
-        guard fd < 0 || (fchmod(fd, mode_t(wantedMode)) == 0 && fsync(fd) == 0) else {
+        // Flushed with the whole tree at the end (DirectoryFD.syncTree), before anything is renamed.
+        guard fd < 0 || fchmod(fd, mode_t(wantedMode)) == 0 else {
             throw .cannotWrite(path: name, entry: entryName, target: target, message: SystemError.text())
         }
         if keep && Int64(kept.count) == size {
