@@ -150,7 +150,7 @@ public final class BundleArchiveReader {
     /// Reads the manifest entries first if ``readManifest()`` was not called. Files are created
     /// fd-relative below `staging` with `O_EXCL | O_NOFOLLOW` (mode 0644, or 0755 when expected
     /// executable; directories 0755), hashed and written (whole pages around the page cache, see
-    /// ``DirectWrite``) on a thread of their own while the next bytes are decompressed; each is
+    /// ``DirectWrite``) on threads of their own while the next bytes are decompressed; each is
     /// proven before the next entry begins, and all of them are flushed (fsync) once the last one
     /// was proven. After the archive's end the
     /// rest of the stream is read, so every part is proven. On any failure `staging` is removed
@@ -239,7 +239,7 @@ public final class BundleArchiveReader {
         /// Where files are written; nil when the payload is only proven.
         var tree: TreeWriter?
         let wanted: [String: BundleExpectedFile]
-        /// Hashes each entry's bytes on a thread of its own, and writes them there.
+        /// Hashes each entry's bytes on a thread of its own, and writes them on another.
         let hasher = BackgroundHasher(blockSize: 1 << 20, blocks: 4)
         /// Relative paths written.
         var written: Set<String> = []
@@ -306,9 +306,9 @@ public final class BundleArchiveReader {
         var kept: [UInt8] = []
         let consumer = extraction.consumer
         let streams = consumer?.begin(relative, size: declared) == true
-        // The bytes are copied into the hasher's blocks, each hashed and then written (one write,
-        // around the page cache where the file system allows it) on the hasher's thread, while
-        // this one decompresses the next ones.
+        // The bytes are copied into the hasher's blocks; one of its threads hashes them, the other
+        // writes them (one write a block, around the page cache where the file system allows it),
+        // while this one decompresses the next ones.
         let hasher = extraction.hasher
         var file = fd >= 0 ? DirectWrite(fd: fd) : nil
         var writeFailure: SystemCallError?
