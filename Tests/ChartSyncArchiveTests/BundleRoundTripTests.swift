@@ -97,6 +97,39 @@ func expectExtracted(_ staging: String, _ payload: Payload, sourceLocation: Sour
         #expect(!exists(temp.file("c")))
     }
 
+    /// Entries of many of the reader's 1 MiB blocks, which are hashed and written on a thread of
+    /// their own (whole pages around the page cache), one after the other: each file holds exactly
+    /// its bytes; and a bad one among them is refused with nothing left behind.
+    @Test(arguments: [BundleCompression.zstd, .none])
+    func entriesOfManyBlocksReadBackByteForByte(_ compression: BundleCompression) throws {
+        let temp = try TemporaryDirectory(prefix: "chartsync-bundle")
+        var payload = Payload()
+        let sizes = [("a-one-block", 1 << 20), ("b-blocks-and-pages", 3 << 20 + 4096 * 5), ("c-tail", 2 << 20 + 4097),
+                     ("d-small", 100), ("e-pages", 4096 * 3), ("f-tail", 5 << 20 + 1)]
+        for (offset, (name, count)) in sizes.enumerated() {
+            try payload.add("images/blobs/" + name, testBytes(count: count, seed: UInt64(offset + 1)),
+                            source: temp.file("src/" + name))
+        }
+        let result = try writeBundle(temp, payload, compression: compression)
+        let bundle = temp.file("out/bundle" + bundleExtension(compression))
+        let reader = try BundleArchiveReader(parts: [bundle], expectedParts: result.parts, limits: BundleLimits())
+        #expect(try reader.extract(into: temp.file("staging"), expected: payload.expectedFiles) == result.sha256)
+        try expectExtracted(temp.file("staging"), payload)
+
+        // The fourth entry of six expected with another digest: refused, and the files written
+        // before it (and the one being written) are gone with the staging directory.
+        var wrong = payload.expectedFiles
+        let index = wrong.firstIndex { $0.path == "images/blobs/c-tail" }!
+        wrong[index] = BundleExpectedFile(path: wrong[index].path, size: wrong[index].size,
+                                          sha256: try sha256(testBytes(count: 3)), executable: false)
+        let again = try BundleArchiveReader(parts: [bundle], expectedParts: result.parts, limits: BundleLimits())
+        let error = expectArchiveError { _ = try again.extract(into: temp.file("bad"), expected: wrong) }
+        let parts = error.map(BundleErrorParts.init)
+        #expect(parts?.kind == "entryDigestMismatch" && parts?.entry == "payload/images/blobs/c-tail", "\(String(describing: parts))")
+        #expect(!exists(temp.file("bad")))
+        #expect(listing(temp.path) == ["out", "src", "staging"])
+    }
+
     @Test func emptyPayloadAndEmptyManifest() throws {
         let temp = try TemporaryDirectory(prefix: "chartsync-bundle")
         let bundle = temp.file("empty.tar.zst")

@@ -119,6 +119,39 @@ import Testing
         #expect(try entries(parent.path).isEmpty)
     }
 
+    /// A file that cannot be written in full (here: beyond the file size limit, so its writes fail
+    /// with EFBIG on the thread that writes the blocks) stops the extraction: the installed site
+    /// and its parent stay as they were, no staging directory is left. Without the limit the same
+    /// bundle installs, the file byte for byte.
+    @Test func aWriteThatFailsLeavesTheSiteAsItWas() throws {
+        let project = try ExampleProject()
+        let bundles = try TemporaryDirectory(prefix: "chartsync-bundles")
+        let first = try project.bundle(hello: "1.0.0", name: "site", sequence: 1, to: bundles.file("site-1.bundle"))
+        try project.project.setChartList(ExampleProject.chartList(hello: "1.0.0") + "bundle:\n  include:\n    - \"data/\"\n")
+        let big = testBytes(count: 3 << 20 + 12_345, seed: 3)
+        let bigFile = try project.project.directory.write("data/big.bin", big)
+        let second = bundles.file("site-2.bundle")
+        let made = try CLI.run(["bundle", "-o", second, "--name", "site", "--sequence", "2"], in: project.path)
+        #expect(made.status == 0, "\(made.stderr)")
+        let sites = try Sites()
+        let one = try extract(first, sites.site)
+        #expect(one.status == 0, "\(one.stderr)")
+        let before = try Before(sites)
+
+        // At most 1 MiB (dash counts 512-byte blocks) or 2 MiB (bash) per file, SIGXFSZ ignored.
+        let limited = try CLI.run(["verify", second, "--extract", sites.site], in: sites.parent.path,
+                                  launcher: ["/bin/sh", "-c", "trap '' XFSZ; ulimit -f 2048; exec \"$@\"", "sh"])
+        #expect(limited.status == 1, "\(limited.stderr)")
+        #expect(limited.stderr.contains("cannot extract entry \"payload/data/big.bin\""), "\(limited.stderr)")
+        #expect(limited.stderr.contains("File too large"), "\(limited.stderr)")
+        #expect(try Before(sites) == before)
+
+        let run = try extract(second, sites.site)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try sha256Hex(of: sites.site + "/data/big.bin") == sha256Hex(of: bigFile))
+        #expect(try entries(sites.parent.path) == ["site"])
+    }
+
     // MARK: - The installed-state record and the refusals
 
     /// #1 then #2: the output and --json say what changed, and DIR/.chartsync records #2 with the

@@ -518,9 +518,9 @@ public struct BundleVerifier: Sendable {
     }
 
     /// Reads the payload through `body` (proving or extracting it), then checks a single-file
-    /// bundle's digest against its `.sha256` sidecar.
-    private func streamed(base: String, parts: [String], _ body: () throws(ArchiveError) -> Digest) throws {
-        let digest: Digest
+    /// bundle's digest (`body`'s answer; nil for a bundle in parts) against its `.sha256` sidecar.
+    private func streamed(base: String, parts: [String], _ body: () throws(ArchiveError) -> Digest?) throws {
+        let digest: Digest?
         do {
             digest = try body()
         } catch .interrupted {
@@ -528,7 +528,7 @@ public struct BundleVerifier: Sendable {
         } catch {
             throw VerifyError.archive(error)
         }
-        if parts.count == 1 { try checkSidecar(base: base, digest: digest) }
+        if parts.count == 1, let digest { try checkSidecar(base: base, digest: digest) }
     }
 
     /// The prefix of the staging directories beside `destination`.

@@ -1,7 +1,6 @@
 internal import CArchive
 import ChartSyncBasics
 import ChartSyncCore
-import struct Crypto.SHA256
 import Glibc
 
 /// Receives a bundle's payload entries as ``BundleArchiveReader/prove(expected:consumer:)``
@@ -98,7 +97,7 @@ public final class BundleArchiveReader {
             guard let context, let buffer else { return -1 }
             let input = Unmanaged<BundleInput>.fromOpaque(context).takeUnretainedValue()
             let count = input.next()
-            buffer.pointee = UnsafeRawPointer(input.buffer.baseAddress)
+            buffer.pointee = input.block
             return count
         }, nil)
         guard status == ARCHIVE_OK else {
@@ -145,14 +144,18 @@ public final class BundleArchiveReader {
 
     /// Continues the same stream: extracts every payload entry into `staging` (must not exist; created), proving each entry
     /// against `expected` while writing (size and SHA-256), and requiring that the set of entries is EXACTLY the expected set.
-    /// Returns the SHA-256 of the whole compressed stream read (for the caller's sidecar check).
+    /// Returns the SHA-256 of the bundle file when the bundle is one file (for the caller's sidecar
+    /// check); nil for a bundle in parts, each of which was proven on its own.
     ///
     /// Reads the manifest entries first if ``readManifest()`` was not called. Files are created
     /// fd-relative below `staging` with `O_EXCL | O_NOFOLLOW` (mode 0644, or 0755 when expected
-    /// executable; directories 0755), written while hashed, and flushed. After the archive's end the
+    /// executable; directories 0755), hashed and written (whole pages around the page cache, see
+    /// ``DirectWrite``) on threads of their own while the next bytes are decompressed; each is
+    /// proven before the next entry begins, and all of them are flushed (fsync) once the last one
+    /// was proven. After the archive's end the
     /// rest of the stream is read, so every part is proven. On any failure `staging` is removed
     /// completely and nothing else was created.
-    public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest {
+    public func extract(into staging: String, expected: [BundleExpectedFile]) throws(ArchiveError) -> Digest? {
         let (pending, wanted) = try begin(expected)
 
         let (parentPath, directoryName) = DirectoryFD.splitPath(staging)
@@ -174,12 +177,13 @@ public final class BundleArchiveReader {
         }
         do throws(ArchiveError) {
             defer { close(root) }
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-            defer { buffer.deallocate() }
-            var extraction = PayloadExtraction(staging: staging, tree: TreeWriter(root: root), wanted: wanted, buffer: buffer)
+            var extraction = PayloadExtraction(staging: staging, tree: TreeWriter(root: root), wanted: wanted)
             try readPayload(pending, into: &extraction)
             guard fchmod(root, 0o755) == 0 else { throw .cannotCreate(path: staging, message: SystemError.text()) }
-            DirectoryFD.syncDirectories(root)
+            // Every file and directory flushed in one pass, now that all are proven.
+            if let (path, error) = DirectoryFD.syncTree(root) {
+                throw .cannotCreate(path: path.isEmpty ? staging : staging + "/" + path, message: "cannot flush: " + error.text)
+            }
             fsync(parent)
         } catch {
             DirectoryFD.removeTree(Array(directoryName.utf8), in: parent)
@@ -192,11 +196,9 @@ public final class BundleArchiveReader {
     /// Proves the payload like ``extract(into:expected:)`` (the same checks, every byte hashed,
     /// every part proven) without writing it anywhere: for `verify` without a destination, and
     /// for `push BUNDLE`, whose `consumer` receives the entries it asks for as they stream.
-    public func prove(expected: [BundleExpectedFile], consumer: BundleEntryConsumer? = nil) throws(ArchiveError) -> Digest {
+    public func prove(expected: [BundleExpectedFile], consumer: BundleEntryConsumer? = nil) throws(ArchiveError) -> Digest? {
         let (pending, wanted) = try begin(expected)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        var extraction = PayloadExtraction(staging: "(not written)", tree: nil, wanted: wanted, buffer: buffer)
+        var extraction = PayloadExtraction(staging: "(not written)", tree: nil, wanted: wanted)
         extraction.consumer = consumer
         try readPayload(pending, into: &extraction)
         return input.digest
@@ -237,8 +239,8 @@ public final class BundleArchiveReader {
         /// Where files are written; nil when the payload is only proven.
         var tree: TreeWriter?
         let wanted: [String: BundleExpectedFile]
-        /// The block entry data is read into.
-        let buffer: UnsafeMutableRawBufferPointer
+        /// Hashes each entry's bytes on a thread of its own, and writes them on another.
+        let hasher = BackgroundHasher(blockSize: 1 << 20, blocks: 4)
         /// Relative paths written.
         var written: Set<String> = []
         /// Payload bytes written.
@@ -246,11 +248,10 @@ public final class BundleArchiveReader {
         /// Receives the entries it asks for (only when nothing is written).
         var consumer: BundleEntryConsumer?
 
-        init(staging: String, tree: TreeWriter?, wanted: [String: BundleExpectedFile], buffer: UnsafeMutableRawBufferPointer) {
+        init(staging: String, tree: TreeWriter?, wanted: [String: BundleExpectedFile]) {
             self.staging = staging
             self.tree = tree
             self.wanted = wanted
-            self.buffer = buffer
         }
     }
 
@@ -285,22 +286,17 @@ public final class BundleArchiveReader {
         if declared != want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: declared) }
 
         let target = extraction.staging + "/" + relative
-        let fd: Int32
-        if extraction.tree == nil {
-            fd = open("/dev/null", O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw .cannotWrite(path: name, entry: entryName, target: "/dev/null", message: SystemError.text()) }
-        } else {
+        var fd: Int32 = -1
+        if extraction.tree != nil {
             do throws(TreeWriter.Failure) {
                 fd = try extraction.tree!.createFile(components)
             } catch {
                 throw .cannotWrite(path: name, entry: entryName, target: target, message: error.message)
             }
         }
-        defer { close(fd) }
-        var hasher = SHA256()
+        defer { if fd >= 0 { close(fd) } }
         var size: Int64 = 0
         var total = extraction.total
-        let (limits, bundle, cancellation) = (self.limits, self.name, self.cancellation)
         let rule = retain?(relative, declared)
         var keep = rule != nil
         if keep && retainedBytes + declared > retainBudget {
@@ -308,45 +304,66 @@ public final class BundleArchiveReader {
             retentionOverflowed = true
         }
         var kept: [UInt8] = []
-        let block = extraction.buffer
         let consumer = extraction.consumer
         let streams = consumer?.begin(relative, size: declared) == true
-        do throws(TreeWriter.CopyFailure) {
-            _ = try TreeWriter.copyEntryData(from: archive, to: fd, buffer: extraction.buffer, hasher: &hasher) {
-                (count) throws(ArchiveError) in
-                if cancellation?.isCancelled == true { throw .interrupted }
-                if keep && size + Int64(count) <= want.size {
-                    let bytes = UnsafeRawBufferPointer(start: block.baseAddress, count: count)
-                    // Only JSON documents: a layer is never kept, whatever its size.
-                    if kept.isEmpty, case .json? = rule, bytes.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) != UInt8(ascii: "{") {
-                        keep = false
-                    } else {
-                        kept.append(contentsOf: bytes)
-                    }
-                }
-                size += Int64(count)
-                total += Int64(count)
-                if size > want.size { throw .entrySizeMismatch(path: bundle, entry: entryName, expected: want.size, actual: size) }
-                if streams, consumer?.data(UnsafeRawBufferPointer(start: block.baseAddress, count: count)) != true {
-                    throw .consumerStopped(path: bundle, entry: entryName)
-                }
-                if size > limits.maxFileBytes { throw .fileTooLarge(path: bundle, entry: entryName, limit: limits.maxFileBytes) }
-                if total > limits.maxTotalBytes { throw .archiveTooLarge(path: bundle, entry: entryName, limit: limits.maxTotalBytes) }
+        // The bytes are copied into the hasher's blocks; one of its threads hashes them, the other
+        // writes them (one write a block, around the page cache where the file system allows it),
+        // while this one decompresses the next ones.
+        let hasher = extraction.hasher
+        var file = fd >= 0 ? DirectWrite(fd: fd) : nil
+        var writeFailure: SystemCallError?
+        hasher.reset(sink: file == nil ? nil : { block in
+            do throws(SystemCallError) {
+                try file?.write(block)
+            } catch {
+                writeFailure = error
+                return false
             }
-        } catch {
-            switch error {
-            case .read(let message): throw failure(entry: entryName, message)
-            case .write(let failure): throw .cannotWrite(path: name, entry: entryName, target: target, message: failure.message)
-            case .refused(let refusal): throw refusal
-            }
+            return true
+        })
+        // Before the file is closed (declared after its close, so run before it): no block of it
+        // is written any more.
+        defer { hasher.reset() }
+        func writeError() -> ArchiveError {
+            .cannotWrite(path: name, entry: entryName, target: target, message: (writeFailure ?? SystemCallError(code: EIO)).text)
         }
+        while true {
+            // libarchive's own block of the entry's data (no copy into a buffer of ours).
+            var data: UnsafeRawPointer?
+            var count = 0
+            var offset: la_int64_t = 0
+            let status = archive_read_data_block(archive, &data, &count, &offset)
+            if status == ARCHIVE_EOF { break }
+            guard status == ARCHIVE_OK else { throw failure(entry: entryName, LibArchiveEntry.message(archive)) }
+            if cancellation?.isCancelled == true { throw .interrupted }
+            // Sparse entries were refused with their header: the data is contiguous.
+            guard offset == size else { throw refuse("has a gap in its data at byte \(size)") }
+            guard count > 0, let data else { continue }
+            let bytes = UnsafeRawBufferPointer(start: data, count: count)
+            if keep && size + Int64(count) <= want.size {
+                // Only JSON documents: a layer is never kept, whatever its size.
+                if kept.isEmpty, case .json? = rule, bytes.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) != UInt8(ascii: "{") {
+                    keep = false
+                } else {
+                    kept.append(contentsOf: bytes)
+                }
+            }
+            size += Int64(count)
+            total += Int64(count)
+            if size > want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: size) }
+            if streams, consumer?.data(bytes) != true { throw .consumerStopped(path: name, entry: entryName) }
+            if size > limits.maxFileBytes { throw .fileTooLarge(path: name, entry: entryName, limit: limits.maxFileBytes) }
+            if total > limits.maxTotalBytes { throw .archiveTooLarge(path: name, entry: entryName, limit: limits.maxTotalBytes) }
+            guard hasher.update(bytes) else { throw writeError() }
+        }
+        guard let digest = hasher.finalize() else { throw writeError() }
         extraction.total = total
         if size != want.size { throw .entrySizeMismatch(path: name, entry: entryName, expected: want.size, actual: size) }
-        let digest = Digest(bytes: hasher.finalize())
         if digest != want.sha256 {
             throw .entryDigestMismatch(path: name, entry: entryName, expected: want.sha256, actual: digest)
         }
-        guard extraction.tree == nil || (fchmod(fd, mode_t(wantedMode)) == 0 && fsync(fd) == 0) else {
+        // Flushed with the whole tree at the end (DirectoryFD.syncTree), before anything is renamed.
+        guard fd < 0 || fchmod(fd, mode_t(wantedMode)) == 0 else {
             throw .cannotWrite(path: name, entry: entryName, target: target, message: SystemError.text())
         }
         if keep && Int64(kept.count) == size {

@@ -1,11 +1,14 @@
 import ChartSyncBasics
 import ChartSyncCore
-import struct Crypto.SHA256
 import Glibc
 
 /// The bundle reader's raw byte source: the parts of a bundle read in order as one stream,
 /// each hashed and counted as it is read and, when expectations are given, proven the moment
 /// its end is reached (a part that grows past its expected size fails at once).
+///
+/// Each part is read straight into the blocks of a ``BackgroundHasher`` and hashed on its thread
+/// while libarchive decompresses the same bytes on the caller's: the stream is hashed once (a
+/// one-file bundle's digest, which its `.sha256` sidecar lists, is its one part's).
 final class BundleInput {
     /// The part files, in order.
     let parts: [String]
@@ -15,11 +18,10 @@ final class BundleInput {
     private var index = 0
     /// The open part, or -1.
     private var fd: Int32 = -1
-    /// The bytes and hash of the current part so far.
+    /// The bytes of the current part so far, and their hash (on a thread of its own).
     private var partSize: Int64 = 0
-    private var partHasher = SHA256()
-    /// The hash and size of everything read.
-    private var whole = SHA256()
+    private let partHasher: BackgroundHasher
+    /// The size of everything read.
     private(set) var total: Int64 = 0
     /// The parts read completely, with their actual size and hash.
     private(set) var finishedParts: [BundlePart] = []
@@ -27,8 +29,9 @@ final class BundleInput {
     private(set) var exhausted = false
     /// The first failure; once set, every read fails.
     private(set) var failure: ArchiveError?
-    /// The block handed to libarchive; valid until the next read.
-    let buffer: UnsafeMutableRawBufferPointer
+    /// The bytes last read (the last ``next()``'s count of them), handed to libarchive; valid
+    /// until the next read.
+    private(set) var block: UnsafeRawPointer?
 
     /// Checks that every part exists (and, with expectations, has its expected size) before anything is read.
     init(parts: [String], expected: [BundlePart]?, name: String, blockSize: Int = 1 << 20) throws(ArchiveError) {
@@ -49,21 +52,21 @@ final class BundleInput {
         }
         self.parts = parts
         self.expected = expected
-        buffer = .allocate(byteCount: blockSize, alignment: 16)
+        partHasher = BackgroundHasher(blockSize: blockSize, blocks: 4)
     }
 
     deinit {
         if fd >= 0 { close(fd) }
-        buffer.deallocate()
     }
 
     /// The part being read, or the last one once all were read (for messages).
     var currentPart: String { parts[min(index, parts.count - 1)] }
 
-    /// The SHA-256 of everything read so far (the whole stream once ``exhausted``).
-    var digest: Digest { Digest(bytes: whole.finalize()) }
+    /// The SHA-256 of the bundle once it was read to its end, when it is one file (what its
+    /// `.sha256` sidecar lists); nil for a bundle in parts (each proven against `FILE.parts`).
+    var digest: Digest? { parts.count == 1 ? finishedParts.first?.sha256 : nil }
 
-    /// Reads the next block into ``buffer``: its size, 0 at the end of the last part, or -1 with ``failure`` set.
+    /// Reads the next bytes into ``block``: their count, 0 at the end of the last part, or -1 with ``failure`` set.
     func next() -> Int {
         guard failure == nil else { return -1 }
         while index < parts.count {
@@ -72,7 +75,7 @@ final class BundleInput {
                 fd = open(part, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { return fail(.cannotReadPart(part: part, message: SystemError.text())) }
             }
-            let count = read(fd, buffer.baseAddress, buffer.count)
+            let (bytes, count) = readBlock()
             if count < 0 {
                 if errno == EINTR { continue }
                 return fail(.cannotReadPart(part: part, message: SystemError.text()))
@@ -85,9 +88,7 @@ final class BundleInput {
             if let expected, partSize > expected[index].size {
                 return fail(.corruptPart(part: part, reason: "expected \(expected[index].size) bytes, found more"))
             }
-            let block = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
-            partHasher.update(bufferPointer: block)
-            whole.update(bufferPointer: block)
+            block = bytes.baseAddress
             total += Int64(count)
             // A part with an expected size is proven with its last byte, before libarchive sees that byte.
             if let expected, partSize == expected[index].size, !finishPart() { return -1 }
@@ -118,13 +119,17 @@ final class BundleInput {
             guard fd >= 0 else { return nil }
         }
         while partSize < expected[index].size {
-            let count = read(fd, buffer.baseAddress, buffer.count)
+            let count = readBlock().count
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }
             partSize += Int64(count)
-            partHasher.update(bufferPointer: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
         }
         return finishPart() ? nil : failure
+    }
+
+    /// Reads the next bytes of the open part into the hasher's block (they are hashed on its thread).
+    private func readBlock() -> (bytes: UnsafeRawBufferPointer, count: Int) {
+        partHasher.fill { space in read(fd, space.baseAddress, space.count) }
     }
 
     /// Closes the current part at its end and proves it.
@@ -134,7 +139,7 @@ final class BundleInput {
         close(fd)
         fd = -1
         let part = parts[index]
-        let actual = BundlePart(file: part, size: partSize, sha256: Digest(bytes: partHasher.finalize()))
+        let actual = BundlePart(file: part, size: partSize, sha256: partHasher.finalize()!)  // nil only when a flush fails; none is given
         if let expected {
             let want = expected[index]
             if let onDisk, onDisk > want.size {
@@ -150,13 +155,13 @@ final class BundleInput {
         finishedParts.append(actual)
         index += 1
         partSize = 0
-        partHasher = SHA256()
         return true
     }
 
     /// Records the failure; returns -1.
     private func fail(_ error: ArchiveError) -> Int {
         failure = error
+        partHasher.reset()
         if fd >= 0 {
             close(fd)
             fd = -1

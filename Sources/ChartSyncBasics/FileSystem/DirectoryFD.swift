@@ -79,6 +79,37 @@ public enum DirectoryFD {
         }
     }
 
+    /// fsync of every regular file and directory at and below `fd` (a directory after what it
+    /// holds), never following a symlink: a tree written without flushing each file is made
+    /// durable in one pass before it is renamed into place (the file system commits the metadata of
+    /// many files at once). The first failure, with its path relative to `fd` ("" for `fd`
+    /// itself); nil when everything was flushed.
+    public static func syncTree(_ fd: Int32) -> (path: String, error: SystemCallError)? {
+        syncTree(fd, prefix: "")
+    }
+
+    private static func syncTree(_ fd: Int32, prefix: String) -> (path: String, error: SystemCallError)? {
+        guard let children = names(in: fd) else { return (prefix, SystemCallError()) }
+        for child in children {
+            let path = child.map { CChar(bitPattern: $0) } + [0]
+            let relative = prefix + (prefix.isEmpty ? "" : "/") + String(decoding: child, as: UTF8.self)
+            var info = stat()
+            guard fstatat(fd, path, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return (relative, SystemCallError()) }
+            let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+            guard isDirectory || (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            let flags = isDirectory ? O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC : O_RDONLY | O_NOFOLLOW | O_CLOEXEC
+            let sub = openat(fd, path, flags)
+            guard sub >= 0 else { return (relative, SystemCallError()) }
+            defer { close(sub) }
+            if isDirectory {
+                if let failure = syncTree(sub, prefix: relative) { return failure }
+            } else if fsync(sub) != 0 {
+                return (relative, SystemCallError())
+            }
+        }
+        return fsync(fd) == 0 ? nil : (prefix, SystemCallError())
+    }
+
     /// The directory part and the last component of `path` (`.` when there is no directory part).
     public static func splitPath(_ path: String) -> (parent: String, name: String) {
         var trimmed = Substring(path)
