@@ -275,14 +275,19 @@ public struct ImagePuller: Sendable {
         }
     }
 
-    /// Checks the store again (see `checkStore`), creates its folders, and removes the temporary
-    /// files a killed run left (the project lock is held).
+    /// Checks the store again (see `checkStore`), creates its folders and `oci-layout` before any
+    /// blob (a first run that stops early, interrupted or failing, leaves a store the next run
+    /// takes for chartsync's and resumes), and removes the temporary files a killed run left (the
+    /// project lock is held).
     private func prepareStore() throws(ImagePullError) {
         try checkStore()
         let store = self.store
         do {
             for path in [store.root, store.root + "/blobs", store.blobsDirectory] where !FileSystem.isDirectory(path) {
                 try FileSystem.makeDirectory(path)
+            }
+            if !FileSystem.isRegularFile(store.layoutPath) {
+                try FileSystem.writeAtomically(Array(ImageLayout.layoutText.utf8), to: store.layoutPath)
             }
         } catch {
             throw .layout(.fileSystem(error))
