@@ -362,7 +362,79 @@ import Testing
         #expect(try project.blobs() == (try project.closure(earlier.digest)).union(try project.closure(image.digest)))
     }
 
-    // MARK: - 6. A folder that is not chartsync's
+    // MARK: - 6. One pool for manifests and blobs
+
+    /// An image's blobs are fetched as soon as its manifest is proven, while another image's
+    /// manifest is still on its way (one pool of transfers for both); every manifest and blob is
+    /// still asked for once, and proven.
+    @Test func blobsOfOneImageArriveWhileAnotherImagesManifestIsOnItsWay() throws {
+        let server = try FaultServer()
+        let early = try FakeImage(repository: "team/early", seed: 1, layerSizes: [3000, 5000])
+        let late = try FakeImage(repository: "team/late", seed: 2, layerSizes: [4000])
+        try early.serve(on: server)
+        try late.serve(on: server)
+        // The late manifest comes 24 bytes every 0.25 s: 4 s or more.
+        #expect(late.manifest.count > 16 * 24)
+        try server.plan(late.manifestPath, .slow(body: late.manifest, chunk: 24, interval: 0.25))
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        try project.setImages([early.reference(server), late.reference(server)], hosts: [host])
+
+        let logs = try TemporaryDirectory(prefix: "chartsync-log")
+        let child = try ChildProcess([CLI.binary, "images", "--pull", "-f", project.path + "/chartsync.yaml"], outputPath: logs.file("out"))
+        let output = { (try? String(contentsOfFile: logs.file("out"), encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(30)
+        while ([early.configDigest] + early.layerDigests).contains(where: { project.blob($0) == nil }) {
+            guard child.isRunning, Date() < deadline else { throw SupportError("early's blobs did not arrive: \(output())") }
+            usleep(5_000)
+        }
+        #expect(project.blob(late.digest) == nil, "late's manifest is still on its way")
+        #expect(child.isRunning)
+        #expect(child.wait(timeout: 60) == 0, "\(output())")
+
+        let requests = try server.requests().map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        let expected = [early, late].flatMap { image in [image.manifestPath] + ([image.configDigest] + image.layerDigests).map(image.blobPath) }
+        #expect(requests.sorted() == expected.sorted(), "each manifest and blob once")
+        #expect(try Set(project.index().keys) == ["\(host)/team/early:1.0", "\(host)/team/late:1.0"])
+        #expect(try project.blobs() == (try project.closure(early.digest)).union(try project.closure(late.digest)))
+        #expect(try project.partials().isEmpty)
+    }
+
+    /// An image whose manifest cannot be fetched does not hold back the others: their blobs are
+    /// fetched and kept, proven (index.json is not written), in a store the next run takes for
+    /// chartsync's (oci-layout is there from the start, even after a first run that failed); the
+    /// next run asks only for what the failed image needs.
+    @Test func anImageWhoseManifestFailsDoesNotHoldBackTheOthers() throws {
+        let server = try FaultServer()
+        let good = try FakeImage(repository: "team/good", seed: 1, layerSizes: [3000, 4000])
+        let broken = try FakeImage(repository: "team/broken", seed: 2)
+        try good.serve(on: server)
+        try broken.serve(on: server)
+        try server.plan(broken.manifestPath, .status(404, body: Array("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\"}]}".utf8)))
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        try project.setImages([good.reference(server), broken.reference(server)], hosts: [host])
+
+        let run = try project.pull()
+        #expect(run.status == 2, "\(run.stderr)")
+        let failure = run.stderr.components(separatedBy: "could not pull 1 image(s)").dropFirst().joined()
+        #expect(failure.contains("\(host)/team/broken"), "\(run.stderr)")
+        #expect(!failure.contains("team/good"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.store + "/index.json"))
+        #expect(FileManager.default.fileExists(atPath: project.store + "/oci-layout"))
+        #expect(try project.blobs() == (try project.closure(good.digest)), "good's manifest, config and layers, proven")
+        #expect(try project.partials().isEmpty)
+
+        try server.plan(broken.manifestPath, .ok(broken.manifest, headers: ["Content-Type": FakeImage.manifestType]))
+        let logged = try server.requests().count
+        let again = try project.pull()
+        #expect(again.status == 0, "\(again.stderr)")
+        let requests = try server.requests().dropFirst(logged).map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        #expect(requests.sorted() == ([broken.manifestPath] + ([broken.configDigest] + broken.layerDigests).map(broken.blobPath)).sorted())
+        #expect(try project.blobs() == (try project.closure(good.digest)).union(try project.closure(broken.digest)))
+    }
+
+    // MARK: - 7. A folder that is not chartsync's
 
     @Test func aNonEmptyImagesFolderWithoutOCILayoutIsRefused() throws {
         let server = try FaultServer()

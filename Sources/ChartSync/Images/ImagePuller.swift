@@ -4,10 +4,11 @@ import ChartSyncIndex
 import ChartSyncTransport
 import struct Crypto.SHA256
 import Glibc
+import Synchronization
 
 /// How to run `chartsync images --pull`.
 public struct ImagePullOptions: Sendable {
-    /// Blobs fetched (and proven) at once.
+    /// Requests at once, manifests and blobs alike (each blob fetched and proven on its own thread).
     public var jobs: Int
     /// Transport settings for registries not listed under `images.registries` (and the base for those listed).
     public var transport: TransportOptions
@@ -70,6 +71,12 @@ public enum ImagePullError: ChartSyncFailure, CustomStringConvertible {
     /// The run was interrupted; the blobs proven so far stay for the next run.
     case interrupted
 
+    /// Whether the failure is some images' alone (a registry's answer), not one that ends the pull.
+    var isImageFailure: Bool {
+        if case .images = self { return true }
+        return false
+    }
+
     public var kind: FailureKind {
         switch self {
         case .images(let failures): return failures.first?.error.kind ?? .io
@@ -100,6 +107,8 @@ public enum ImagePullError: ChartSyncFailure, CustomStringConvertible {
 /// proven against its digest and size, then renamed into `blobs/sha256/`. What the store holds
 /// already is proven again, not trusted, and not fetched again; blobs shared by images are
 /// fetched once; blobs no image needs any more are removed once the store is complete.
+/// Manifests and blobs share one pool of `jobs` transfers: an image's blobs start as soon as its
+/// own manifests are proven, not after every image's.
 public struct ImagePuller: Sendable {
     private let layout: ProjectLayout
     private let onEvent: ChartSyncEventHandler?
@@ -149,66 +158,79 @@ public struct ImagePuller: Sendable {
         try prepareStore()
         guard !cancellation.isCancelled else { throw ImagePullError.interrupted }
 
-        // The manifests of every image (from the store when proven there, else fetched).
+        // One pool of `jobs` transfers: every image's manifests first (from the store when proven
+        // there, else fetched), and the blobs they name queued as soon as they are proven, each
+        // once (see `PullJob.pick` for the order). The first images' blobs arrive while the last
+        // images' manifests are asked for; no image waits for all the others' manifests.
         let images = imagesReport.manifest.images
         let platforms = list.images.platforms
         let store = self.store
         let cancellation = cancellation
-        let gathered = WorkerPool.map(images, threads: options.jobs) { image -> Result<Gathered, ImagePullError> in
-            guard !cancellation.isCancelled else { return .failure(.interrupted) }
-            do {
-                return .success(try Self.gather(image.reference, platforms: platforms, store: store, client: client))
-            } catch let error as ImagePullError {
-                return .failure(error)
-            } catch let error as RegistryError {
-                if error.kind == .interrupted { return .failure(.interrupted) }
-                return .failure(.images([(image.reference.description, error)]))
-            } catch {
-                return .failure(.images([(image.reference.description, .transport(registry: image.reference.registry,
-                                                                                  .io(path: store.root, message: "\(error)")))]))
+        let run = Mutex(PullRun())
+        WorkerPool.run(images.indices.map { PullJob.image($0) }, threads: options.jobs, pick: PullJob.pick) { job, add in
+            guard !cancellation.isCancelled, !run.withLock({ $0.stopped }) else { return }
+            switch job {
+            case .image(let i):
+                let reference = images[i].reference
+                let result = Self.gatherResult(reference, platforms: platforms, store: store, client: client)
+                var found: [ImageLayout.Blob] = []
+                if case .success(let image) = result {
+                    // Its config and layers, from the manifests proven just now.
+                    let named = ImageLayout.closure(of: [image.entry], read: store.readManifest).blobs
+                    found = run.withLock { state in named.filter { !$0.isManifest && state.queued.insert($0.digest).inserted } }
+                }
+                run.withLock { state in
+                    state.gathered[i] = result
+                    if case .failure(let error) = result, !error.isImageFailure { state.stopped = true }
+                }
+                for blob in found { add(.blob(blob, source: reference)) }
+            case let .blob(blob, source):
+                let outcome = Self.fetchBlob(blob, from: source, store: store, client: client, onEvent: onEvent)
+                run.withLock { state in
+                    state.blobs[blob.digest] = outcome
+                    if case .failure(let error) = outcome, error.kind == .interrupted { state.stopped = true }
+                }
             }
         }
+        let state = run.withLock { $0 }
         var entries: [ImageLayout.Entry] = []
         var failures: [(image: String, error: RegistryError)] = []
-        for result in gathered {
-            switch result {
-            case .success(let image): entries.append(image.entry)
-            case .failure(.images(let some)): failures += some
-            case .failure(let other): throw other
+        for i in images.indices {
+            switch state.gathered[i] {
+            case .success(let image)?: entries.append(image.entry)
+            case .failure(.images(let some))?: failures += some
+            case .failure(let other)?: throw other
+            case nil: break   // not started: the pull stopped
             }
         }
-        if !failures.isEmpty { throw ImagePullError.images(failures) }
+        let interrupted = state.blobs.values.contains { outcome in
+            if case .failure(let error) = outcome { return error.kind == .interrupted }
+            return false
+        }
+        if interrupted || cancellation.isCancelled { throw ImagePullError.interrupted }
 
-        // Every blob those manifests name, each once.
+        // Every blob those manifests name, each once: the ones queued above.
         let (blobs, gaps, skipped) = ImageLayout.closure(of: entries, read: store.readManifest)
         if let gap = gaps.first {
             // The manifests were all proven into the store just before; a gap means it changed under us.
             throw ImagePullError.layout(.invalid(path: store.blobPath(gap.digest), reason: gap.description))
         }
         for blob in skipped { onEvent?(.imageLayerSkipped(digest: blob.digest, mediaType: blob.mediaType, images: blob.images)) }
-        let sources = Dictionary(images.map { (ImageLayout.refName($0.reference), $0.reference) }, uniquingKeysWith: { a, _ in a })
-        let layers = blobs.filter { !$0.isManifest }
-        let outcomes = WorkerPool.map(layers, threads: options.jobs) { blob -> Result<(fetched: Bool, bytes: Int64), ImagePullError> in
-            guard !cancellation.isCancelled else { return .failure(.interrupted) }
-            let path = store.blobPath(blob.digest)
-            if Self.isProven(path, digest: blob.digest, size: blob.size) { return .success((false, blob.size)) }
-            FileSystem.removeFile(path)
-            // Any image that needs the blob names a repository that has it.
-            let source = sources[blob.images[0]]!
-            onEvent?(.imageBlobFetching(digest: blob.digest, size: blob.size, image: blob.images[0]))
-            do throws(RegistryError) {
-                let result = try client.blob(repository: source.repository, registry: source.registry, digest: blob.digest,
-                                             size: blob.size, to: path)
-                onEvent?(.imageBlobFetched(digest: blob.digest, size: result.bytes, image: blob.images[0]))
-                return .success((true, result.bytes))
-            } catch {
-                if error.kind == .interrupted { return .failure(.interrupted) }
-                return .failure(.images([(blob.images.joined(separator: ", "), error)]))
+        var outcomes: [Result<(fetched: Bool, bytes: Int64), RegistryError>] = []
+        for blob in blobs where !blob.isManifest {
+            guard let outcome = state.blobs[blob.digest] else {
+                throw ImagePullError.layout(.invalid(path: store.blobPath(blob.digest),
+                                                     reason: "no manifest proven during the pull named it (the store changed under it)"))
             }
+            if case .failure(let error) = outcome { failures.append((blob.images.joined(separator: ", "), error)) }
+            outcomes.append(outcome)
         }
+        if !failures.isEmpty { throw ImagePullError.images(failures) }
+        let gathered = images.indices.compactMap { try? state.gathered[$0]?.get() }
+
         // Manifests: fetched in this run (once, whichever image asked), made here, or proven there.
-        let fetchedManifests = gathered.reduce(into: Set<String>()) { $0.formUnion((try? $1.get().fetchedDigests) ?? []) }
-        let writtenManifests = Set(gathered.compactMap { try? $0.get().writtenDigest })
+        let fetchedManifests = gathered.reduce(into: Set<String>()) { $0.formUnion($1.fetchedDigests) }
+        let writtenManifests = Set(gathered.compactMap(\.writtenDigest))
         var fetched = 0, reused = 0
         var fetchedBytes: Int64 = 0, reusedBytes: Int64 = 0
         for blob in blobs where blob.isManifest && !writtenManifests.contains(blob.digest) {
@@ -220,15 +242,9 @@ public struct ImagePuller: Sendable {
                 reusedBytes += blob.size
             }
         }
-        for outcome in outcomes {
-            switch outcome {
-            case .success(let done):
-                if done.fetched { fetched += 1; fetchedBytes += done.bytes } else { reused += 1; reusedBytes += done.bytes }
-            case .failure(.images(let some)): failures += some
-            case .failure(let other): throw other
-            }
+        for case .success(let done) in outcomes {
+            if done.fetched { fetched += 1; fetchedBytes += done.bytes } else { reused += 1; reusedBytes += done.bytes }
         }
-        if !failures.isEmpty { throw ImagePullError.images(failures) }
         guard !cancellation.isCancelled else { throw ImagePullError.interrupted }
 
         // The store is complete: index.json names exactly the images of images.lock.
@@ -250,7 +266,7 @@ public struct ImagePuller: Sendable {
         }
         var sizes: [String: Int64] = [:]
         for blob in blobs { for image in blob.images { sizes[image, default: 0] += blob.size } }
-        let stored = gathered.compactMap { try? $0.get() }.map { image in
+        let stored = gathered.map { image in
             StoredImage(reference: image.entry.reference, digest: image.entry.descriptor.digest,
                         sourceDigest: image.entry.sourceDigest, platforms: image.platforms,
                         size: sizes[image.entry.reference] ?? 0)
@@ -294,6 +310,83 @@ public struct ImagePuller: Sendable {
         }
         for name in store.storedBlobs().others where name.contains(".partial-") {
             FileSystem.removeFile(store.blobsDirectory + "/" + name)
+        }
+    }
+
+    /// A job of the pull's pool: an image's manifests (by its index in images.lock), or one blob
+    /// with the image whose repository it is fetched from.
+    enum PullJob: Sendable {
+        case image(Int)
+        case blob(ImageLayout.Blob, source: ImageReference)
+
+        /// What transfer slot `worker` runs next: an image's manifests first, in images.lock's
+        /// order (they name the blobs); then blobs, the largest first on even slots and the
+        /// smallest first on odd ones. The largest start early and never run alone at the end,
+        /// and the small ones (a config: one round trip, hardly any bytes) go alongside them, not
+        /// all together at the end (or the start) when nothing else would use the bandwidth.
+        @Sendable static func pick(_ waiting: [PullJob], worker: Int) -> Int {
+            var best = 0
+            for i in waiting.indices.dropFirst() where waiting[i].runsBefore(waiting[best], largestFirst: worker % 2 == 0) {
+                best = i
+            }
+            return best
+        }
+
+        private func runsBefore(_ other: PullJob, largestFirst: Bool) -> Bool {
+            switch (self, other) {
+            case let (.image(a), .image(b)): return a < b
+            case (.image, .blob): return true
+            case (.blob, .image): return false
+            case let (.blob(a, _), .blob(b, _)):
+                if a.size == b.size { return a.digest < b.digest }
+                return largestFirst == (a.size > b.size)
+            }
+        }
+    }
+
+    /// What the pool has done so far.
+    struct PullRun: Sendable {
+        /// Each image's manifests, by its index in images.lock (absent: not started).
+        var gathered: [Int: Result<Gathered, ImagePullError>] = [:]
+        /// The blobs queued (each once for the whole pull), and what came of those that ran.
+        var queued: Set<String> = []
+        var blobs: [String: Result<(fetched: Bool, bytes: Int64), RegistryError>] = [:]
+        /// Set on an interruption or a failure that ends the pull (no platform wanted): no job starts after it.
+        var stopped = false
+    }
+
+    /// `gather`, with its failures sorted: a registry's answer names the image.
+    static func gatherResult(_ reference: ImageReference, platforms: [ChartList.ImageSettings.Platform], store: ImageLayout,
+                             client: RegistryClient) -> Result<Gathered, ImagePullError> {
+        do {
+            return .success(try gather(reference, platforms: platforms, store: store, client: client))
+        } catch let error as ImagePullError {
+            return .failure(error)
+        } catch let error as RegistryError {
+            if error.kind == .interrupted { return .failure(.interrupted) }
+            return .failure(.images([(reference.description, error)]))
+        } catch {
+            return .failure(.images([(reference.description, .transport(registry: reference.registry,
+                                                                        .io(path: store.root, message: "\(error)")))]))
+        }
+    }
+
+    /// Puts the blob in the store unless it is there already, proven: streamed from `source`'s
+    /// repository to a temporary file, proven (size, SHA-256), renamed. Whether it was fetched,
+    /// and its bytes.
+    static func fetchBlob(_ blob: ImageLayout.Blob, from source: ImageReference, store: ImageLayout, client: RegistryClient,
+                          onEvent: ChartSyncEventHandler?) -> Result<(fetched: Bool, bytes: Int64), RegistryError> {
+        let path = store.blobPath(blob.digest)
+        if isProven(path, digest: blob.digest, size: blob.size) { return .success((false, blob.size)) }
+        FileSystem.removeFile(path)
+        onEvent?(.imageBlobFetching(digest: blob.digest, size: blob.size, image: blob.images[0]))
+        do throws(RegistryError) {
+            let result = try client.blob(repository: source.repository, registry: source.registry, digest: blob.digest,
+                                         size: blob.size, to: path)
+            onEvent?(.imageBlobFetched(digest: blob.digest, size: result.bytes, image: blob.images[0]))
+            return .success((true, result.bytes))
+        } catch {
+            return .failure(error)
         }
     }
 
