@@ -247,7 +247,9 @@ public struct ImagePuller: Sendable {
         }
         guard !cancellation.isCancelled else { throw ImagePullError.interrupted }
 
-        // The store is complete: index.json names exactly the images of images.lock.
+        // The store is complete: index.json names exactly the images of images.lock, once the
+        // renames of the blobs it needs are on disk.
+        FileSystem.syncDirectory(store.blobsDirectory)
         let indexBytes = ImageLayout.indexBytes(entries)
         let before = try? FileSystem.readFile(store.indexPath)
         do {
@@ -381,8 +383,9 @@ public struct ImagePuller: Sendable {
         FileSystem.removeFile(path)
         onEvent?(.imageBlobFetching(digest: blob.digest, size: blob.size, image: blob.images[0]))
         do throws(RegistryError) {
+            // The directory is synced once, before index.json names the blobs (not after every rename).
             let result = try client.blob(repository: source.repository, registry: source.registry, digest: blob.digest,
-                                         size: blob.size, to: path)
+                                         size: blob.size, to: path, syncDirectory: false)
             onEvent?(.imageBlobFetched(digest: blob.digest, size: result.bytes, image: blob.images[0]))
             return .success((true, result.bytes))
         } catch {
