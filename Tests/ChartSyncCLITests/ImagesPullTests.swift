@@ -400,6 +400,53 @@ import Testing
         #expect(try project.partials().isEmpty)
     }
 
+    /// Each manifest an index lists is a job of its own: one platform's blobs are fetched while
+    /// another platform's manifest is still on its way; every manifest and blob is still asked
+    /// for once, and proven.
+    @Test func onePlatformsBlobsArriveWhileAnotherPlatformsManifestIsOnItsWay() throws {
+        let server = try FaultServer()
+        let amd64 = try FakeImage(repository: "team/multi", seed: 3, layerSizes: [3000, 5000])
+        let arm64 = try FakeImage(repository: "team/multi", seed: 4, layerSizes: [4000])
+        try amd64.serve(on: server)
+        try arm64.serve(on: server)
+        let indexType = "application/vnd.oci.image.index.v1+json"
+        let children = [(amd64, "amd64"), (arm64, "arm64")].map { image, architecture in
+            "{\"mediaType\":\"\(FakeImage.manifestType)\",\"digest\":\"\(image.digest)\",\"size\":\(image.manifest.count),"
+                + "\"platform\":{\"architecture\":\"\(architecture)\",\"os\":\"linux\"}}"
+        }
+        let index = Array("{\"schemaVersion\":2,\"mediaType\":\"\(indexType)\",\"manifests\":[\(children.joined(separator: ","))]}".utf8)
+        let indexDigest = try digestOf(index)
+        let indexPath = "/v2/team/multi/manifests/\(indexDigest)"
+        try server.plan(indexPath, .ok(index, headers: ["Content-Type": indexType]))
+        // arm64's manifest comes 24 bytes every 0.25 s: 4 s or more.
+        #expect(arm64.manifest.count > 16 * 24)
+        try server.plan(arm64.manifestPath, .slow(body: arm64.manifest, chunk: 24, interval: 0.25))
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        try project.setImages(["\(host)/team/multi:1.0@\(indexDigest)"], hosts: [host])
+
+        let logs = try TemporaryDirectory(prefix: "chartsync-log")
+        let child = try ChildProcess([CLI.binary, "images", "--pull", "-f", project.path + "/chartsync.yaml"], outputPath: logs.file("out"))
+        let output = { (try? String(contentsOfFile: logs.file("out"), encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(30)
+        while ([amd64.configDigest] + amd64.layerDigests).contains(where: { project.blob($0) == nil }) {
+            guard child.isRunning, Date() < deadline else { throw SupportError("amd64's blobs did not arrive: \(output())") }
+            usleep(5_000)
+        }
+        #expect(project.blob(arm64.digest) == nil, "arm64's manifest is still on its way")
+        #expect(child.isRunning)
+        #expect(child.wait(timeout: 60) == 0, "\(output())")
+
+        let requests = try server.requests().map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        let expected = [indexPath] + [amd64, arm64].flatMap { image in
+            [image.manifestPath] + ([image.configDigest] + image.layerDigests).map(image.blobPath)
+        }
+        #expect(requests.sorted() == expected.sorted(), "each manifest and blob once")
+        #expect(try project.index()["\(host)/team/multi:1.0"]?.digest == indexDigest)
+        #expect(try project.blobs() == (try project.closure(indexDigest)))
+        #expect(try project.partials().isEmpty)
+    }
+
     /// An image whose manifest cannot be fetched does not hold back the others: their blobs are
     /// fetched and kept, proven (index.json is not written), in a store the next run takes for
     /// chartsync's (oci-layout is there from the start, even after a first run that failed); the

@@ -1,5 +1,6 @@
 @testable import ChartSync
 import ChartSyncCore
+import ChartSyncTransport
 import Testing
 
 /// The order in which `images --pull` runs its transfers (`ImagePuller.PullJob.pick`).
@@ -18,6 +19,7 @@ import Testing
     static func describe(_ job: Job) -> String {
         switch job {
         case .image(let i): return "image \(i)"
+        case let .manifest(descriptor, i, depth): return "manifest \(i)/\(depth) \(descriptor.digest.suffix(1))"
         case let .blob(blob, _): return "blob \(blob.size) \(blob.digest.suffix(1))"
         }
     }
@@ -32,12 +34,25 @@ import Testing
         return taken
     }
 
-    @Test("manifests first, in images.lock's order; then the largest blob on even slots, the smallest on odd ones")
-    func order() {
-        let jobs: [Job] = [Self.blob(300), .image(2), Self.blob(5), Self.blob(70_000_000), .image(0), Self.blob(300, "b"), .image(1)]
-        #expect(Self.order(jobs, worker: 0) == ["image 0", "image 1", "image 2", "blob 70000000 a", "blob 300 a", "blob 300 b", "blob 5 a"])
-        #expect(Self.order(jobs, worker: 1) == ["image 0", "image 1", "image 2", "blob 5 a", "blob 300 a", "blob 300 b", "blob 70000000 a"])
-        #expect(Self.order(jobs, worker: 6) == Self.order(jobs, worker: 0))
-        #expect(Self.order(jobs, worker: 7) == Self.order(jobs, worker: 1))
+    static func manifest(_ image: Int, depth: Int, _ hex: Character) -> Job {
+        .manifest(OCIDescriptor(mediaType: "application/vnd.oci.image.manifest.v1+json",
+                                digest: "sha256:" + String(repeating: hex, count: 64), size: 500),
+                  image: image, depth: depth)
+    }
+
+    static let jobs: [Job] = [blob(300), .image(2), manifest(0, depth: 1, "c"), blob(5), blob(70_000_000), .image(0),
+                              blob(300, "b"), manifest(0, depth: 1, "b"), manifest(0, depth: 2, "a"), .image(1)]
+    static let manifests = ["image 0", "manifest 0/1 b", "manifest 0/1 c", "manifest 0/2 a", "image 1", "image 2"]
+
+    @Test("odd slots: manifests first (by image, the top first), then the smallest blob")
+    func oddSlots() {
+        #expect(Self.order(Self.jobs, worker: 1) == Self.manifests + ["blob 5 a", "blob 300 a", "blob 300 b", "blob 70000000 a"])
+        #expect(Self.order(Self.jobs, worker: 7) == Self.order(Self.jobs, worker: 1))
+    }
+
+    @Test("even slots: the largest blob first, then the others, then manifests")
+    func evenSlots() {
+        #expect(Self.order(Self.jobs, worker: 0) == ["blob 70000000 a", "blob 300 a", "blob 300 b", "blob 5 a"] + Self.manifests)
+        #expect(Self.order(Self.jobs, worker: 6) == Self.order(Self.jobs, worker: 0))
     }
 }

@@ -158,10 +158,11 @@ public struct ImagePuller: Sendable {
         try prepareStore()
         guard !cancellation.isCancelled else { throw ImagePullError.interrupted }
 
-        // One pool of `jobs` transfers: every image's manifests first (from the store when proven
-        // there, else fetched), and the blobs they name queued as soon as they are proven, each
-        // once (see `PullJob.pick` for the order). The first images' blobs arrive while the last
-        // images' manifests are asked for; no image waits for all the others' manifests.
+        // One pool of `jobs` transfers for every manifest and blob: an image's top manifest or
+        // index (from the store when proven there, else fetched), each manifest an index lists as
+        // a job of its own, and each blob a manifest names, queued as soon as that manifest is
+        // proven (each blob once). No blob waits for another image's manifests, nor for its own
+        // image's other platforms; `PullJob.pick` says which job a free slot takes.
         let images = imagesReport.manifest.images
         let platforms = list.images.platforms
         let store = self.store
@@ -172,18 +173,40 @@ public struct ImagePuller: Sendable {
             switch job {
             case .image(let i):
                 let reference = images[i].reference
-                let result = Self.gatherResult(reference, platforms: platforms, store: store, client: client)
-                var found: [ImageLayout.Blob] = []
-                if case .success(let image) = result {
-                    // Its config and layers, from the manifests proven just now.
-                    let named = ImageLayout.closure(of: [image.entry], read: store.readManifest).blobs
-                    found = run.withLock { state in named.filter { !$0.isManifest && state.queued.insert($0.digest).inserted } }
+                let result = Self.attempt(reference, store: store) {
+                    try Self.top(reference, platforms: platforms, store: store, client: client)
                 }
-                run.withLock { state in
-                    state.gathered[i] = result
-                    if case .failure(let error) = result, !error.isImageFailure { state.stopped = true }
+                let found = run.withLock { state -> (manifests: [OCIDescriptor], blobs: [ImageLayout.Blob]) in
+                    state.tops[i] = result
+                    switch result {
+                    case .success(let top):
+                        if top.fetched { state.fetchedManifests.insert(top.sourceDigest) }
+                        return (top.children, state.newBlobs(top.blobs))
+                    case .failure(let error):
+                        if !error.isImageFailure { state.stopped = true }
+                        return ([], [])
+                    }
                 }
-                for blob in found { add(.blob(blob, source: reference)) }
+                for child in found.manifests { add(.manifest(child, image: i, depth: 1)) }
+                for blob in found.blobs { add(.blob(blob, source: reference)) }
+            case let .manifest(descriptor, i, depth):
+                let reference = images[i].reference
+                let result = Self.attempt(reference, store: store) {
+                    try Self.child(descriptor, depth: depth, of: reference, store: store, client: client)
+                }
+                let found = run.withLock { state -> (manifests: [OCIDescriptor], blobs: [ImageLayout.Blob]) in
+                    switch result {
+                    case .success(let child):
+                        if child.fetched { state.fetchedManifests.insert(descriptor.digest) }
+                        return (child.children, state.newBlobs(child.blobs))
+                    case .failure(let error):
+                        state.childFailures[i, default: []].append(error)
+                        if !error.isImageFailure { state.stopped = true }
+                        return ([], [])
+                    }
+                }
+                for child in found.manifests { add(.manifest(child, image: i, depth: depth + 1)) }
+                for blob in found.blobs { add(.blob(blob, source: reference)) }
             case let .blob(blob, source):
                 let outcome = Self.fetchBlob(blob, from: source, store: store, client: client, onEvent: onEvent)
                 run.withLock { state in
@@ -193,21 +216,27 @@ public struct ImagePuller: Sendable {
             }
         }
         let state = run.withLock { $0 }
-        var entries: [ImageLayout.Entry] = []
+        var tops: [Top] = []
         var failures: [(image: String, error: RegistryError)] = []
         for i in images.indices {
-            switch state.gathered[i] {
-            case .success(let image)?: entries.append(image.entry)
-            case .failure(.images(let some))?: failures += some
-            case .failure(let other)?: throw other
-            case nil: break   // not started: the pull stopped
+            // An image is complete when its top and every manifest below it were proven.
+            guard let top = state.tops[i] else { continue }   // not started: the pull stopped
+            var failed = false
+            for result in [top.map { _ in () }] + (state.childFailures[i] ?? []).map { Result<Void, ImagePullError>.failure($0) } {
+                switch result {
+                case .success: break
+                case .failure(.images(let some)): failures += some; failed = true
+                case .failure(let other): throw other
+                }
             }
+            if !failed, case .success(let top) = top { tops.append(top) }
         }
         let interrupted = state.blobs.values.contains { outcome in
             if case .failure(let error) = outcome { return error.kind == .interrupted }
             return false
         }
         if interrupted || cancellation.isCancelled { throw ImagePullError.interrupted }
+        let entries = tops.map(\.entry)
 
         // Every blob those manifests name, each once: the ones queued above.
         let (blobs, gaps, skipped) = ImageLayout.closure(of: entries, read: store.readManifest)
@@ -226,11 +255,10 @@ public struct ImagePuller: Sendable {
             outcomes.append(outcome)
         }
         if !failures.isEmpty { throw ImagePullError.images(failures) }
-        let gathered = images.indices.compactMap { try? state.gathered[$0]?.get() }
 
         // Manifests: fetched in this run (once, whichever image asked), made here, or proven there.
-        let fetchedManifests = gathered.reduce(into: Set<String>()) { $0.formUnion($1.fetchedDigests) }
-        let writtenManifests = Set(gathered.compactMap(\.writtenDigest))
+        let fetchedManifests = state.fetchedManifests
+        let writtenManifests = Set(tops.compactMap(\.written))
         var fetched = 0, reused = 0
         var fetchedBytes: Int64 = 0, reusedBytes: Int64 = 0
         for blob in blobs where blob.isManifest && !writtenManifests.contains(blob.digest) {
@@ -268,7 +296,7 @@ public struct ImagePuller: Sendable {
         }
         var sizes: [String: Int64] = [:]
         for blob in blobs { for image in blob.images { sizes[image, default: 0] += blob.size } }
-        let stored = gathered.map { image in
+        let stored = tops.map { image in
             StoredImage(reference: image.entry.reference, digest: image.entry.descriptor.digest,
                         sourceDigest: image.entry.sourceDigest, platforms: image.platforms,
                         size: sizes[image.entry.reference] ?? 0)
@@ -315,53 +343,80 @@ public struct ImagePuller: Sendable {
         }
     }
 
-    /// A job of the pull's pool: an image's manifests (by its index in images.lock), or one blob
-    /// with the image whose repository it is fetched from.
+    /// A job of the pull's pool.
     enum PullJob: Sendable {
+        /// The manifest or index images.lock pins for the image at this index of images.lock.
         case image(Int)
+        /// A manifest an index of image `image` lists, `depth` indexes down (1: the top index's).
+        case manifest(OCIDescriptor, image: Int, depth: Int)
+        /// One blob, fetched from the repository of `source` (an image that needs it).
         case blob(ImageLayout.Blob, source: ImageReference)
 
-        /// What transfer slot `worker` runs next: an image's manifests first, in images.lock's
-        /// order (they name the blobs); then blobs, the largest first on even slots and the
-        /// smallest first on odd ones. The largest start early and never run alone at the end,
-        /// and the small ones (a config: one round trip, hardly any bytes) go alongside them, not
-        /// all together at the end (or the start) when nothing else would use the bandwidth.
+        /// What transfer slot `worker` takes next. Odd slots: manifests first (images.lock's
+        /// order, an image's top before the manifests its index lists), they name the blobs; then
+        /// the smallest blob. Even slots: the largest blob first, then manifests. So the largest
+        /// blobs start as soon as they are known and never run alone at the end, discovery goes
+        /// on beside them, and the small blobs (a config: one round trip, hardly any bytes) go
+        /// alongside the large ones, not all together at the end when nothing else would use
+        /// the bandwidth.
         @Sendable static func pick(_ waiting: [PullJob], worker: Int) -> Int {
             var best = 0
-            for i in waiting.indices.dropFirst() where waiting[i].runsBefore(waiting[best], largestFirst: worker % 2 == 0) {
+            for i in waiting.indices.dropFirst() where waiting[i].runsBefore(waiting[best], largestBlobFirst: worker % 2 == 0) {
                 best = i
             }
             return best
         }
 
-        private func runsBefore(_ other: PullJob, largestFirst: Bool) -> Bool {
-            switch (self, other) {
-            case let (.image(a), .image(b)): return a < b
-            case (.image, .blob): return true
-            case (.blob, .image): return false
-            case let (.blob(a, _), .blob(b, _)):
+        private func runsBefore(_ other: PullJob, largestBlobFirst: Bool) -> Bool {
+            switch (blob, other.blob) {
+            case (nil, nil): return manifestOrder < other.manifestOrder
+            case (nil, _?): return !largestBlobFirst
+            case (_?, nil): return largestBlobFirst
+            case let (a?, b?):
                 if a.size == b.size { return a.digest < b.digest }
-                return largestFirst == (a.size > b.size)
+                return largestBlobFirst == (a.size > b.size)
+            }
+        }
+
+        private var blob: ImageLayout.Blob? {
+            if case let .blob(blob, _) = self { return blob }
+            return nil
+        }
+
+        /// Manifests by image, then depth (the top first), then digest.
+        private var manifestOrder: (Int, Int, String) {
+            switch self {
+            case .image(let i): return (i, 0, "")
+            case let .manifest(descriptor, i, depth): return (i, depth, descriptor.digest)
+            case .blob: return (Int.max, 0, "")
             }
         }
     }
 
     /// What the pool has done so far.
     struct PullRun: Sendable {
-        /// Each image's manifests, by its index in images.lock (absent: not started).
-        var gathered: [Int: Result<Gathered, ImagePullError>] = [:]
+        /// Each image's top manifest or index, by its index in images.lock (absent: not started).
+        var tops: [Int: Result<Top, ImagePullError>] = [:]
+        /// The manifests below an image's top that could not be put in the store, by image.
+        var childFailures: [Int: [ImagePullError]] = [:]
+        /// The manifests downloaded in this run (the others were proven in the store).
+        var fetchedManifests: Set<String> = []
         /// The blobs queued (each once for the whole pull), and what came of those that ran.
         var queued: Set<String> = []
         var blobs: [String: Result<(fetched: Bool, bytes: Int64), RegistryError>] = [:]
         /// Set on an interruption or a failure that ends the pull (no platform wanted): no job starts after it.
         var stopped = false
+
+        /// Of `blobs`, those not queued yet (now queued).
+        mutating func newBlobs(_ blobs: [ImageLayout.Blob]) -> [ImageLayout.Blob] {
+            blobs.filter { queued.insert($0.digest).inserted }
+        }
     }
 
-    /// `gather`, with its failures sorted: a registry's answer names the image.
-    static func gatherResult(_ reference: ImageReference, platforms: [ChartList.ImageSettings.Platform], store: ImageLayout,
-                             client: RegistryClient) -> Result<Gathered, ImagePullError> {
+    /// `body`'s result, its failures sorted: a registry's answer names the image `reference`.
+    static func attempt<T>(_ reference: ImageReference, store: ImageLayout, _ body: () throws -> T) -> Result<T, ImagePullError> {
         do {
-            return .success(try gather(reference, platforms: platforms, store: store, client: client))
+            return .success(try body())
         } catch let error as ImagePullError {
             return .failure(error)
         } catch let error as RegistryError {
@@ -400,49 +455,44 @@ public struct ImagePuller: Sendable {
         return length == size && actual.prefixed == digest
     }
 
-    /// One image's manifests, in the store: its index.json entry and what was fetched for it.
-    struct Gathered: Sendable {
+    /// An image's top manifest or index, in the store: its index.json entry, and what is below it.
+    struct Top: Sendable {
         let entry: ImageLayout.Entry
+        /// The platforms carried (`os/architecture[/variant]`); empty for a single manifest.
         let platforms: [String]
-        /// The manifests downloaded for it (another image may have fetched the same at once).
-        let fetchedDigests: Set<String>
-        /// A filtered index written for it (made here, neither fetched nor reused).
-        let writtenDigest: String?
+        /// Whether the manifest images.lock pins was downloaded in this run (not proven in the store).
+        let fetched: Bool
+        /// The filtered index written for it (made here, neither fetched nor reused).
+        let written: String?
+        /// The manifests its index lists (those of the platforms carried), to fetch next.
+        let children: [OCIDescriptor]
+        /// The config and layers its manifest names.
+        let blobs: [ImageLayout.Blob]
+
+        /// The digest images.lock pins.
+        var sourceDigest: String { entry.sourceDigest }
     }
 
-    /// Puts the manifest `reference` pins (and, for an index, its children's, narrowed to
-    /// `platforms`) in the store, each proven; returns the image's index.json entry.
-    static func gather(_ reference: ImageReference, platforms: [ChartList.ImageSettings.Platform], store: ImageLayout,
-                       client: RegistryClient) throws -> Gathered {
+    /// A manifest an index lists, in the store: what is below it.
+    struct Child: Sendable {
+        let fetched: Bool
+        let children: [OCIDescriptor]
+        let blobs: [ImageLayout.Blob]
+    }
+
+    /// Puts the manifest or index `reference` pins in the store, proven (and, for an index
+    /// narrowed to `platforms`, the filtered index beside it); the manifests it lists come next,
+    /// each a job of its own (`child`).
+    static func top(_ reference: ImageReference, platforms: [ChartList.ImageSettings.Platform], store: ImageLayout,
+                    client: RegistryClient) throws -> Top {
         guard let digest = reference.digest else {
             throw RegistryError.invalidReference(image: reference.description, reason: "images.lock does not pin its digest")
         }
-        var fetched = Set<String>()
-        var written: String?
-        func manifest(_ digest: String) throws -> (bytes: [UInt8], manifest: OCIManifest) {
-            let path = store.blobPath(digest)
-            if let stored = try? FileSystem.readFile(path, limit: Int(RegistryClient.manifestSizeLimit)),
-               Digest(bytes: SHA256.hash(data: stored)).prefixed == digest,
-               let decoded = try? OCIManifest.parse(stored) {
-                return (stored, decoded)
-            }
-            let answer = try client.manifest(registry: reference.registry, repository: reference.repository, reference: digest)
-            try write(answer.bytes, to: path)
-            fetched.insert(digest)
-            return (answer.bytes, answer.manifest)
-        }
-        func write(_ content: [UInt8], to path: String) throws {
-            guard !FileSystem.isRegularFile(path) || (try? FileSystem.readFile(path, limit: content.count + 1)) != content else { return }
-            do {
-                try FileSystem.writeAtomically(content, to: path)
-            } catch {
-                throw RegistryError.transport(registry: reference.registry, .io(path: path, message: error.description))
-            }
-        }
-        let top = try manifest(digest)
+        let top = try manifest(digest, of: reference, store: store, client: client)
         var children = top.manifest.manifests
         var entryDescriptor = OCIDescriptor(mediaType: top.manifest.mediaType, digest: digest, size: Int64(top.bytes.count))
         var carried: [String] = []
+        var written: String?
         if top.manifest.isIndex {
             if !platforms.isEmpty {
                 let kept = children.filter { child in
@@ -459,7 +509,7 @@ public struct ImagePuller: Sendable {
                         + kept.map(ImageLayout.descriptorJSON).joined(separator: ",") + "]}"
                     let filtered = Array(text.utf8)
                     let filteredDigest = Digest(bytes: SHA256.hash(data: filtered)).prefixed
-                    try write(filtered, to: store.blobPath(filteredDigest))
+                    try write(filtered, to: store.blobPath(filteredDigest), registry: reference.registry)
                     written = filteredDigest
                     entryDescriptor = OCIDescriptor(mediaType: top.manifest.mediaType, digest: filteredDigest,
                                                     size: Int64(filtered.count),
@@ -468,17 +518,56 @@ public struct ImagePuller: Sendable {
                 }
             }
             carried = children.compactMap(\.platform).map(ImageLayout.platformName)
-            var queue = children.map { ($0, 1) }
-            while let (child, depth) = queue.popLast() {
-                guard depth <= 8 else {
-                    throw RegistryError.malformedResponse(registry: reference.registry, url: reference.description,
-                                                          reason: "indexes nest more than 8 deep")
-                }
-                let fetchedChild = try manifest(child.digest)
-                queue += fetchedChild.manifest.manifests.map { ($0, depth + 1) }
-            }
         }
-        return Gathered(entry: ImageLayout.Entry(reference: ImageLayout.refName(reference), descriptor: entryDescriptor),
-                        platforms: carried, fetchedDigests: fetched, writtenDigest: written)
+        let name = ImageLayout.refName(reference)
+        return Top(entry: ImageLayout.Entry(reference: name, descriptor: entryDescriptor), platforms: carried,
+                   fetched: top.fetched, written: written, children: children, blobs: blobs(of: top.manifest, image: name))
+    }
+
+    /// Puts the manifest `descriptor` names (listed by an index of `reference`, `depth` indexes
+    /// down) in the store, proven.
+    static func child(_ descriptor: OCIDescriptor, depth: Int, of reference: ImageReference, store: ImageLayout,
+                      client: RegistryClient) throws -> Child {
+        guard depth <= 8 else {
+            throw RegistryError.malformedResponse(registry: reference.registry, url: reference.description,
+                                                  reason: "indexes nest more than 8 deep")
+        }
+        let fetched = try manifest(descriptor.digest, of: reference, store: store, client: client)
+        return Child(fetched: fetched.fetched, children: fetched.manifest.manifests,
+                     blobs: blobs(of: fetched.manifest, image: ImageLayout.refName(reference)))
+    }
+
+    /// The manifest `digest` of `reference`'s repository: from the store when proven there, else
+    /// fetched (proven against the digest) and written there.
+    static func manifest(_ digest: String, of reference: ImageReference, store: ImageLayout, client: RegistryClient)
+        throws -> (bytes: [UInt8], manifest: OCIManifest, fetched: Bool) {
+        let path = store.blobPath(digest)
+        if let stored = try? FileSystem.readFile(path, limit: Int(RegistryClient.manifestSizeLimit)),
+           Digest(bytes: SHA256.hash(data: stored)).prefixed == digest,
+           let decoded = try? OCIManifest.parse(stored) {
+            return (stored, decoded, false)
+        }
+        let answer = try client.manifest(registry: reference.registry, repository: reference.repository, reference: digest)
+        try write(answer.bytes, to: path, registry: reference.registry)
+        return (answer.bytes, answer.manifest, true)
+    }
+
+    /// Writes `content` at `path` unless it is there already.
+    static func write(_ content: [UInt8], to path: String, registry: String) throws {
+        guard !FileSystem.isRegularFile(path) || (try? FileSystem.readFile(path, limit: content.count + 1)) != content else { return }
+        do {
+            try FileSystem.writeAtomically(content, to: path)
+        } catch {
+            throw RegistryError.transport(registry: registry, .io(path: path, message: error.description))
+        }
+    }
+
+    /// The config and the layers `manifest` names (foreign and non-distributable layers left out:
+    /// the pull reports them once the store is complete).
+    static func blobs(of manifest: OCIManifest, image: String) -> [ImageLayout.Blob] {
+        let layers = manifest.layers.filter { !ImageLayout.nonDistributableLayerTypes.contains($0.mediaType) }
+        return ([manifest.config].compactMap { $0 } + layers).map {
+            ImageLayout.Blob(digest: $0.digest, size: $0.size, mediaType: $0.mediaType, isManifest: false, images: [image])
+        }
     }
 }
