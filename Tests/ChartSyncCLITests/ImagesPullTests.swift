@@ -447,6 +447,51 @@ import Testing
         #expect(try project.partials().isEmpty)
     }
 
+    /// Two indexes listing the same platform manifest: it is asked for once in a pull. When it
+    /// cannot be fetched, both images are named, the other platforms' blobs are kept, and the next
+    /// run asks only for that manifest and its blobs.
+    @Test func aManifestTwoIndexesListIsFetchedOnceAndItsFailureNamesBoth() throws {
+        let server = try FaultServer()
+        let shared = try FakeImage(repository: "team/multi", seed: 5, layerSizes: [3000])
+        let onlyA = try FakeImage(repository: "team/multi", seed: 6, layerSizes: [4000])
+        let onlyB = try FakeImage(repository: "team/multi", seed: 7, layerSizes: [5000])
+        for image in [shared, onlyA, onlyB] { try image.serve(on: server) }
+        let indexType = "application/vnd.oci.image.index.v1+json"
+        func index(_ children: [(FakeImage, String)]) throws -> (bytes: [UInt8], digest: String) {
+            let listed = children.map { image, architecture in
+                "{\"mediaType\":\"\(FakeImage.manifestType)\",\"digest\":\"\(image.digest)\",\"size\":\(image.manifest.count),"
+                    + "\"platform\":{\"architecture\":\"\(architecture)\",\"os\":\"linux\"}}"
+            }
+            let bytes = Array("{\"schemaVersion\":2,\"mediaType\":\"\(indexType)\",\"manifests\":[\(listed.joined(separator: ","))]}".utf8)
+            let digest = try digestOf(bytes)
+            try server.plan("/v2/team/multi/manifests/\(digest)", .ok(bytes, headers: ["Content-Type": indexType]))
+            return (bytes, digest)
+        }
+        let a = try index([(shared, "amd64"), (onlyA, "arm64")])
+        let b = try index([(shared, "amd64"), (onlyB, "s390x")])
+        try server.plan(shared.manifestPath, .status(404, body: Array("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\"}]}".utf8)))
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        let references = ["\(host)/team/multi:a@\(a.digest)", "\(host)/team/multi:b@\(b.digest)"]
+        try project.setImages(references, hosts: [host])
+
+        let run = try project.pull()
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(try server.requests(path: shared.manifestPath).count == 1, "asked for once, though two indexes list it")
+        let failure = run.stderr.components(separatedBy: "could not pull 2 image(s)").dropFirst().joined()
+        for reference in references { #expect(failure.contains(reference), "\(run.stderr)") }
+        #expect(!FileManager.default.fileExists(atPath: project.store + "/index.json"))
+        #expect(try project.blobs() == (try project.closure(onlyA.digest)).union(try project.closure(onlyB.digest)).union([a.digest, b.digest]))
+
+        try server.plan(shared.manifestPath, .ok(shared.manifest, headers: ["Content-Type": FakeImage.manifestType]))
+        let logged = try server.requests().count
+        let again = try project.pull()
+        #expect(again.status == 0, "\(again.stderr)")
+        let requests = try server.requests().dropFirst(logged).map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        #expect(requests.sorted() == ([shared.manifestPath] + ([shared.configDigest] + shared.layerDigests).map(shared.blobPath)).sorted())
+        #expect(try project.blobs() == (try project.closure(a.digest)).union(try project.closure(b.digest)))
+    }
+
     /// An image whose manifest cannot be fetched does not hold back the others: their blobs are
     /// fetched and kept, proven (index.json is not written), in a store the next run takes for
     /// chartsync's (oci-layout is there from the start, even after a first run that failed); the

@@ -181,7 +181,7 @@ public struct ImagePuller: Sendable {
                     switch result {
                     case .success(let top):
                         if top.fetched { state.fetchedManifests.insert(top.sourceDigest) }
-                        return (top.children, state.newBlobs(top.blobs))
+                        return (state.newManifests(top.children), state.newBlobs(top.blobs))
                     case .failure(let error):
                         if !error.isImageFailure { state.stopped = true }
                         return ([], [])
@@ -198,9 +198,9 @@ public struct ImagePuller: Sendable {
                     switch result {
                     case .success(let child):
                         if child.fetched { state.fetchedManifests.insert(descriptor.digest) }
-                        return (child.children, state.newBlobs(child.blobs))
+                        return (state.newManifests(child.children), state.newBlobs(child.blobs))
                     case .failure(let error):
-                        state.childFailures[i, default: []].append(error)
+                        state.manifestFailures[descriptor.digest] = error
                         if !error.isImageFailure { state.stopped = true }
                         return ([], [])
                     }
@@ -216,26 +216,38 @@ public struct ImagePuller: Sendable {
             }
         }
         let state = run.withLock { $0 }
-        var tops: [Top] = []
-        var failures: [(image: String, error: RegistryError)] = []
+        // A failure that ends the pull first (in images.lock's order), then an interruption.
         for i in images.indices {
-            // An image is complete when its top and every manifest below it were proven.
-            guard let top = state.tops[i] else { continue }   // not started: the pull stopped
-            var failed = false
-            for result in [top.map { _ in () }] + (state.childFailures[i] ?? []).map { Result<Void, ImagePullError>.failure($0) } {
-                switch result {
-                case .success: break
-                case .failure(.images(let some)): failures += some; failed = true
-                case .failure(let other): throw other
-                }
-            }
-            if !failed, case .success(let top) = top { tops.append(top) }
+            if case .failure(let error)? = state.tops[i], !error.isImageFailure { throw error }
         }
+        if let error = state.manifestFailures.values.first(where: { !$0.isImageFailure }) { throw error }
         let interrupted = state.blobs.values.contains { outcome in
             if case .failure(let error) = outcome { return error.kind == .interrupted }
             return false
         }
         if interrupted || cancellation.isCancelled { throw ImagePullError.interrupted }
+        // An image is complete when its top and every manifest below it are proven in the store;
+        // a manifest that could not be fetched fails every image that lists it.
+        var tops: [Top] = []
+        var failures: [(image: String, error: RegistryError)] = []
+        for i in images.indices {
+            switch state.tops[i] {
+            case .failure(.images(let some))?:
+                failures += some
+            case .success(let top)?:
+                let missing = ImageLayout.closure(of: [top.entry], read: store.readManifest).gaps
+                if missing.isEmpty { tops.append(top) }
+                for gap in missing {
+                    guard case .images(let some)? = state.manifestFailures[gap.digest], let first = some.first else {
+                        // Proven into the store just before; a gap means it changed under us.
+                        throw ImagePullError.layout(.invalid(path: store.blobPath(gap.digest), reason: gap.description))
+                    }
+                    failures.append((images[i].reference.description, first.error))
+                }
+            default:
+                break
+            }
+        }
         let entries = tops.map(\.entry)
 
         // Every blob those manifests name, each once: the ones queued above.
@@ -397,8 +409,10 @@ public struct ImagePuller: Sendable {
     struct PullRun: Sendable {
         /// Each image's top manifest or index, by its index in images.lock (absent: not started).
         var tops: [Int: Result<Top, ImagePullError>] = [:]
-        /// The manifests below an image's top that could not be put in the store, by image.
-        var childFailures: [Int: [ImagePullError]] = [:]
+        /// The manifests below the images' tops queued (each once for the whole pull), and why
+        /// those that could not be put in the store failed.
+        var queuedManifests: Set<String> = []
+        var manifestFailures: [String: ImagePullError] = [:]
         /// The manifests downloaded in this run (the others were proven in the store).
         var fetchedManifests: Set<String> = []
         /// The blobs queued (each once for the whole pull), and what came of those that ran.
@@ -410,6 +424,11 @@ public struct ImagePuller: Sendable {
         /// Of `blobs`, those not queued yet (now queued).
         mutating func newBlobs(_ blobs: [ImageLayout.Blob]) -> [ImageLayout.Blob] {
             blobs.filter { queued.insert($0.digest).inserted }
+        }
+
+        /// Of `manifests`, those not queued yet (now queued).
+        mutating func newManifests(_ manifests: [OCIDescriptor]) -> [OCIDescriptor] {
+            manifests.filter { queuedManifests.insert($0.digest).inserted }
         }
     }
 
