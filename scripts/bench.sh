@@ -226,9 +226,10 @@ quarter of the bytes), each image with three layers of its own and a config (88 
 manifests; incompressible gzip layers), and one more image with a single 1 GiB layer (`BIG_MIB`),
 in Debian's `docker-registry` on 127.0.0.1. Images come from remote registries, where every request
 costs a round trip: the tools reach the registry through `scripts/bench/latency-server.py
---upstream`, which waits 50 ms before forwarding every request (`DELAY_MS`; keep-alive, bodies
-streamed). The proxy is Python and caps the throughput the same for every tool, so chartsync and
-curl are also measured straight against the registry (no latency, no cap). **Measured**: `chartsync
+--upstream`, which waits 50 ms before forwarding every request (`DELAY_MS`; keep-alive; bodies
+moved between its sockets by os.splice, never through Python, so that it adds latency per request
+and no throughput cap of its own); chartsync and curl are also measured straight against the
+registry (no latency, no proxy). **Measured**: `chartsync
 images --pull --jobs 8` of a project whose chart list names the 20 images under `images.extra`
 (images.lock pinned beforehand; `images/` deleted before every run) against `skopeo copy --all
 --src-tls-verify=false docker://REF oci:DIR:REF` one image at a time into one layout, and `curl

@@ -290,6 +290,8 @@ import Testing
     }
 
     /// A manifest naming a blob the registry does not have: exit 2, the image and the blob named.
+    /// The store this first run leaves is taken for chartsync's by the next one (oci-layout is
+    /// written before any blob), which fetches only the missing blob once the registry has it.
     @Test func aManifestNamingAMissingBlob() throws {
         let server = try FaultServer()
         let image = try FakeImage(repository: "team/gap", seed: 5, layerSizes: [1000, 2000])
@@ -303,6 +305,14 @@ import Testing
         #expect(run.stderr.contains(image.layerDigests[1]), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: project.store + "/index.json"))
         #expect(try project.partials().isEmpty)
+
+        try server.plan(image.blobPath(image.layerDigests[1]), .ok(image.layers[1]))
+        let logged = try server.requests().count
+        let again = try project.pull()
+        #expect(again.status == 0, "\(again.stderr)")
+        let requests = try server.requests().dropFirst(logged).map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        #expect(requests == [image.blobPath(image.layerDigests[1])])
+        #expect(try project.blobs() == (try project.closure(image.digest)))
     }
 
     // MARK: - 5. Interrupt and resume
@@ -352,7 +362,171 @@ import Testing
         #expect(try project.blobs() == (try project.closure(earlier.digest)).union(try project.closure(image.digest)))
     }
 
-    // MARK: - 6. A folder that is not chartsync's
+    // MARK: - 6. One pool for manifests and blobs
+
+    /// An image's blobs are fetched as soon as its manifest is proven, while another image's
+    /// manifest is still on its way (one pool of transfers for both); every manifest and blob is
+    /// still asked for once, and proven.
+    @Test func blobsOfOneImageArriveWhileAnotherImagesManifestIsOnItsWay() throws {
+        let server = try FaultServer()
+        let early = try FakeImage(repository: "team/early", seed: 1, layerSizes: [3000, 5000])
+        let late = try FakeImage(repository: "team/late", seed: 2, layerSizes: [4000])
+        try early.serve(on: server)
+        try late.serve(on: server)
+        // The late manifest comes 24 bytes every 0.25 s: 4 s or more.
+        #expect(late.manifest.count > 16 * 24)
+        try server.plan(late.manifestPath, .slow(body: late.manifest, chunk: 24, interval: 0.25))
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        try project.setImages([early.reference(server), late.reference(server)], hosts: [host])
+
+        let logs = try TemporaryDirectory(prefix: "chartsync-log")
+        let child = try ChildProcess([CLI.binary, "images", "--pull", "-f", project.path + "/chartsync.yaml"], outputPath: logs.file("out"))
+        let output = { (try? String(contentsOfFile: logs.file("out"), encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(30)
+        while ([early.configDigest] + early.layerDigests).contains(where: { project.blob($0) == nil }) {
+            guard child.isRunning, Date() < deadline else { throw SupportError("early's blobs did not arrive: \(output())") }
+            usleep(5_000)
+        }
+        #expect(project.blob(late.digest) == nil, "late's manifest is still on its way")
+        #expect(child.isRunning)
+        #expect(child.wait(timeout: 60) == 0, "\(output())")
+
+        let requests = try server.requests().map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        let expected = [early, late].flatMap { image in [image.manifestPath] + ([image.configDigest] + image.layerDigests).map(image.blobPath) }
+        #expect(requests.sorted() == expected.sorted(), "each manifest and blob once")
+        #expect(try Set(project.index().keys) == ["\(host)/team/early:1.0", "\(host)/team/late:1.0"])
+        #expect(try project.blobs() == (try project.closure(early.digest)).union(try project.closure(late.digest)))
+        #expect(try project.partials().isEmpty)
+    }
+
+    /// Each manifest an index lists is a job of its own: one platform's blobs are fetched while
+    /// another platform's manifest is still on its way; every manifest and blob is still asked
+    /// for once, and proven.
+    @Test func onePlatformsBlobsArriveWhileAnotherPlatformsManifestIsOnItsWay() throws {
+        let server = try FaultServer()
+        let amd64 = try FakeImage(repository: "team/multi", seed: 3, layerSizes: [3000, 5000])
+        let arm64 = try FakeImage(repository: "team/multi", seed: 4, layerSizes: [4000])
+        try amd64.serve(on: server)
+        try arm64.serve(on: server)
+        let indexType = "application/vnd.oci.image.index.v1+json"
+        let children = [(amd64, "amd64"), (arm64, "arm64")].map { image, architecture in
+            "{\"mediaType\":\"\(FakeImage.manifestType)\",\"digest\":\"\(image.digest)\",\"size\":\(image.manifest.count),"
+                + "\"platform\":{\"architecture\":\"\(architecture)\",\"os\":\"linux\"}}"
+        }
+        let index = Array("{\"schemaVersion\":2,\"mediaType\":\"\(indexType)\",\"manifests\":[\(children.joined(separator: ","))]}".utf8)
+        let indexDigest = try digestOf(index)
+        let indexPath = "/v2/team/multi/manifests/\(indexDigest)"
+        try server.plan(indexPath, .ok(index, headers: ["Content-Type": indexType]))
+        // arm64's manifest comes 24 bytes every 0.25 s: 4 s or more.
+        #expect(arm64.manifest.count > 16 * 24)
+        try server.plan(arm64.manifestPath, .slow(body: arm64.manifest, chunk: 24, interval: 0.25))
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        try project.setImages(["\(host)/team/multi:1.0@\(indexDigest)"], hosts: [host])
+
+        let logs = try TemporaryDirectory(prefix: "chartsync-log")
+        let child = try ChildProcess([CLI.binary, "images", "--pull", "-f", project.path + "/chartsync.yaml"], outputPath: logs.file("out"))
+        let output = { (try? String(contentsOfFile: logs.file("out"), encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(30)
+        while ([amd64.configDigest] + amd64.layerDigests).contains(where: { project.blob($0) == nil }) {
+            guard child.isRunning, Date() < deadline else { throw SupportError("amd64's blobs did not arrive: \(output())") }
+            usleep(5_000)
+        }
+        #expect(project.blob(arm64.digest) == nil, "arm64's manifest is still on its way")
+        #expect(child.isRunning)
+        #expect(child.wait(timeout: 60) == 0, "\(output())")
+
+        let requests = try server.requests().map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        let expected = [indexPath] + [amd64, arm64].flatMap { image in
+            [image.manifestPath] + ([image.configDigest] + image.layerDigests).map(image.blobPath)
+        }
+        #expect(requests.sorted() == expected.sorted(), "each manifest and blob once")
+        #expect(try project.index()["\(host)/team/multi:1.0"]?.digest == indexDigest)
+        #expect(try project.blobs() == (try project.closure(indexDigest)))
+        #expect(try project.partials().isEmpty)
+    }
+
+    /// Two indexes listing the same platform manifest: it is asked for once in a pull. When it
+    /// cannot be fetched, both images are named, the other platforms' blobs are kept, and the next
+    /// run asks only for that manifest and its blobs.
+    @Test func aManifestTwoIndexesListIsFetchedOnceAndItsFailureNamesBoth() throws {
+        let server = try FaultServer()
+        let shared = try FakeImage(repository: "team/multi", seed: 5, layerSizes: [3000])
+        let onlyA = try FakeImage(repository: "team/multi", seed: 6, layerSizes: [4000])
+        let onlyB = try FakeImage(repository: "team/multi", seed: 7, layerSizes: [5000])
+        for image in [shared, onlyA, onlyB] { try image.serve(on: server) }
+        let indexType = "application/vnd.oci.image.index.v1+json"
+        func index(_ children: [(FakeImage, String)]) throws -> (bytes: [UInt8], digest: String) {
+            let listed = children.map { image, architecture in
+                "{\"mediaType\":\"\(FakeImage.manifestType)\",\"digest\":\"\(image.digest)\",\"size\":\(image.manifest.count),"
+                    + "\"platform\":{\"architecture\":\"\(architecture)\",\"os\":\"linux\"}}"
+            }
+            let bytes = Array("{\"schemaVersion\":2,\"mediaType\":\"\(indexType)\",\"manifests\":[\(listed.joined(separator: ","))]}".utf8)
+            let digest = try digestOf(bytes)
+            try server.plan("/v2/team/multi/manifests/\(digest)", .ok(bytes, headers: ["Content-Type": indexType]))
+            return (bytes, digest)
+        }
+        let a = try index([(shared, "amd64"), (onlyA, "arm64")])
+        let b = try index([(shared, "amd64"), (onlyB, "s390x")])
+        try server.plan(shared.manifestPath, .status(404, body: Array("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\"}]}".utf8)))
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        let references = ["\(host)/team/multi:a@\(a.digest)", "\(host)/team/multi:b@\(b.digest)"]
+        try project.setImages(references, hosts: [host])
+
+        let run = try project.pull()
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(try server.requests(path: shared.manifestPath).count == 1, "asked for once, though two indexes list it")
+        let failure = run.stderr.components(separatedBy: "could not pull 2 image(s)").dropFirst().joined()
+        for reference in references { #expect(failure.contains(reference), "\(run.stderr)") }
+        #expect(!FileManager.default.fileExists(atPath: project.store + "/index.json"))
+        #expect(try project.blobs() == (try project.closure(onlyA.digest)).union(try project.closure(onlyB.digest)).union([a.digest, b.digest]))
+
+        try server.plan(shared.manifestPath, .ok(shared.manifest, headers: ["Content-Type": FakeImage.manifestType]))
+        let logged = try server.requests().count
+        let again = try project.pull()
+        #expect(again.status == 0, "\(again.stderr)")
+        let requests = try server.requests().dropFirst(logged).map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        #expect(requests.sorted() == ([shared.manifestPath] + ([shared.configDigest] + shared.layerDigests).map(shared.blobPath)).sorted())
+        #expect(try project.blobs() == (try project.closure(a.digest)).union(try project.closure(b.digest)))
+    }
+
+    /// An image whose manifest cannot be fetched does not hold back the others: their blobs are
+    /// fetched and kept, proven (index.json is not written), in a store the next run takes for
+    /// chartsync's (oci-layout is there from the start, even after a first run that failed); the
+    /// next run asks only for what the failed image needs.
+    @Test func anImageWhoseManifestFailsDoesNotHoldBackTheOthers() throws {
+        let server = try FaultServer()
+        let good = try FakeImage(repository: "team/good", seed: 1, layerSizes: [3000, 4000])
+        let broken = try FakeImage(repository: "team/broken", seed: 2)
+        try good.serve(on: server)
+        try broken.serve(on: server)
+        try server.plan(broken.manifestPath, .status(404, body: Array("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\"}]}".utf8)))
+        let project = try ImagesPullProject()
+        let host = "127.0.0.1:\(server.port)"
+        try project.setImages([good.reference(server), broken.reference(server)], hosts: [host])
+
+        let run = try project.pull()
+        #expect(run.status == 2, "\(run.stderr)")
+        let failure = run.stderr.components(separatedBy: "could not pull 1 image(s)").dropFirst().joined()
+        #expect(failure.contains("\(host)/team/broken"), "\(run.stderr)")
+        #expect(!failure.contains("team/good"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.store + "/index.json"))
+        #expect(FileManager.default.fileExists(atPath: project.store + "/oci-layout"))
+        #expect(try project.blobs() == (try project.closure(good.digest)), "good's manifest, config and layers, proven")
+        #expect(try project.partials().isEmpty)
+
+        try server.plan(broken.manifestPath, .ok(broken.manifest, headers: ["Content-Type": FakeImage.manifestType]))
+        let logged = try server.requests().count
+        let again = try project.pull()
+        #expect(again.status == 0, "\(again.stderr)")
+        let requests = try server.requests().dropFirst(logged).map(\.path).filter { $0.contains("/blobs/") || $0.contains("/manifests/") }
+        #expect(requests.sorted() == ([broken.manifestPath] + ([broken.configDigest] + broken.layerDigests).map(broken.blobPath)).sorted())
+        #expect(try project.blobs() == (try project.closure(good.digest)).union(try project.closure(broken.digest)))
+    }
+
+    // MARK: - 7. A folder that is not chartsync's
 
     @Test func aNonEmptyImagesFolderWithoutOCILayoutIsRefused() throws {
         let server = try FaultServer()

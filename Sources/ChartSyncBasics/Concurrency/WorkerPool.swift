@@ -82,9 +82,79 @@ public enum WorkerPool {
         }
     }
 
+    /// Runs `body` for every job on up to `threads` threads, where a job may find more jobs and
+    /// hand them to `add` (an image's manifests name its blobs): they run on the same threads as
+    /// soon as one is free, so later jobs need not wait for every first one to finish. When
+    /// thread `worker` (0 ..< threads) is free and jobs wait, `pick(waiting, worker)` chooses the
+    /// one it runs (an index into `waiting`; threads may have roles). Returns when every job,
+    /// added ones included, is done.
+    public static func run<Job: Sendable>(
+        _ jobs: [Job], threads: Int, pick: @escaping @Sendable (_ waiting: [Job], _ worker: Int) -> Int,
+        _ body: @escaping @Sendable (_ job: Job, _ add: (Job) -> Void) -> Void
+    ) {
+        guard !jobs.isEmpty else { return }
+        let queue = GrowingQueue(jobs, pick: pick)
+        let threads = start(count: max(1, threads)) { worker in
+            while let job = queue.next(worker: worker) {
+                body(job, queue.add)
+                queue.done()
+            }
+        }
+        if threads.started == 0 {
+            // No thread at all: do the work here.
+            while let job = queue.next(worker: 0) {
+                body(job, queue.add)
+                queue.done()
+            }
+        }
+        threads.join()
+    }
+
     private final class WorkerBox {
         let work: () -> Void
         init(_ work: @escaping () -> Void) { self.work = work }
+    }
+
+    /// The jobs of `run(_:threads:pick:_:)` waiting, and how many run: a worker asking for the
+    /// next job waits while none waits but some still run (they may add more).
+    private final class GrowingQueue<Job: Sendable>: @unchecked Sendable {
+        private var waiting: [Job]
+        private var running = 0
+        private let pick: @Sendable ([Job], Int) -> Int
+        private let lock = ConditionLock()
+
+        init(_ jobs: [Job], pick: @escaping @Sendable ([Job], Int) -> Int) {
+            waiting = jobs
+            self.pick = pick
+        }
+
+        /// The job `worker` runs next (the one `pick` chose), or nil once none waits and none runs.
+        func next(worker: Int) -> Job? {
+            lock.withLock {
+                while waiting.isEmpty && running > 0 { lock.wait() }
+                guard !waiting.isEmpty else { return nil }
+                let chosen = pick(waiting, worker)
+                waiting.swapAt(waiting.indices.contains(chosen) ? chosen : 0, waiting.count - 1)
+                running += 1
+                return waiting.removeLast()
+            }
+        }
+
+        /// Adds a job found by a running one.
+        func add(_ job: Job) {
+            lock.withLock {
+                waiting.append(job)
+                lock.broadcast()
+            }
+        }
+
+        /// A job returned (after adding what it found).
+        func done() {
+            lock.withLock {
+                running -= 1
+                if running == 0 && waiting.isEmpty { lock.broadcast() }
+            }
+        }
     }
 
     private final class JobQueue: Sendable {

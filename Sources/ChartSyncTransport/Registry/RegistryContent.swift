@@ -139,9 +139,11 @@ extension RegistryClient {
     /// only once proven; on any failure nothing is left and a file already at `path` is untouched.
     /// A redirect (registries send blobs to object storage with 307) is followed without the
     /// registry's credentials when it leads to another origin, whatever `allowCredentialsOnRedirect`
-    /// says. A 404 is `blobUnknown`.
+    /// says. A 404 is `blobUnknown`. The file is flushed before the rename; with `syncDirectory`
+    /// false the rename is not, and the caller syncs the directory itself (once for many blobs,
+    /// before anything names them).
     public func blob(repository: String, registry: String, digest: String, size: Int64, to path: String,
-                     progress: TransferProgress? = nil) throws(RegistryError) -> TransferResult {
+                     progress: TransferProgress? = nil, syncDirectory: Bool = true) throws(RegistryError) -> TransferResult {
         let subject = registry + "/" + repository + "@" + digest
         if let reason = RegistryClient.problem(with: ImageReference(registry: registry, repository: repository,
                                                                     tag: nil, digest: nil)) {
@@ -199,7 +201,7 @@ extension RegistryClient {
             throw .transport(registry: registry, .io(path: path, message: error.description))
         }
         kept = true
-        FileSystem.syncDirectory(FileSystem.parent(of: path))
+        if syncDirectory { FileSystem.syncDirectory(FileSystem.parent(of: path)) }
         return result
     }
 

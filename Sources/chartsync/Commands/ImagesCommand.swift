@@ -44,7 +44,7 @@ struct ImagesCommand: ParsableCommand {
     var pull = false
 
     /// Concurrent blob downloads.
-    @Option(name: .customLong("jobs"), help: "Blob downloads at once (with --pull).")
+    @Option(name: .customLong("jobs"), help: "Requests (manifests and blobs) at once (with --pull).")
     var jobs = 8
 
     /// `--json`.
