@@ -65,6 +65,76 @@ import Testing
         #expect(hasher.finalize() == Self.reference([]))
     }
 
+    @Test("fill puts the bytes straight into the blocks: the same hash and blocks as update", arguments: [0, 100, 4096, 4096 * 5 + 123])
+    func filled(length: Int) {
+        let bytes = testBytes(count: length, seed: 5)
+        let hasher = BackgroundHasher(blockSize: 4096, blocks: 2)
+        var flushed: [[UInt8]] = []
+        let keep = { (block: UnsafeRawBufferPointer) -> Bool in flushed.append(Array(block)); return true }
+        var offset = 0
+        while true {
+            // At most 1000 bytes at a time, as a short read(2) would give them.
+            let count = hasher.fill({ free in
+                let n = min(free.count, 1000, bytes.count - offset)
+                bytes[offset..<(offset + n)].withUnsafeBytes { free.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+                return n
+            }, flush: keep)
+            guard let count, count > 0 else {
+                #expect(count == 0)
+                break
+            }
+            offset += count
+        }
+        #expect(flushed.allSatisfy { $0.count == 4096 } && flushed.count == length / 4096)
+        #expect(hasher.finalize(flush: keep) == Self.reference(bytes))
+        #expect(Array(flushed.joined()) == bytes)
+    }
+
+    /// What a ring's `consume` saw, on the ring's thread.
+    final class Consumed: @unchecked Sendable {
+        var blocks: [[UInt8]] = []
+        var failAt: Int?
+        func take(_ block: UnsafeRawBufferPointer) -> Bool {
+            if blocks.count == failAt { return false }
+            blocks.append(Array(block))
+            return true
+        }
+    }
+
+    @Test("a BlockRing gives every block to consume once, in order, before finish returns, short streams included",
+          arguments: [0, 10, 4096, 4096 * 7 + 5])
+    func ringConsumes(length: Int) {
+        let bytes = testBytes(count: length, seed: 7)
+        let consumed = Consumed()
+        let ring = BlockRing(blockSize: 4096, blocks: 2) { consumed.take($0) }
+        for offset in stride(from: 0, to: bytes.count, by: 999) {
+            let ok = bytes[offset..<min(bytes.count, offset + 999)].withUnsafeBytes { ring.append($0) }
+            #expect(ok)
+        }
+        #expect(ring.finish())
+        #expect(Array(consumed.blocks.joined()) == bytes && consumed.blocks.dropLast().allSatisfy { $0.count == 4096 })
+    }
+
+    @Test("a failing consume makes append or finish fail and drops the blocks after it; reset starts over")
+    func ringFailingConsume() {
+        let consumed = Consumed()
+        consumed.failAt = 2
+        let ring = BlockRing(blockSize: 4096, blocks: 2) { consumed.take($0) }
+        let bytes = testBytes(count: 4096 * 10, seed: 3)
+        var ok = true
+        for offset in stride(from: 0, to: bytes.count, by: 4096) where ok {
+            ok = bytes[offset..<(offset + 4096)].withUnsafeBytes { ring.append($0) }
+        }
+        #expect(!ok || !ring.finish())
+        #expect(consumed.blocks.count == 2)
+        ring.reset()
+        consumed.blocks = []
+        consumed.failAt = nil
+        bytes.withUnsafeBytes { #expect(ring.append($0)) }
+        #expect(ring.finish())
+        #expect(Array(consumed.blocks.joined()) == bytes)
+    }
+
     @Test("a hasher dropped mid-stream stops its thread")
     func dropped() {
         for _ in 0..<50 {

@@ -1,32 +1,29 @@
 import ChartSyncCore
 import struct Crypto.SHA256
-import Glibc
 
-/// The SHA-256 of a byte stream computed on a thread of its own, so that the thread producing the
-/// bytes (a libcurl write callback) goes on receiving while earlier bytes are hashed.
+/// The SHA-256 of a byte stream computed on a thread of its own (a ``BlockRing`` whose thread
+/// hashes), so that the thread producing the bytes (a libcurl write callback, the bundle writer
+/// reading files) goes on while earlier bytes are hashed.
 ///
 /// `update` copies the bytes into a ring of `blocks` blocks of `blockSize` bytes (at most that
-/// much memory in flight); each full block is first given to `flush` on the caller's thread
-/// (e.g. written to a file: one large write instead of many small ones, and the hash is then of
-/// exactly the bytes written), then handed to the hashing thread. `update` waits while every
-/// block is still being hashed (back-pressure). A stream shorter than one block is hashed on the
-/// caller's thread by `finalize`, and no thread is ever started for it.
-/// One producer: `update`, `reset` and `finalize` are called by one thread at a time.
+/// much memory in flight) and `fill` lets the producer read straight into them; each full block is
+/// first given to `flush` on the caller's thread (e.g. written to a file: one large write instead
+/// of many small ones, and the hash is then of exactly the bytes written), then handed to the
+/// hashing thread. `update` waits while every block is still being hashed (back-pressure). A
+/// stream shorter than one block is hashed on the caller's thread by `finalize`, and no thread is
+/// ever started for it.
+/// One producer: `update`, `fill`, `reset` and `finalize` are called by one thread at a time.
 public final class BackgroundHasher {
-    private let ring: Ring
-    /// The block being filled (`ring.tail`) and how many bytes it holds.
-    private var fill = 0
-    private var thread: pthread_t?
+    private let state: State
+    private let ring: BlockRing
 
     /// A hasher with a ring of `blocks` blocks (at least 2) of `blockSize` bytes.
     public init(blockSize: Int = 1 << 20, blocks: Int = 4) {
-        ring = Ring(blockSize: max(4096, blockSize), count: max(2, blocks))
-    }
-
-    deinit {
-        if let thread {
-            ring.stop()
-            pthread_join(thread, nil)
+        let state = State()
+        self.state = state
+        ring = BlockRing(blockSize: blockSize, blocks: blocks) { block in
+            state.sha.update(bufferPointer: block)
+            return true
         }
     }
 
@@ -35,166 +32,37 @@ public final class BackgroundHasher {
     @discardableResult
     public func update(_ bytes: UnsafeRawBufferPointer,
                        flush: (UnsafeRawBufferPointer) -> Bool = { _ in true }) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let block = ring.block(ring.tail)
-            let count = min(ring.blockSize - fill, bytes.count - offset)
-            (block + fill).copyMemory(from: bytes.baseAddress! + offset, byteCount: count)
-            fill += count
-            offset += count
-            if fill == ring.blockSize {
-                guard flush(UnsafeRawBufferPointer(start: block, count: fill)) else { return false }
-                handOver()
-            }
-        }
-        return true
+        ring.append(bytes, flush: flush)
+    }
+
+    /// Adds the bytes `produce` puts straight into the block being filled (no copy, unlike
+    /// `update`): it gets the block's free space and returns how many bytes it put there, as
+    /// read(2) does (0 or -1 are returned as they are, nothing added). A block filled goes to
+    /// `flush` and is then hashed. Nil when `flush` returned false (the block is then dropped, and
+    /// the stream should be reset).
+    public func fill(_ produce: (UnsafeMutableRawBufferPointer) -> Int,
+                     flush: (UnsafeRawBufferPointer) -> Bool = { _ in true }) -> Int? {
+        ring.fill(produce, flush: flush)
     }
 
     /// Starts a new stream (the bytes given so far are forgotten).
     public func reset() {
-        if thread != nil { ring.drain() }
-        fill = 0
-        ring.state = SHA256()
+        ring.reset()
+        state.sha = SHA256()
     }
 
     /// The SHA-256 of the bytes given since the start or the last `reset`, after the last block
     /// (not full) went to `flush`; nil when `flush` returned false. The hasher then starts a new
     /// stream.
     public func finalize(flush: (UnsafeRawBufferPointer) -> Bool = { _ in true }) -> Digest? {
-        if fill > 0 && !flush(UnsafeRawBufferPointer(start: ring.block(ring.tail), count: fill)) {
-            reset()
-            return nil
-        }
-        if thread != nil {
-            if fill > 0 { handOver() }
-            ring.drain()
-        } else if fill > 0 {
-            ring.state.update(bufferPointer: UnsafeRawBufferPointer(start: ring.block(ring.tail), count: fill))
-        }
-        let digest = Digest(bytes: ring.state.finalize())
-        fill = 0
-        ring.state = SHA256()
+        let digest = ring.finish(flush: flush) ? Digest(bytes: state.sha.finalize()) : nil
+        state.sha = SHA256()
         return digest
     }
 
-    /// Gives the block being filled to the hashing thread (starting it the first time; hashing
-    /// here when no thread can be started) and waits for a free block.
-    private func handOver() {
-        if thread == nil {
-            let box = Unmanaged.passRetained(ring)
-            var id = pthread_t()
-            if pthread_create(&id, nil, { raw in
-                Unmanaged<Ring>.fromOpaque(raw!).takeRetainedValue().run()
-                return nil
-            }, box.toOpaque()) == 0 {
-                thread = id
-            } else {
-                box.release()
-                ring.state.update(bufferPointer: UnsafeRawBufferPointer(start: ring.block(ring.tail), count: fill))
-                fill = 0
-                return
-            }
-        }
-        ring.push(count: fill)
-        fill = 0
-    }
-
-    /// The blocks and the hashing state shared by the producer and the hashing thread.
-    /// Blocks `head ..< head + ready` (modulo `count`) belong to the hashing thread; the block at
-    /// `tail` (= head + ready) to the producer. `state` is touched by the hashing thread only while
-    /// `ready > 0`, by the producer only while `ready == 0` (after `drain`); the mutex orders them.
-    private final class Ring: @unchecked Sendable {
-        let blockSize: Int
-        let count: Int
-        private let blocks: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-        private let lengths: UnsafeMutablePointer<Int>
-        private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        /// Signalled when a block is ready to hash, or on stop.
-        private let readyCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-        /// Signalled when a block was hashed.
-        private let spaceCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-        private var head = 0
-        private var ready = 0
-        private var stopping = false
-        /// The producer's block.
-        private(set) var tail = 0
-        var state = SHA256()
-
-        init(blockSize: Int, count: Int) {
-            self.blockSize = blockSize
-            self.count = count
-            blocks = .allocate(capacity: count)
-            blocks.initialize(repeating: nil, count: count)
-            lengths = .allocate(capacity: count)
-            lengths.initialize(repeating: 0, count: count)
-            pthread_mutex_init(mutex, nil)
-            pthread_cond_init(readyCondition, nil)
-            pthread_cond_init(spaceCondition, nil)
-        }
-
-        deinit {
-            for i in 0..<count { blocks[i].map { $0.deallocate() } }
-            blocks.deallocate()
-            lengths.deallocate()
-            pthread_mutex_destroy(mutex)
-            pthread_cond_destroy(readyCondition)
-            pthread_cond_destroy(spaceCondition)
-            mutex.deallocate()
-            readyCondition.deallocate()
-            spaceCondition.deallocate()
-        }
-
-        /// Block `i`, allocated on first use (by the producer, which owns it then).
-        func block(_ i: Int) -> UnsafeMutableRawPointer {
-            if let block = blocks[i] { return block }
-            let block = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 64)
-            blocks[i] = block
-            return block
-        }
-
-        /// Hands the producer's block (`count` bytes) over and waits until the next one is free.
-        func push(count bytes: Int) {
-            pthread_mutex_lock(mutex)
-            lengths[tail] = bytes
-            ready += 1
-            tail = (tail + 1) % count
-            pthread_cond_signal(readyCondition)
-            while ready == count { pthread_cond_wait(spaceCondition, mutex) }
-            pthread_mutex_unlock(mutex)
-        }
-
-        /// Waits until every block handed over was hashed.
-        func drain() {
-            pthread_mutex_lock(mutex)
-            while ready > 0 { pthread_cond_wait(spaceCondition, mutex) }
-            pthread_mutex_unlock(mutex)
-        }
-
-        /// Ends the hashing thread once the blocks handed over are hashed.
-        func stop() {
-            pthread_mutex_lock(mutex)
-            stopping = true
-            pthread_cond_signal(readyCondition)
-            pthread_mutex_unlock(mutex)
-        }
-
-        /// The hashing thread's loop.
-        func run() {
-            pthread_mutex_lock(mutex)
-            while true {
-                while ready == 0 && !stopping { pthread_cond_wait(readyCondition, mutex) }
-                if ready == 0 { break }
-                let i = head
-                let length = lengths[i]
-                let block = blocks[i]!
-                pthread_mutex_unlock(mutex)
-                state.update(bufferPointer: UnsafeRawBufferPointer(start: block, count: length))
-                pthread_mutex_lock(mutex)
-                head = (head + 1) % count
-                ready -= 1
-                pthread_cond_signal(spaceCondition)
-            }
-            pthread_mutex_unlock(mutex)
-        }
+    /// The hash so far: updated on the ring's thread while blocks are in flight, by the producer's
+    /// thread only after `finish` or `reset` returned (the ring's mutex orders them).
+    private final class State: @unchecked Sendable {
+        var sha = SHA256()
     }
 }
