@@ -191,7 +191,7 @@ public struct Packer: Sendable {
                 to: options.output, manifest: manifestBytes, signature: signature,
                 payload: payloadFiles.map { BundlePayloadFile(path: $0.path, source: layout.root + "/" + $0.path, executable: $0.executable) },
                 expected: expected, compression: options.compression, mtime: options.mtime, splitSize: options.splitSize,
-                proveContent: false, cancellation: cancellation)
+                sizeOnly: Set(payloadFiles.map(\.path)), cancellation: cancellation)
         } catch .interrupted {
             throw PackError.interrupted
         } catch {
