@@ -112,12 +112,14 @@ public enum BundleArchiveWriter {
         switch compression {
         case .zstd:
             try check(archive_write_add_filter_zstd(archive), "cannot select zstd")
-            // One zstd worker thread compresses while this thread reads, hashes and writes. zstd's
-            // multi-threaded output is the same for any number of workers >= 1, so the bundle stays
-            // reproducible across machines. (It costs about 65 MB of buffers; measured in
-            // scripts/bench-bundle.sh.)
-            let workers = "1"
-            try check(archive_write_set_filter_option(archive, "zstd", "threads", workers), "cannot set zstd threads")
+            // zstd compresses on this thread, without workers: its multi-threaded mode holds about
+            // 64 MB of job buffers (a round input buffer and output buffers for 8 MiB jobs at the
+            // default level), two thirds of the peak memory of a bundle, and would take over little
+            // work: bundles carry mostly compressed data (chart tarballs, image layers), which zstd
+            // passes through at over 2 GiB/s on one core here. What else costs (hashing the files
+            // read, writing and hashing the stream) runs on threads of its own (``BackgroundHasher``,
+            // ``BundleOutput``). The single-threaded output depends only on the input and the level.
+            try check(archive_write_set_filter_option(archive, "zstd", "threads", "0"), "cannot set zstd threads")
         case .gzip:
             try check(archive_write_add_filter_gzip(archive), "cannot select gzip")
             // Without this, libarchive writes the current time into the gzip header.
@@ -125,6 +127,9 @@ public enum BundleArchiveWriter {
         case .none:
             try check(archive_write_add_filter_none(archive), "cannot select no compression")
         }
+        // The compressed stream goes to `output` in the pieces the compressor makes (about 128 KiB
+        // for zstd) instead of blocks of 10240 bytes, one write(2) each; the bytes are the same.
+        try check(archive_write_set_bytes_per_block(archive, 0), "cannot set the block size")
         // No padding after the compressed stream (libarchive pads the last block to 10240 bytes otherwise).
         try check(archive_write_set_bytes_in_last_block(archive, 1), "cannot set the last block size")
 
