@@ -88,7 +88,7 @@ public enum BundleArchiveWriter {
     }
 
     /// The bytes read from a payload file at a time, and the size of the blocks its hash is computed on.
-    private static let blockSize = 256 << 10
+    private static let blockSize = 128 << 10
 
     /// Streams the tar through libarchive into `output`.
     private static func writeArchive(
@@ -149,7 +149,7 @@ public enum BundleArchiveWriter {
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         defer { buffer.deallocate() }
-        let hasher = BackgroundHasher(blockSize: blockSize, blocks: 8)
+        let hasher = BackgroundHasher(blockSize: blockSize, blocks: 16)
         for file in files {
             try writeFile(file, header: header, archive: archive, buffer: buffer, hasher: hasher,
                           cancellation: cancellation, check: check)
