@@ -115,6 +115,33 @@ import Testing
         #expect(Array(consumed.blocks.joined()) == bytes && consumed.blocks.dropLast().allSatisfy { $0.count == 4096 })
     }
 
+    @Test("with two stages every block goes through the first, then the second, in order", arguments: [0, 10, 4096 * 9 + 7])
+    func ringStages(length: Int) {
+        let bytes = testBytes(count: length, seed: 8)
+        let (first, second) = (Consumed(), Consumed())
+        let ring = BlockRing(blockSize: 4096, blocks: 3, stages: [{ first.take($0) }, { second.take($0) }])
+        for offset in stride(from: 0, to: bytes.count, by: 1500) {
+            let ok = bytes[offset..<min(bytes.count, offset + 1500)].withUnsafeBytes { ring.append($0) }
+            #expect(ok)
+        }
+        #expect(ring.finish())
+        #expect(Array(first.blocks.joined()) == bytes && first.blocks == second.blocks)
+        // A failing first stage keeps the blocks after it from both stages (the second may skip
+        // the ones before it too: the stream failed).
+        first.blocks = []
+        second.blocks = []
+        first.failAt = 1
+        var ok = true
+        for offset in stride(from: 0, to: bytes.count, by: 4096) where ok {
+            ok = bytes[offset..<min(bytes.count, offset + 4096)].withUnsafeBytes { ring.append($0) }
+        }
+        if length > 4096 {
+            #expect(!ok || !ring.finish())
+            #expect(first.blocks.count == 1 && second.blocks.count <= 1)
+        }
+        ring.reset()
+    }
+
     @Test("a failing consume makes append or finish fail and drops the blocks after it; reset starts over")
     func ringFailingConsume() {
         let consumed = Consumed()

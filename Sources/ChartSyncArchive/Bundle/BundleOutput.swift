@@ -7,11 +7,11 @@ import Glibc
 /// bytes (the last one shorter). Every file is written under a temporary name beside its final
 /// one, hashed as it is written, and only renamed into place by ``commit()``; ``discard()``
 /// removes everything this object created. The bytes are gathered into blocks of 64 KiB, which a
-/// thread of their own (``BlockRing``) writes, one write(2) each, queues for writeback
-/// (``Writeback``: the fsync at the end of a part finds little left to do) and hashes, while the
-/// caller compresses the next ones. Small blocks are still in the caches when they are copied into
-/// the page cache and hashed: with blocks of 1 MiB, that thread needed twice the CPU time
-/// (measured on 2 GiB of image layers).
+/// thread of their own (a ``BlockRing`` stage) writes, one write(2) each, and queues for writeback
+/// (``Writeback``: the fsync at the end of a part finds little left to do), and the next stage
+/// hashes, while the caller compresses the next ones. Small blocks are still in the caches when
+/// they are copied into the page cache and hashed: with blocks of 1 MiB, writing and hashing needed
+/// twice the CPU time (measured on 2 GiB of image layers).
 final class BundleOutput {
     /// The bundle's path as the caller gave it (the part paths are `path.000`, … when split).
     let path: String
@@ -45,7 +45,7 @@ final class BundleOutput {
     /// Opens the directory of `path` and checks that neither `path` nor any `path.NNN` exists.
     init(path: String, splitSize: Int64?) throws(ArchiveError) {
         let file = file
-        blocks = BlockRing(blockSize: 64 << 10, blocks: 32) { file.write($0) }
+        blocks = BlockRing(blockSize: 64 << 10, blocks: 32, stages: [{ file.write($0) }, { file.hash($0) }])
         self.path = path
         self.splitSize = splitSize
         let (parent, base) = DirectoryFD.splitPath(path)
@@ -125,9 +125,10 @@ final class BundleOutput {
         return true
     }
 
-    /// The file of the part being written, as `blocks`' thread writes it: the producer sets it up
-    /// and reads `sha` and `error` only while no block is in flight (before the first, after
-    /// `finish` or `reset`), or `error` after `append` failed.
+    /// The file of the part being written, as `blocks`' stages write and hash it: the producer sets
+    /// it up and reads `sha` and `error` only while no block is in flight (before the first, after
+    /// `finish` or `reset`), or `error` after `append` failed. The writing stage touches `fd`,
+    /// `written`, `writeback` and `error`, the hashing stage `sha`.
     private final class PartFile: @unchecked Sendable {
         var fd: Int32 = -1
         /// The bytes in the file, their writeback and their hash.
@@ -156,6 +157,11 @@ final class BundleOutput {
             }
             written += Int64(block.count)
             writeback.written(upTo: written, fd: fd)
+            return true
+        }
+
+        /// Adds a block written to the part's hash.
+        func hash(_ block: UnsafeRawBufferPointer) -> Bool {
             sha.update(bufferPointer: block)
             return true
         }

@@ -1,32 +1,45 @@
 import Glibc
 
-/// Carries a byte stream from the thread producing it to a thread of its own, in blocks: the
+/// Carries a byte stream from the thread producing it to threads of their own, in blocks: the
 /// producer's bytes are gathered into a ring of `blocks` blocks of `blockSize` bytes (at most
 /// that much memory in flight); each full block is first given to `flush` on the producer's thread,
-/// then handed to the ring's thread, which gives it to `consume` (hashes it, writes it to a file)
-/// while the producer goes on. The producer waits while every block is still in flight
-/// (back-pressure). A stream shorter than one block is consumed on the producer's thread by
-/// `finish`, and no thread is ever started for it. Once `consume` returned false, the blocks after
-/// it are dropped, and `append`, `fill` and `finish` fail until `reset`.
+/// then handed to the ring's stages, each a thread of its own giving every block to its closure in
+/// turn (hash it; write it to a file, then hash it on the next stage) while the producer goes on.
+/// The producer waits while every block is still in flight (back-pressure). A stream shorter than
+/// one block goes through the stages on the producer's thread in `finish`, and no thread is ever
+/// started for it. Once a stage returned false, the stages drop every block they have not done
+/// yet, and `append`, `fill` and `finish` fail until `reset`.
 /// One producer: `append`, `fill`, `finish` and `reset` are called by one thread at a time; what
-/// `consume` works on is the producer's again once `finish` or `reset` returned.
+/// the stages work on is the producer's again once `finish` or `reset` returned.
 public final class BlockRing {
+    /// What a stage does with a block; false stops the stream.
+    public typealias Stage = @Sendable (UnsafeRawBufferPointer) -> Bool
+
     private let ring: Ring
     /// The block being filled (`ring.tail`) and how many bytes it holds.
     private var filled = 0
-    private var thread: pthread_t?
+    /// The stages' threads, once started; empty when the stages run on the producer's thread.
+    private var threads: [pthread_t] = []
+    private var started = false
 
     /// A ring of `blocks` blocks (at least 2) of `blockSize` bytes (at least 4096) whose thread gives
-    /// each block to `consume`; false stops the stream.
-    public init(blockSize: Int, blocks: Int, consume: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool) {
-        ring = Ring(blockSize: max(4096, blockSize), count: max(2, blocks), consume: consume)
+    /// each block to `consume`.
+    public convenience init(blockSize: Int, blocks: Int, consume: @escaping Stage) {
+        self.init(blockSize: blockSize, blocks: blocks, stages: [consume])
+    }
+
+    /// A ring of `blocks` blocks (at least 2) of `blockSize` bytes (at least 4096) whose blocks go
+    /// through `stages` (at least one), in order, each on a thread of its own.
+    public init(blockSize: Int, blocks: Int, stages: [Stage]) {
+        precondition(!stages.isEmpty, "a BlockRing needs a stage")
+        ring = Ring(blockSize: max(4096, blockSize), count: max(2, blocks), stages: stages)
     }
 
     deinit {
-        if let thread {
-            ring.stop()
-            pthread_join(thread, nil)
-        }
+        guard !threads.isEmpty else { return }
+        _ = ring.drain()
+        ring.stop()
+        for thread in threads { pthread_join(thread, nil) }
     }
 
     /// Adds `bytes` to the stream, giving every block filled to `flush` before it is handed over;
@@ -67,7 +80,7 @@ public final class BlockRing {
     public func finish(flush: (UnsafeRawBufferPointer) -> Bool = { _ in true }) -> Bool {
         let last = UnsafeRawBufferPointer(start: ring.block(ring.tail), count: filled)
         var ok = filled == 0 || flush(last)
-        if thread != nil {
+        if !threads.isEmpty {
             if ok && filled > 0 { ok = ring.push(count: filled) }
             ok = ring.drain() && ok
         } else if ok && filled > 0 {
@@ -80,66 +93,97 @@ public final class BlockRing {
 
     /// Drops what was given and not consumed yet (waiting for the block being consumed), and starts a new stream.
     public func reset() {
-        if thread != nil { _ = ring.drain() }
+        if !threads.isEmpty { _ = ring.drain() }
         filled = 0
         ring.restart()
     }
 
-    /// Gives the block being filled to the ring's thread (starting it the first time; consuming it
-    /// here when no thread can be started) and waits for a free block; false when `consume` failed.
+    /// Gives the block being filled to the stages' threads (starting them the first time; going
+    /// through the stages here when they cannot be started) and waits for a free block; false when
+    /// a stage failed.
     private func handOver() -> Bool {
-        if thread == nil {
-            let box = Unmanaged.passRetained(ring)
-            var id = pthread_t()
-            if pthread_create(&id, nil, { raw in
-                Unmanaged<Ring>.fromOpaque(raw!).takeRetainedValue().run()
-                return nil
-            }, box.toOpaque()) == 0 {
-                thread = id
-            } else {
-                box.release()
-                let ok = ring.consumeHere(UnsafeRawBufferPointer(start: ring.block(ring.tail), count: filled))
-                filled = 0
-                return ok
-            }
+        if !started {
+            started = true
+            startThreads()
+        }
+        guard !threads.isEmpty else {
+            let ok = ring.consumeHere(UnsafeRawBufferPointer(start: ring.block(ring.tail), count: filled))
+            filled = 0
+            return ok
         }
         let ok = ring.push(count: filled)
         filled = 0
         return ok
     }
 
-    /// The blocks shared by the producer and the ring's thread. Blocks `head ..< head + ready`
-    /// (modulo `count`) belong to the ring's thread; the block at `tail` (= head + ready) to the
-    /// producer. `failed` is written under the mutex (or by the producer when no thread runs).
+    /// Starts a thread per stage; none when one cannot be started.
+    private func startThreads() {
+        for stage in ring.stages.indices {
+            let box = Unmanaged.passRetained(StageBox(ring: ring, stage: stage))
+            var id = pthread_t()
+            guard pthread_create(&id, nil, { raw in
+                let box = Unmanaged<StageBox>.fromOpaque(raw!).takeRetainedValue()
+                box.ring.run(stage: box.stage)
+                return nil
+            }, box.toOpaque()) == 0 else {
+                box.release()
+                ring.stop()
+                for thread in threads { pthread_join(thread, nil) }
+                threads = []
+                ring.restartStopped()
+                return
+            }
+            threads.append(id)
+        }
+    }
+
+    /// What a stage's thread runs.
+    private final class StageBox {
+        let ring: Ring
+        let stage: Int
+        init(ring: Ring, stage: Int) {
+            self.ring = ring
+            self.stage = stage
+        }
+    }
+
+    /// The blocks shared by the producer and the stages' threads. The `inFlight` blocks before
+    /// `tail` (modulo `count`) belong to the stages, each block passing from one stage to the next
+    /// in order (`waiting[s]` blocks from `heads[s]` on wait for stage `s`); the block at `tail`
+    /// belongs to the producer. `failed` is written under the mutex.
     private final class Ring: @unchecked Sendable {
         let blockSize: Int
         let count: Int
-        let consume: @Sendable (UnsafeRawBufferPointer) -> Bool
+        let stages: [Stage]
         private let blocks: UnsafeMutablePointer<UnsafeMutableRawPointer?>
         private let lengths: UnsafeMutablePointer<Int>
         private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        /// Signalled when a block is ready to consume, or on stop.
-        private let readyCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-        /// Signalled when a block was consumed.
+        /// Per stage: signalled when a block is ready for it, or on stop.
+        private let readyConditions: UnsafeMutablePointer<pthread_cond_t>
+        /// Signalled when a block went through the last stage.
         private let spaceCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-        private var head = 0
-        private var ready = 0
+        private var heads: [Int]
+        private var waiting: [Int]
+        private var inFlight = 0
         private var stopping = false
-        /// Whether `consume` returned false in this stream (the blocks after it are dropped).
+        /// Whether a stage returned false in this stream (the blocks not done yet are dropped).
         private var failed = false
         /// The producer's block.
         private(set) var tail = 0
 
-        init(blockSize: Int, count: Int, consume: @escaping @Sendable (UnsafeRawBufferPointer) -> Bool) {
+        init(blockSize: Int, count: Int, stages: [Stage]) {
             self.blockSize = blockSize
             self.count = count
-            self.consume = consume
+            self.stages = stages
+            heads = Array(repeating: 0, count: stages.count)
+            waiting = Array(repeating: 0, count: stages.count)
             blocks = .allocate(capacity: count)
             blocks.initialize(repeating: nil, count: count)
             lengths = .allocate(capacity: count)
             lengths.initialize(repeating: 0, count: count)
+            readyConditions = .allocate(capacity: stages.count)
             pthread_mutex_init(mutex, nil)
-            pthread_cond_init(readyCondition, nil)
+            for s in stages.indices { pthread_cond_init(readyConditions + s, nil) }
             pthread_cond_init(spaceCondition, nil)
         }
 
@@ -148,10 +192,10 @@ public final class BlockRing {
             blocks.deallocate()
             lengths.deallocate()
             pthread_mutex_destroy(mutex)
-            pthread_cond_destroy(readyCondition)
+            for s in stages.indices { pthread_cond_destroy(readyConditions + s) }
             pthread_cond_destroy(spaceCondition)
             mutex.deallocate()
-            readyCondition.deallocate()
+            readyConditions.deallocate()
             spaceCondition.deallocate()
         }
 
@@ -168,29 +212,30 @@ public final class BlockRing {
         func push(count bytes: Int) -> Bool {
             pthread_mutex_lock(mutex)
             lengths[tail] = bytes
-            ready += 1
+            inFlight += 1
+            waiting[0] += 1
             tail = (tail + 1) % count
-            pthread_cond_signal(readyCondition)
-            while ready == count { pthread_cond_wait(spaceCondition, mutex) }
+            pthread_cond_signal(readyConditions)
+            while inFlight == count { pthread_cond_wait(spaceCondition, mutex) }
             let ok = !failed
             pthread_mutex_unlock(mutex)
             return ok
         }
 
-        /// Waits until every block handed over was consumed; false when `consume` failed.
+        /// Waits until every block handed over went through the stages; false when a stage failed.
         func drain() -> Bool {
             pthread_mutex_lock(mutex)
-            while ready > 0 { pthread_cond_wait(spaceCondition, mutex) }
+            while inFlight > 0 { pthread_cond_wait(spaceCondition, mutex) }
             let ok = !failed
             pthread_mutex_unlock(mutex)
             return ok
         }
 
-        /// Consumes a block on the producer's thread (no thread runs, or none is consuming after
-        /// `drain`); false when `consume` failed, now or before.
+        /// Takes a block through the stages on the producer's thread (no thread runs, or none
+        /// works after `drain`); false when a stage failed, now or before.
         func consumeHere(_ block: UnsafeRawBufferPointer) -> Bool {
             pthread_mutex_lock(mutex)
-            let ok = !failed && consume(block)
+            let ok = !failed && stages.allSatisfy { $0(block) }
             failed = !ok
             pthread_mutex_unlock(mutex)
             return ok
@@ -203,30 +248,43 @@ public final class BlockRing {
             pthread_mutex_unlock(mutex)
         }
 
-        /// Ends the ring's thread once the blocks handed over are consumed.
+        /// Ends the stages' threads (after `drain`: no block is in flight).
         func stop() {
             pthread_mutex_lock(mutex)
             stopping = true
-            pthread_cond_signal(readyCondition)
+            for s in stages.indices { pthread_cond_signal(readyConditions + s) }
             pthread_mutex_unlock(mutex)
         }
 
-        /// The ring's thread's loop.
-        func run() {
+        /// Undoes `stop` when the threads could not all be started (the stages then run on the producer's thread).
+        func restartStopped() {
+            pthread_mutex_lock(mutex)
+            stopping = false
+            pthread_mutex_unlock(mutex)
+        }
+
+        /// Stage `s`'s thread's loop.
+        func run(stage s: Int) {
             pthread_mutex_lock(mutex)
             while true {
-                while ready == 0 && !stopping { pthread_cond_wait(readyCondition, mutex) }
-                if ready == 0 { break }
-                let i = head
+                while waiting[s] == 0 && !stopping { pthread_cond_wait(readyConditions + s, mutex) }
+                if waiting[s] == 0 { break }
+                let i = heads[s]
                 let block = UnsafeRawBufferPointer(start: blocks[i]!, count: lengths[i])
                 let skip = failed
                 pthread_mutex_unlock(mutex)
-                let ok = skip || consume(block)
+                let ok = skip || stages[s](block)
                 pthread_mutex_lock(mutex)
                 if !ok { failed = true }
-                head = (head + 1) % count
-                ready -= 1
-                pthread_cond_signal(spaceCondition)
+                heads[s] = (i + 1) % count
+                waiting[s] -= 1
+                if s + 1 < stages.count {
+                    waiting[s + 1] += 1
+                    pthread_cond_signal(readyConditions + s + 1)
+                } else {
+                    inFlight -= 1
+                    pthread_cond_signal(spaceCondition)
+                }
             }
             pthread_mutex_unlock(mutex)
         }
