@@ -96,6 +96,40 @@ let badWriteRequests: [BadWriteRequest] = [
         #expect(listing(temp.file("out")) == [])
     }
 
+    /// The files in `sizeOnly` are checked for their size only (the caller proved them); every
+    /// other file's bytes are proven while streamed, and a mismatch names the payload path, the
+    /// digest expected and the one found.
+    @Test func onlyTheFilesNotInSizeOnlyAreHashedWhileStreamed() throws {
+        let temp = try TemporaryDirectory(prefix: "chartsync-bundle")
+        let payload = try makePayload(temp, bigBytes: 400_000)
+        let changed = payload.files.first { $0.path == "versions.lock" }!
+        var altered = payload.contents["versions.lock"]!
+        altered[altered.count - 1] ^= 0x20
+        try Data(altered).write(to: URL(fileURLWithPath: changed.source))
+        let actual = try sha256(altered)
+        let expected = payload.expected["versions.lock"]!.sha256
+        for split in [nil, Int64(4096)] {
+            let out = temp.file(split == nil ? "whole" : "split")
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+            let others = Set(payload.files.map(\.path)).subtracting(["versions.lock"])
+            let error = expectArchiveError {
+                _ = try BundleArchiveWriter.write(
+                    to: out + "/b", manifest: testManifest, signature: nil, payload: payload.files, expected: payload.expected,
+                    compression: .zstd, mtime: 0, splitSize: split, sizeOnly: others)
+            }
+            guard case .payloadMismatch(let source, let path, let wanted, let found)? = error else {
+                Issue.record("not a payloadMismatch: \(String(describing: error))")
+                continue
+            }
+            #expect(source == changed.source && path == "versions.lock" && wanted == expected && found == actual)
+            #expect(listing(out) == [])
+            _ = try BundleArchiveWriter.write(
+                to: out + "/b", manifest: testManifest, signature: nil, payload: payload.files, expected: payload.expected,
+                compression: .zstd, mtime: 0, splitSize: split, sizeOnly: ["versions.lock"])
+            #expect(!listing(out).isEmpty)
+        }
+    }
+
     @Test func unreadableSourcesAreNamed() throws {
         let temp = try TemporaryDirectory(prefix: "chartsync-bundle")
         let source = try temp.write("src/file", Array("x".utf8))

@@ -184,6 +184,37 @@ import Testing
         #expect(stale.status == 1 && stale.stderr.contains("images.lock pins sha256:000"), "\(stale.stderr)")
     }
 
+    /// A blob is not hashed before the bundle is written: its name is its digest, and the writer
+    /// proves its bytes while it packs them. One whose bytes are not its name (same size) stops the
+    /// bundle there: exit 1 naming the blob and its image, as when blobs were hashed first, every part
+    /// written so far removed, and a bundle already at the output path left as it was.
+    @Test func aBlobWhoseBytesAreNotItsNameStopsTheBundleWhileItIsWritten() throws {
+        let s = try store()
+        defer { s.registry.stop() }
+        let project = s.project
+        let out = try TemporaryDirectory()
+        let old = try CLI.run(["bundle", "-o", out.file("old")], in: project.path)
+        #expect(old.status == 0, "\(old.stderr)")
+        let oldBytes = try Data(contentsOf: URL(fileURLWithPath: out.file("old")))
+        let oldSidecar = try Data(contentsOf: URL(fileURLWithPath: out.file("old.sha256")))
+
+        let layerPath = "images/blobs/sha256/" + (try s.appLayer().digest).dropFirst("sha256:".count)
+        var damaged = try Array(Data(contentsOf: URL(fileURLWithPath: project.path + "/" + layerPath)))
+        damaged[damaged.count - 1] ^= 0x01
+        try project.directory.write(layerPath, damaged)
+
+        // Uncompressed and cut into 1 KiB parts: the parts before the blob are on disk when it is found.
+        for arguments in [["-o", out.file("b")], ["-o", out.file("b"), "--compression", "none", "--split-size", "1024"],
+                          ["-o", out.file("old")]] {
+            let run = try CLI.run(["bundle"] + arguments, in: project.path)
+            #expect(run.status == 1, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("\(layerPath): blob of \(s.app) is damaged"), "\(arguments): \(run.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["old", "old.sha256"])
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out.file("old"))) == oldBytes)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out.file("old.sha256"))) == oldSidecar)
+        }
+    }
+
     private struct Problem: CustomStringConvertible {
         let code: String
         let file: String

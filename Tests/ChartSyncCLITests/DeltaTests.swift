@@ -114,7 +114,7 @@ import Testing
     @Test func theDeltaMakesTheSiteTheFullDelivery() throws {
         let registry = try RegistryServer()
         defer { registry.stop() }
-        try registry.push("team/app", tag: "1.0", format: .oci, seed: 31, layerSize: 4_000_000)
+        let appImage = try registry.push("team/app", tag: "1.0", format: .oci, seed: 31, layerSize: 4_000_000)
         try registry.push("team/tool", tag: "1.0", format: .oci, seed: 32)
         let (app, tool) = (registry.reference("team/app", tag: "1.0"), registry.reference("team/tool", tag: "1.0"))
         let project = try ExampleProject()
@@ -181,6 +181,18 @@ import Testing
 
         let gate = try CLI.run(["verify", "-f", site + "/chartsync.yaml"], in: site)
         #expect(gate.status == 0, "\(gate.stdout)\(gate.stderr)")
+
+        // The 4 MB layer is left to the site, so the writer never reads it: it is proven before,
+        // and damaged (same size) it stops the delta, naming the layer and its image.
+        let layerPath = "images/blobs/sha256/" + (try #require(appImage.layers.last)).digest.dropFirst("sha256:".count)
+        var damaged = try Array(Data(contentsOf: URL(fileURLWithPath: project.path + "/" + layerPath)))
+        damaged[0] ^= 0x01
+        try project.project.directory.write(layerPath, damaged)
+        let refused = try CLI.run(["bundle", "-o", bundles.file("site-3.delta"), "--name", "site", "--sequence", "3",
+                                   "--base", bundles.file("base.json")], in: project.path)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("\(layerPath): blob of \(app) is damaged"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: bundles.file("site-3.delta")))
     }
 
     // MARK: - Refusals

@@ -139,7 +139,8 @@ public struct Packer: Sendable {
         Self.removeStalePartials(of: options.output)
         let (list, lock) = try loadLock()
         // The image store's blobs are chosen (what index.json's images need) before the hashing
-        // pass, which then proves each of them against its name.
+        // pass, which leaves them out: a blob's name is its SHA-256, and the writer proves its
+        // bytes against that name while it packs them (each blob is read once).
         let store = try planStore()
         let files = try collect(blobs: store?.present ?? [], include: list.bundle.include,
                                 values: ImageCollector(layout: layout).valuesFiles(list, lock: lock))
@@ -149,11 +150,12 @@ public struct Packer: Sendable {
         if !images.isEmpty { throw PackError.imagesStale(images.map(\.description)) }
         var storedImages: [BundleManifest.StoredImage] = []
         if let store {
-            var hashed: [String: (sha256: Digest, size: Int64)] = [:]
-            for file in files { hashed[file.path] = (file.sha256, file.size) }
+            // The blobs' sizes against their manifests' (their bytes are proven while writing).
+            var known: [String: (sha256: Digest, size: Int64)] = [:]
+            for file in files { known[file.path] = (file.sha256, file.size) }
             let problems = store.problems
-                + ImageStoreCheck.contents(store.blobs, reported: store.problems) { hashed[ImageStoreCheck.blobPath($0)] }
-            if !problems.isEmpty { throw PackError.imageStore(problems) }
+                + ImageStoreCheck.contents(store.blobs, reported: store.problems) { known[ImageStoreCheck.blobPath($0)] }
+            if !problems.isEmpty { throw try storeFailure(store, files: files) ?? PackError.imageStore(problems) }
             storedImages = store.summaries
         }
         var manifest = BundleManifest(
@@ -175,6 +177,11 @@ public struct Packer: Sendable {
         }
         let carried = Set(manifest.carried.map(\.path))
         let payloadFiles = files.filter { carried.contains($0.path) }
+        // The blobs a delta leaves to the site are not written: they are proven here.
+        let left = files.filter { $0.named && !carried.contains($0.path) }
+        if let store, let damaged = zip(left, try hash(left.map(\.path))).first(where: { $0.sha256 != $1.sha256 }) {
+            throw try storeFailure(store, files: files) ?? PackError.changed(path: layout.root + "/" + damaged.0.path)
+        }
         let manifestBytes = Array(manifest.json.utf8)
         var signature: [UInt8]?
         var signer: String?
@@ -191,14 +198,19 @@ public struct Packer: Sendable {
                 to: options.output, manifest: manifestBytes, signature: signature,
                 payload: payloadFiles.map { BundlePayloadFile(path: $0.path, source: layout.root + "/" + $0.path, executable: $0.executable) },
                 expected: expected, compression: options.compression, mtime: options.mtime, splitSize: options.splitSize,
-                proveContent: false, cancellation: cancellation)
+                sizeOnly: Set(payloadFiles.filter { !$0.named }.map(\.path)), cancellation: cancellation)
         } catch .interrupted {
             throw PackError.interrupted
         } catch {
+            // The store's problems come first, as when every blob was hashed before writing: a blob
+            // whose bytes are not its name, and every other damaged blob, with the images needing them.
+            if let store, let failure = try storeFailure(store, files: files) { throw failure }
+            if case .payloadMismatch(_, let path, _, _) = error { throw PackError.changed(path: layout.root + "/" + path) }
             throw PackError.archive(error)
         }
-        // The files were hashed just before; the writer checked sizes. Any write since then
-        // changes a file's ctime or mtime: then the bundle is not what the manifest says.
+        // The files were hashed just before (the blobs while they were written); the writer checked
+        // sizes. Any write since then changes a file's ctime or mtime: then the bundle is not what
+        // the manifest says.
         for file in files where FileSystem.identity(layout.root + "/" + file.path) != file.identity {
             for part in result.parts { FileSystem.removeFile(part.file) }
             throw PackError.changed(path: layout.root + "/" + file.path)
@@ -249,6 +261,9 @@ public struct Packer: Sendable {
         let sha256: Digest
         let executable: Bool
         let identity: FileSystem.Identity?
+        /// Whether `sha256` is the file's name (an image blob: content-addressed), not yet proven
+        /// against its bytes.
+        var named = false
     }
 
     /// The image store as it will be bundled: the blobs index.json's images need that are there
@@ -297,12 +312,13 @@ public struct Packer: Sendable {
     /// charts/patches (dotfiles skipped; links and special files refused), with an image store
     /// `images/oci-layout`, `images/index.json` and `blobs` (the needed blobs that are there), and
     /// the files `bundle.include` adds (``IncludedFiles``: what the rest carries is not repeated),
-    /// and the charts' `values:` files (the image scan at the site reads them too).
+    /// and the charts' `values:` files (the image scan at the site reads them too). Every file is
+    /// hashed, except the blobs: their digest is their name, their size the file system's.
     private func collect(blobs: [String], include: [ChartList.BundleSettings.Include], values: [String]) throws -> [Collected] {
         var paths = [FileSystem.baseName(layout.chartList), "versions.lock"]
         if FileSystem.isRegularFile(layout.root + "/images.lock") { paths.append("images.lock") }
         if !blobs.isEmpty || FileSystem.isRegularFile(layout.root + "/images/index.json") {
-            paths += ["images/oci-layout", "images/index.json"] + blobs
+            paths += ["images/oci-layout", "images/index.json"]
         }
         for tree in ["charts/external", "charts/custom", "charts/patches"] where FileSystem.isDirectory(layout.root + "/" + tree) {
             try walk(tree, into: &paths)
@@ -317,7 +333,25 @@ public struct Packer: Sendable {
             }
             paths.append(path)
         }
-        // Hash on every core: this pass is the re-proof and the manifest's digests.
+        return try hash(paths) + blobs.map(named)
+    }
+
+    /// An image blob as the manifest lists it, unread: its name, its size from the file system.
+    private func named(_ path: String) throws -> Collected {
+        let full = layout.root + "/" + path
+        guard let identity = FileSystem.identity(full) else {
+            throw FileSystemError(path: full, message: "cannot open: \(SystemError.text())")
+        }
+        guard let digest = Digest(FileSystem.baseName(path)) else {
+            throw PackError.unsupported(path: full, what: "not named by its sha256 digest")
+        }
+        return Collected(path: path, size: identity.size, sha256: digest, executable: FileSystem.isExecutable(full),
+                         identity: identity, named: true)
+    }
+
+    /// The files at `paths` (relative to the root), hashed on every core: the re-proof and the
+    /// manifest's digests.
+    private func hash(_ paths: [String]) throws -> [Collected] {
         let root = layout.root
         let hashed = WorkerPool.map(paths, threads: WorkerPool.processorCount) { path in
             let full = root + "/" + path
@@ -332,6 +366,20 @@ public struct Packer: Sendable {
             }
         }
         return try hashed.map { try $0.get() }
+    }
+
+    /// The image store's problems with every blob hashed, as the gate reports them (each damaged
+    /// blob named with the images needing it); nil when there are none. For when something went
+    /// wrong before every blob was proven: a blob's size is not its manifest's, a blob's bytes
+    /// turned out not to be its name while it was written, or the write failed.
+    private func storeFailure(_ store: StorePlan, files: [Collected]) throws -> PackError? {
+        var known: [String: (sha256: Digest, size: Int64)] = [:]
+        for file in try files.filter({ !$0.named }) + hash(files.filter(\.named).map(\.path)) {
+            known[file.path] = (file.sha256, file.size)
+        }
+        let problems = store.problems
+            + ImageStoreCheck.contents(store.blobs, reported: store.problems) { known[ImageStoreCheck.blobPath($0)] }
+        return problems.isEmpty ? nil : .imageStore(problems)
     }
 
     /// A chart list path as the bundle lists it: without `./` components and doubled slashes.

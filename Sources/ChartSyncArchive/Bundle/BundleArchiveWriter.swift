@@ -1,7 +1,6 @@
 internal import CArchive
 import ChartSyncBasics
 import ChartSyncCore
-import struct Crypto.SHA256
 import Glibc
 
 /// Writes airgap bundles: a POSIX tar (pax restricted) of `MANIFEST`, the optional
@@ -19,14 +18,16 @@ public enum BundleArchiveWriter {
     /// `splitSize` bytes each (the last one shorter); otherwise it is the one file `path`. Nothing
     /// named `path` or `path.NNN` may exist yet. The files are written under temporary names beside
     /// `path`, flushed, and renamed into place at the end; on any failure nothing is left.
-    /// `proveContent: false` checks only sizes while streaming, for callers that hashed the files
-    /// just before and check afterwards that they did not change (saves one SHA-256 pass).
+    /// A file whose bytes do not hash to its expected SHA-256 stops the write with
+    /// ``ArchiveError/payloadMismatch(source:path:expected:actual:)``. The payload paths in
+    /// `sizeOnly` are checked for their size only, for callers that hashed those files just before
+    /// and check afterwards that they did not change (saves one SHA-256 pass).
     public static func write(
         to path: String, manifest: [UInt8], signature: [UInt8]?, payload: [BundlePayloadFile],
         expected: [String: (size: Int64, sha256: Digest)], compression: BundleCompression,
-        mtime: Int64, splitSize: Int64?, proveContent: Bool = true, cancellation: Cancellation? = nil
+        mtime: Int64, splitSize: Int64?, sizeOnly: Set<String> = [], cancellation: Cancellation? = nil
     ) throws(ArchiveError) -> BundleWriteResult {
-        let files = try plan(payload: payload, expected: expected, mtime: mtime, splitSize: splitSize, proveContent: proveContent)
+        let files = try plan(payload: payload, expected: expected, mtime: mtime, splitSize: splitSize, sizeOnly: sizeOnly)
         let output = try BundleOutput(path: path, splitSize: splitSize)
         do throws(ArchiveError) {
             try writeArchive(to: output, manifest: manifest, signature: signature, files: files,
@@ -49,7 +50,7 @@ public enum BundleArchiveWriter {
     /// Checks the request and returns the payload in entry order.
     private static func plan(
         payload: [BundlePayloadFile], expected: [String: (size: Int64, sha256: Digest)],
-        mtime: Int64, splitSize: Int64?, proveContent: Bool
+        mtime: Int64, splitSize: Int64?, sizeOnly: Set<String>
     ) throws(ArchiveError) -> [PlannedFile] {
         if let splitSize, splitSize <= 0 {
             throw .invalidBundleRequest(reason: "the split size must be a positive number of bytes, not \(splitSize)")
@@ -67,7 +68,7 @@ public enum BundleArchiveWriter {
                 throw .invalidBundleRequest(reason: "payload path \(Quoting.doubleQuoted(file.path)) has a negative expected size")
             }
             files.append(PlannedFile(file: file, entry: BundlePath.entryName(file.path), size: want.size,
-                                     sha256: proveContent ? want.sha256 : nil))
+                                     sha256: sizeOnly.contains(file.path) ? nil : want.sha256))
         }
         let given = Set(payload.map(\.path))
         if let extra = expected.keys.filter({ !given.contains($0) }).sorted(by: EntryPath.byteOrder).first {
@@ -85,6 +86,9 @@ public enum BundleArchiveWriter {
         let name = String(cString: codeset).uppercased()
         return name == "UTF-8" || name == "UTF8"
     }
+
+    /// The bytes read from a payload file at a time, and the size of the blocks its hash is computed on.
+    private static let blockSize = 128 << 10
 
     /// Streams the tar through libarchive into `output`.
     private static func writeArchive(
@@ -108,12 +112,14 @@ public enum BundleArchiveWriter {
         switch compression {
         case .zstd:
             try check(archive_write_add_filter_zstd(archive), "cannot select zstd")
-            // One zstd worker thread compresses while this thread reads, hashes and writes. zstd's
-            // multi-threaded output is the same for any number of workers >= 1, so the bundle stays
-            // reproducible across machines. (It costs about 65 MB of buffers; measured in
-            // scripts/bench-bundle.sh.)
-            let workers = "1"
-            try check(archive_write_set_filter_option(archive, "zstd", "threads", workers), "cannot set zstd threads")
+            // zstd compresses on this thread, without workers: its multi-threaded mode holds about
+            // 64 MB of job buffers (a round input buffer and output buffers for 8 MiB jobs at the
+            // default level), two thirds of the peak memory of a bundle, and would take over little
+            // work: bundles carry mostly compressed data (chart tarballs, image layers), which zstd
+            // passes through at over 2 GiB/s on one core here. What else costs (hashing the files
+            // read, writing and hashing the stream) runs on threads of its own (``BackgroundHasher``,
+            // ``BundleOutput``). The single-threaded output depends only on the input and the level.
+            try check(archive_write_set_filter_option(archive, "zstd", "threads", "0"), "cannot set zstd threads")
         case .gzip:
             try check(archive_write_add_filter_gzip(archive), "cannot select gzip")
             // Without this, libarchive writes the current time into the gzip header.
@@ -121,6 +127,9 @@ public enum BundleArchiveWriter {
         case .none:
             try check(archive_write_add_filter_none(archive), "cannot select no compression")
         }
+        // The compressed stream goes to `output` in the pieces the compressor makes (about 128 KiB
+        // for zstd) instead of blocks of 10240 bytes, one write(2) each; the bytes are the same.
+        try check(archive_write_set_bytes_per_block(archive, 0), "cannot set the block size")
         // No padding after the compressed stream (libarchive pads the last block to 10240 bytes otherwise).
         try check(archive_write_set_bytes_in_last_block(archive, 1), "cannot set the last block size")
 
@@ -138,10 +147,12 @@ public enum BundleArchiveWriter {
         if let signature {
             try writeBytes(signature, name: BundlePath.signature, header: header, archive: archive, check: check)
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         defer { buffer.deallocate() }
+        let hasher = BackgroundHasher(blockSize: blockSize, blocks: 16)
         for file in files {
-            try writeFile(file, header: header, archive: archive, buffer: buffer, cancellation: cancellation, check: check)
+            try writeFile(file, header: header, archive: archive, buffer: buffer, hasher: hasher,
+                          cancellation: cancellation, check: check)
         }
         try check(archive_write_close(archive), "cannot finish the archive")
         open = false
@@ -189,10 +200,12 @@ public enum BundleArchiveWriter {
         try check(archive_write_finish_entry(archive), "cannot finish \(Quoting.doubleQuoted(name))")
     }
 
-    /// Streams one payload file into its entry, proving its size and SHA-256 as it goes.
+    /// Streams one payload file into its entry, proving its size and, when it has an expected
+    /// SHA-256, its content as it goes: the file is read into `hasher`'s blocks, each read goes into
+    /// the archive from there and is hashed on the hasher's thread while the next ones are read and compressed.
     private static func writeFile(
         _ file: PlannedFile, header: EntryHeader, archive: OpaquePointer, buffer: UnsafeMutableRawBufferPointer,
-        cancellation: Cancellation?, check: (Int32, String) throws(ArchiveError) -> Void
+        hasher: BackgroundHasher, cancellation: Cancellation?, check: (Int32, String) throws(ArchiveError) -> Void
     ) throws(ArchiveError) {
         let source = file.file.source
         func changed(_ reason: String) -> ArchiveError { .payloadChanged(source: source, entry: file.entry, reason: reason) }
@@ -213,31 +226,60 @@ public enum BundleArchiveWriter {
 
         header.prepare(name: file.entry, size: file.size, executable: file.file.executable)
         try check(archive_write_header(archive, header.entry), "cannot write the header of \(Quoting.doubleQuoted(file.entry))")
-        var hasher = SHA256()
+        var failure: ArchiveError?
+        /// Appends `block` to the entry; false (with `failure` set) when libarchive failed.
+        func append(_ block: UnsafeRawBufferPointer) -> Bool {
+            var offset = 0
+            while offset < block.count {
+                let written = archive_write_data(archive, block.baseAddress! + offset, block.count - offset)
+                if written <= 0 {
+                    do throws(ArchiveError) {
+                        try check(Int32(ARCHIVE_FATAL), "cannot write \(Quoting.doubleQuoted(file.entry))")
+                    } catch {
+                        failure = error
+                    }
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+        // At most the size the manifest says goes into the entry; one more byte means the file grew.
         var size: Int64 = 0
-        while true {
+        while size < file.size {
             if cancellation?.isCancelled == true { throw .interrupted }
-            let count = read(fd, buffer.baseAddress, buffer.count)
+            let wanted = Int(min(Int64(buffer.count), file.size - size))
+            let count: Int
+            if file.sha256 == nil {
+                count = read(fd, buffer.baseAddress, wanted)
+                if count > 0, !append(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)) { throw failure! }
+            } else {
+                // The bytes read land in the hasher's block, go into the entry from there, and are hashed on its thread.
+                let filled = hasher.fill { read(fd, $0.baseAddress, min($0.count, wanted)) }
+                if filled.count > 0, !append(filled.bytes) {
+                    hasher.reset()
+                    throw failure!
+                }
+                count = filled.count
+            }
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw unreadable()
             }
             size += Int64(count)
-            if size > file.size { throw changed("it holds more than the \(file.size) bytes the manifest says") }
-            let block = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
-            if file.sha256 != nil { hasher.update(bufferPointer: block) }
-            var offset = 0
-            while offset < count {
-                let written = archive_write_data(archive, block.baseAddress! + offset, count - offset)
-                if written <= 0 { try check(Int32(ARCHIVE_FATAL), "cannot write \(Quoting.doubleQuoted(file.entry))") }
-                offset += written
-            }
         }
         if size != file.size { throw changed("it holds \(size) bytes, the manifest says \(file.size)") }
+        var more: UInt8 = 0
+        while true {
+            let count = read(fd, &more, 1)
+            if count > 0 { throw changed("it holds more than the \(file.size) bytes the manifest says") }
+            if count == 0 { break }
+            if errno != EINTR { throw unreadable() }
+        }
         if let expected = file.sha256 {
-            let digest = Digest(bytes: hasher.finalize())
-            if digest != expected { throw changed("its sha256 is \(digest.hex), the manifest says \(expected.hex)") }
+            guard let digest = hasher.finalize() else { throw failure! }
+            if digest != expected { throw .payloadMismatch(source: source, path: file.file.path, expected: expected, actual: digest) }
         }
         try check(archive_write_finish_entry(archive), "cannot finish \(Quoting.doubleQuoted(file.entry))")
     }

@@ -6,7 +6,12 @@ import Glibc
 /// Where the bundle writer's compressed stream goes: one file, or parts of exactly `splitSize`
 /// bytes (the last one shorter). Every file is written under a temporary name beside its final
 /// one, hashed as it is written, and only renamed into place by ``commit()``; ``discard()``
-/// removes everything this object created.
+/// removes everything this object created. The bytes are gathered into blocks of 64 KiB, which a
+/// thread of their own (a ``BlockRing`` stage) writes, one write(2) each, and queues for writeback
+/// (``Writeback``: the fsync at the end of a part finds little left to do), and the next stage
+/// hashes, while the caller compresses the next ones. Small blocks are still in the caches when
+/// they are copied into the page cache and hashed: with blocks of 1 MiB, writing and hashing needed
+/// twice the CPU time (measured on 2 GiB of image layers).
 final class BundleOutput {
     /// The bundle's path as the caller gave it (the part paths are `path.000`, … when split).
     let path: String
@@ -17,8 +22,13 @@ final class BundleOutput {
     /// The size of each part, nil for one file.
     private let splitSize: Int64?
 
-    /// The part being written: its descriptor, temporary name, size and hash so far.
-    private var current: (fd: Int32, temporary: String, size: Int64, hasher: SHA256)?
+    /// The part being written: its descriptor, temporary name and size so far (the bytes given;
+    /// the last of them may still wait in `blocks`).
+    private var current: (fd: Int32, temporary: String, size: Int64)?
+    /// Where `blocks`' thread writes and hashes the current part's bytes.
+    private let file = PartFile()
+    /// The current part's bytes on their way to `file`.
+    private let blocks: BlockRing
     /// The parts written completely: temporary name, final name, description.
     private var finished: [(temporary: String, final: String, part: BundlePart)] = []
     /// Every temporary name created (removed by discard unless renamed).
@@ -34,6 +44,8 @@ final class BundleOutput {
 
     /// Opens the directory of `path` and checks that neither `path` nor any `path.NNN` exists.
     init(path: String, splitSize: Int64?) throws(ArchiveError) {
+        let file = file
+        blocks = BlockRing(blockSize: 64 << 10, blocks: 32, stages: [{ file.write($0) }, { file.hash($0) }])
         self.path = path
         self.splitSize = splitSize
         let (parent, base) = DirectoryFD.splitPath(path)
@@ -58,6 +70,7 @@ final class BundleOutput {
     }
 
     deinit {
+        blocks.reset()
         if let current { close(current.fd) }
         close(directory)
     }
@@ -98,13 +111,10 @@ final class BundleOutput {
             var count = bytes.count - offset
             if let splitSize { count = Int(min(Int64(count), splitSize - part.size)) }
             let block = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
-            do throws(TreeWriter.Failure) {
-                try TreeWriter.writeAll(part.fd, block)
-            } catch {
-                failure = .cannotWriteBundle(path: partPath(finished.count), message: error.message)
+            guard blocks.append(block) else {
+                failure = .cannotWriteBundle(path: partPath(finished.count), message: file.error ?? "cannot write")
                 return false
             }
-            part.hasher.update(bufferPointer: block)
             part.size += Int64(count)
             if splitSize != nil { whole.update(bufferPointer: block) }
             total += Int64(count)
@@ -113,6 +123,48 @@ final class BundleOutput {
             if let splitSize, part.size == splitSize, !finishPart() { return false }
         }
         return true
+    }
+
+    /// The file of the part being written, as `blocks`' stages write and hash it: the producer sets
+    /// it up and reads `sha` and `error` only while no block is in flight (before the first, after
+    /// `finish` or `reset`), or `error` after `append` failed. The writing stage touches `fd`,
+    /// `written`, `writeback` and `error`, the hashing stage `sha`.
+    private final class PartFile: @unchecked Sendable {
+        var fd: Int32 = -1
+        /// The bytes in the file, their writeback and their hash.
+        var written: Int64 = 0
+        var writeback = Writeback()
+        var sha = SHA256()
+        /// Why the last write failed.
+        var error: String?
+
+        /// Starts on a new part's file.
+        func start(_ fd: Int32) {
+            self.fd = fd
+            written = 0
+            writeback.reset()
+            sha = SHA256()
+            error = nil
+        }
+
+        /// Appends `block` to the file; false (with `error` set) on failure.
+        func write(_ block: UnsafeRawBufferPointer) -> Bool {
+            do throws(TreeWriter.Failure) {
+                try TreeWriter.writeAll(fd, block)
+            } catch {
+                self.error = error.message
+                return false
+            }
+            written += Int64(block.count)
+            writeback.written(upTo: written, fd: fd)
+            return true
+        }
+
+        /// Adds a block written to the part's hash.
+        func hash(_ block: UnsafeRawBufferPointer) -> Bool {
+            sha.update(bufferPointer: block)
+            return true
+        }
     }
 
     /// Creates the next part's temporary file.
@@ -124,7 +176,8 @@ final class BundleOutput {
             let fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
             if fd >= 0 {
                 temporaries.append(temporary)
-                current = (fd, temporary, 0, SHA256())
+                current = (fd, temporary, 0)
+                file.start(fd)
                 return true
             }
             if errno != EEXIST { break }
@@ -133,9 +186,13 @@ final class BundleOutput {
         return false
     }
 
-    /// Flushes and closes the current part and records it.
+    /// Writes the rest of the current part, flushes and closes it, and records it.
     private func finishPart() -> Bool {
         guard let part = current else { return true }
+        guard blocks.finish() else {
+            failure = .cannotWriteBundle(path: partPath(finished.count), message: file.error ?? "cannot write")
+            return false
+        }
         current = nil
         let synced = fsync(part.fd) == 0
         let message = SystemError.text()
@@ -145,7 +202,7 @@ final class BundleOutput {
             failure = .cannotWriteBundle(path: partPath(index), message: synced ? SystemError.text() : message)
             return false
         }
-        let described = BundlePart(file: partPath(index), size: part.size, sha256: Digest(bytes: part.hasher.finalize()))
+        let described = BundlePart(file: partPath(index), size: part.size, sha256: Digest(bytes: file.sha.finalize()))
         finished.append((part.temporary, finalName(index), described))
         return true
     }
@@ -174,6 +231,7 @@ final class BundleOutput {
 
     /// Removes every file this object created or renamed into place.
     func discard() {
+        blocks.reset()
         if let current {
             close(current.fd)
             self.current = nil

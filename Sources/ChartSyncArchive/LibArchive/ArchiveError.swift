@@ -37,6 +37,9 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
     case invalidBundleRequest(reason: String)
     /// The payload file at `source` (bundle path `entry`) differs from what the manifest says: it changed since.
     case payloadChanged(source: String, entry: String, reason: String)
+    /// The payload file at `source` (payload path `path`) has the expected size but its bytes hash
+    /// to `actual`, not to the `expected` SHA-256 the manifest lists (found while streaming it).
+    case payloadMismatch(source: String, path: String, expected: ChartSyncCore.Digest, actual: ChartSyncCore.Digest)
     /// The payload file at `source` (bundle path `entry`) could not be read.
     case cannotReadSource(source: String, entry: String, message: String)
     /// Writing the bundle at `path` failed; nothing of it was left.
@@ -98,6 +101,9 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
         case .invalidBundleRequest(let reason): return "invalid bundle request: \(reason)"
         case .payloadChanged(let source, let entry, let reason):
             return "\(source): changed since the manifest was made (bundle entry \(Quoting.doubleQuoted(entry))): \(reason)"
+        case .payloadMismatch(let source, let path, let expected, let actual):
+            return "\(source): changed since the manifest was made (bundle entry \(Quoting.doubleQuoted(BundlePath.entryName(path)))): "
+                + "its sha256 is \(actual.hex), the manifest says \(expected.hex)"
         case .cannotReadSource(let source, let entry, let message):
             return "\(source): cannot read (bundle entry \(Quoting.doubleQuoted(entry))): \(message)"
         case .cannotWriteBundle(let path, let message): return "\(path): cannot write the bundle: \(message)"
