@@ -1,6 +1,7 @@
 internal import CArchive
 import ChartSyncBasics
 import ChartSyncCore
+import struct Crypto.SHA256
 import Glibc
 
 /// Writes airgap bundles: a POSIX tar (pax restricted) of `MANIFEST`, the optional
@@ -87,8 +88,62 @@ public enum BundleArchiveWriter {
         return name == "UTF-8" || name == "UTF8"
     }
 
-    /// The bytes read from a payload file at a time, and the size of the blocks its hash is computed on.
+    /// The bytes read from a payload file at a time, and the size of the blocks in flight (64 of
+    /// them, see ``BundleOutput``'s).
     private static let blockSize = 128 << 10
+
+    /// The archive's side of the payload entries: what goes into the entry being written, and the
+    /// hash of a proven file. The stages of the files' ``BlockRing`` use it (one hashes, the other
+    /// appends to the archive) and so does the writer's thread, never at the same time: it touches
+    /// it only while no block is in flight.
+    private final class PayloadStream: @unchecked Sendable {
+        let archive: OpaquePointer
+        let output: BundleOutput
+        /// The entry being written, for messages.
+        private(set) var entry = ""
+        /// The SHA-256 of the proven file so far.
+        var sha = SHA256()
+        /// Why the last append failed.
+        private var failure: ArchiveError?
+
+        init(archive: OpaquePointer, output: BundleOutput) {
+            self.archive = archive
+            self.output = output
+        }
+
+        /// Starts on `entry`'s data.
+        func start(_ entry: String) {
+            self.entry = entry
+            sha = SHA256()
+            failure = nil
+        }
+
+        /// Why the last append failed.
+        var error: ArchiveError {
+            failure ?? .cannotWriteBundle(path: output.path, message: "cannot write \(Quoting.doubleQuoted(entry))")
+        }
+
+        /// Adds `block` to the hash.
+        func hash(_ block: UnsafeRawBufferPointer) -> Bool {
+            sha.update(bufferPointer: block)
+            return true
+        }
+
+        /// Appends `block` to the entry; false (with ``error`` set) when libarchive or the output failed.
+        func append(_ block: UnsafeRawBufferPointer) -> Bool {
+            var offset = 0
+            while offset < block.count {
+                let written = archive_write_data(archive, block.baseAddress! + offset, block.count - offset)
+                if written <= 0 {
+                    failure = output.failure ?? .cannotWriteBundle(
+                        path: output.path, message: "cannot write \(Quoting.doubleQuoted(entry)): \(LibArchiveEntry.message(archive))")
+                    return false
+                }
+                offset += written
+            }
+            return true
+        }
+    }
 
     /// Streams the tar through libarchive into `output`.
     private static func writeArchive(
@@ -116,9 +171,10 @@ public enum BundleArchiveWriter {
             // 64 MB of job buffers (a round input buffer and output buffers for 8 MiB jobs at the
             // default level), two thirds of the peak memory of a bundle, and would take over little
             // work: bundles carry mostly compressed data (chart tarballs, image layers), which zstd
-            // passes through at over 2 GiB/s on one core here. What else costs (hashing the files
-            // read, writing and hashing the stream) runs on threads of its own (``BackgroundHasher``,
-            // ``BundleOutput``). The single-threaded output depends only on the input and the level.
+            // passes through at over 2 GiB/s on one core here. It runs on a thread of its own for
+            // the files whose content is proven, and so do hashing them, and writing and hashing the
+            // stream (``BundleOutput``). The single-threaded output depends only on the input and
+            // the level.
             try check(archive_write_set_filter_option(archive, "zstd", "threads", "0"), "cannot set zstd threads")
         case .gzip:
             try check(archive_write_add_filter_gzip(archive), "cannot select gzip")
@@ -149,10 +205,14 @@ public enum BundleArchiveWriter {
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         defer { buffer.deallocate() }
-        let hasher = BackgroundHasher(blockSize: blockSize, blocks: 16)
+        let stream = PayloadStream(archive: archive, output: output)
+        // A proven file is read here into the ring's blocks, which one thread hashes and another
+        // puts into the archive (tar, zstd, `output`) while the next ones are read.
+        let ring = BlockRing(blockSize: blockSize, blocks: 64, stages: [{ stream.hash($0) }, { stream.append($0) }])
+        // Every block is through before the archive is freed (this runs before the defer above).
+        defer { ring.reset() }
         for file in files {
-            try writeFile(file, header: header, archive: archive, buffer: buffer, hasher: hasher,
-                          cancellation: cancellation, check: check)
+            try writeFile(file, header: header, stream: stream, ring: ring, buffer: buffer, cancellation: cancellation, check: check)
         }
         try check(archive_write_close(archive), "cannot finish the archive")
         open = false
@@ -201,11 +261,11 @@ public enum BundleArchiveWriter {
     }
 
     /// Streams one payload file into its entry, proving its size and, when it has an expected
-    /// SHA-256, its content as it goes: the file is read into `hasher`'s blocks, each read goes into
-    /// the archive from there and is hashed on the hasher's thread while the next ones are read and compressed.
+    /// SHA-256, its content as it goes: it is read into `ring`'s blocks, which its stages hash and
+    /// append to the entry on threads of their own; a file proven by the caller is appended here.
     private static func writeFile(
-        _ file: PlannedFile, header: EntryHeader, archive: OpaquePointer, buffer: UnsafeMutableRawBufferPointer,
-        hasher: BackgroundHasher, cancellation: Cancellation?, check: (Int32, String) throws(ArchiveError) -> Void
+        _ file: PlannedFile, header: EntryHeader, stream: PayloadStream, ring: BlockRing, buffer: UnsafeMutableRawBufferPointer,
+        cancellation: Cancellation?, check: (Int32, String) throws(ArchiveError) -> Void
     ) throws(ArchiveError) {
         let source = file.file.source
         func changed(_ reason: String) -> ArchiveError { .payloadChanged(source: source, entry: file.entry, reason: reason) }
@@ -225,25 +285,8 @@ public enum BundleArchiveWriter {
         }
 
         header.prepare(name: file.entry, size: file.size, executable: file.file.executable)
-        try check(archive_write_header(archive, header.entry), "cannot write the header of \(Quoting.doubleQuoted(file.entry))")
-        var failure: ArchiveError?
-        /// Appends `block` to the entry; false (with `failure` set) when libarchive failed.
-        func append(_ block: UnsafeRawBufferPointer) -> Bool {
-            var offset = 0
-            while offset < block.count {
-                let written = archive_write_data(archive, block.baseAddress! + offset, block.count - offset)
-                if written <= 0 {
-                    do throws(ArchiveError) {
-                        try check(Int32(ARCHIVE_FATAL), "cannot write \(Quoting.doubleQuoted(file.entry))")
-                    } catch {
-                        failure = error
-                    }
-                    return false
-                }
-                offset += written
-            }
-            return true
-        }
+        try check(archive_write_header(stream.archive, header.entry), "cannot write the header of \(Quoting.doubleQuoted(file.entry))")
+        stream.start(file.entry)
         // At most the size the manifest says goes into the entry; one more byte means the file grew.
         var size: Int64 = 0
         while size < file.size {
@@ -252,15 +295,10 @@ public enum BundleArchiveWriter {
             let count: Int
             if file.sha256 == nil {
                 count = read(fd, buffer.baseAddress, wanted)
-                if count > 0, !append(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)) { throw failure! }
+                if count > 0, !stream.append(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)) { throw stream.error }
             } else {
-                // The bytes read land in the hasher's block, go into the entry from there, and are hashed on its thread.
-                let filled = hasher.fill { read(fd, $0.baseAddress, min($0.count, wanted)) }
-                if filled.count > 0, !append(filled.bytes) {
-                    hasher.reset()
-                    throw failure!
-                }
-                count = filled.count
+                guard let filled = ring.fill({ read(fd, $0.baseAddress, min($0.count, wanted)) }) else { throw stream.error }
+                count = filled
             }
             if count == 0 { break }
             if count < 0 {
@@ -278,9 +316,10 @@ public enum BundleArchiveWriter {
             if errno != EINTR { throw unreadable() }
         }
         if let expected = file.sha256 {
-            guard let digest = hasher.finalize() else { throw failure! }
+            guard ring.finish() else { throw stream.error }
+            let digest = Digest(bytes: stream.sha.finalize())
             if digest != expected { throw .payloadMismatch(source: source, path: file.file.path, expected: expected, actual: digest) }
         }
-        try check(archive_write_finish_entry(archive), "cannot finish \(Quoting.doubleQuoted(file.entry))")
+        try check(archive_write_finish_entry(stream.archive), "cannot finish \(Quoting.doubleQuoted(file.entry))")
     }
 }

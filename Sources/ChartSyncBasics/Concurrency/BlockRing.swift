@@ -21,6 +21,8 @@ public final class BlockRing {
     /// The stages' threads, once started; empty when the stages run on the producer's thread.
     private var threads: [pthread_t] = []
     private var started = false
+    /// Whether a block of this stream went to the stages' threads.
+    private var handedOver = false
 
     /// A ring of `blocks` blocks (at least 2) of `blockSize` bytes (at least 4096) whose thread gives
     /// each block to `consume`.
@@ -62,7 +64,7 @@ public final class BlockRing {
     /// Adds the bytes `produce` puts straight into the block being filled (no copy, unlike
     /// `append`): it gets the block's free space and returns how many bytes it put there, as
     /// read(2) does (0 or -1 are returned as they are, nothing added). A block filled goes to
-    /// `flush` and is then handed over. Nil when `flush` or `consume` returned false.
+    /// `flush` and is then handed over. Nil when `flush` or a stage returned false.
     public func fill(_ produce: (UnsafeMutableRawBufferPointer) -> Int,
                      flush: (UnsafeRawBufferPointer) -> Bool = { _ in true }) -> Int? {
         let block = ring.block(ring.tail)
@@ -75,26 +77,30 @@ public final class BlockRing {
         return count
     }
 
-    /// Gives the last block (not full) to `flush` and `consume` and waits until every block was
-    /// consumed; false when `flush` or `consume` returned false. A new stream starts.
+    /// Gives the last block (not full) to `flush` and the stages and waits until every block went
+    /// through them; false when `flush` or a stage returned false. A new stream starts. A stream
+    /// shorter than one block goes through the stages on this thread (no thread wakes up for it).
     public func finish(flush: (UnsafeRawBufferPointer) -> Bool = { _ in true }) -> Bool {
         let last = UnsafeRawBufferPointer(start: ring.block(ring.tail), count: filled)
         var ok = filled == 0 || flush(last)
-        if !threads.isEmpty {
+        if handedOver {
             if ok && filled > 0 { ok = ring.push(count: filled) }
             ok = ring.drain() && ok
         } else if ok && filled > 0 {
             ok = ring.consumeHere(last)
         }
         filled = 0
+        handedOver = false
         ring.restart()
         return ok
     }
 
-    /// Drops what was given and not consumed yet (waiting for the block being consumed), and starts a new stream.
+    /// Waits until the blocks handed over went through the stages, forgets the block being
+    /// filled, and starts a new stream.
     public func reset() {
-        if !threads.isEmpty { _ = ring.drain() }
+        if handedOver { _ = ring.drain() }
         filled = 0
+        handedOver = false
         ring.restart()
     }
 
@@ -111,6 +117,7 @@ public final class BlockRing {
             filled = 0
             return ok
         }
+        handedOver = true
         let ok = ring.push(count: filled)
         filled = 0
         return ok
