@@ -283,9 +283,9 @@ enum InlineValues {
             if node.isNull { return "null" }
             let value = restored(text)
             if plain, !value.isEmpty, isSafePlain(value) { return value }
-            return quoted(value)
+            return Quoting.doubleQuoted(value)
         case .mapping(let pairs):
-            return "{" + pairs.map { (($0.key == "<<") ? "<<" : quoted(restored($0.key))) + ": " + flowText($0.value, restored: restored) }
+            return "{" + pairs.map { (($0.key == "<<") ? "<<" : Quoting.doubleQuoted(restored($0.key))) + ": " + flowText($0.value, restored: restored) }
                 .joined(separator: ", ") + "}"
         case .sequence(let items):
             return "[" + items.map { flowText($0, restored: restored) }.joined(separator: ", ") + "]"
@@ -299,33 +299,6 @@ enum InlineValues {
         if "?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return false }
         if first == "-", scalars.count == 1 || scalars[1] == " " { return false }
         return !scalars.contains { ",[]{}#:\"'".unicodeScalars.contains($0) || $0.value < 0x20 || $0.value == 0x7f }
-    }
-
-    /// A YAML double-quoted scalar.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += "\\x" + hex(scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-
-    /// Two hex digits.
-    private static func hex(_ value: UInt32) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(value >> 4) & 15], digits[Int(value) & 15]])
     }
 
     /// The last line any part of `node` is on.
